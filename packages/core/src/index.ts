@@ -1,1 +1,11 @@
-export {};
+export * from './errors.js';
+export * from './ids.js';
+export * from './money.js';
+export * from './schemas/batch.js';
+export * from './schemas/batch-request.js';
+export * from './schemas/common.js';
+export * from './schemas/jobs.js';
+export { BatchStore, InvalidCursorError, type NewItem, type Page } from './store/batch-store.js';
+export { storeKeys } from './store/keys.js';
+export type { BatchSpec, ItemSpec } from './store/records.js';
+export * from './validation.js';

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import {
+  aspectRatioSchema,
+  customIdSchema,
+  imageCountSchema,
+  metadataSchema,
+  outputFormatSchema,
+  prioritySchema,
+  sizeSchema,
+  webhookEventTypeSchema,
+  webhookSecretSchema,
+} from './common.js';
+
+/** Most images one item may reference; the model may allow fewer (checked against the registry). */
+export const MAX_REFERENCE_IMAGES = 16;
+
+export const itemParamsSchema = z.strictObject({
+  size: sizeSchema.optional(),
+  aspect_ratio: aspectRatioSchema.optional(),
+  n: imageCountSchema.optional(),
+});
+
+export const batchItemInputSchema = z.strictObject({
+  custom_id: customIdSchema,
+  prompt: z.string().trim().min(1, 'Required').max(32_000),
+  size: sizeSchema.optional(),
+  aspect_ratio: aspectRatioSchema.optional(),
+  n: imageCountSchema.optional(),
+  reference_images: z.array(z.string().min(1).max(2048)).max(MAX_REFERENCE_IMAGES).optional(),
+  metadata: metadataSchema.optional(),
+});
+export type BatchItemInput = z.infer<typeof batchItemInputSchema>;
+
+export const webhookInputSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'Expected an http(s) URL' }),
+  secret: webhookSecretSchema.optional(),
+  events: z.array(webhookEventTypeSchema).min(1).optional(),
+});
+
+export const outputInputSchema = z.strictObject({
+  // The prefix is the start of every object key; no leading slash and no `..` segments.
+  prefix: z
+    .string()
+    .max(512)
+    .regex(
+      /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9!_.*'()/=+-]*$/,
+      'Use a relative key prefix like "catalog/fall/"',
+    )
+    .optional(),
+  format: outputFormatSchema.optional(),
+});
+
+/** Everything about a batch except its items: the JSON body's top level and the NDJSON header line. */
+export const batchHeaderSchema = z.strictObject({
+  model: z.string().min(1).max(200),
+  defaults: itemParamsSchema.optional(),
+  webhook: webhookInputSchema.optional(),
+  output: outputInputSchema.optional(),
+  priority: prioritySchema.optional(),
+  metadata: metadataSchema.optional(),
+});
+export type BatchHeader = z.infer<typeof batchHeaderSchema>;
+
+export const createBatchRequestSchema = batchHeaderSchema.extend({
+  items: z.array(batchItemInputSchema).min(1, 'A batch needs at least one item'),
+});
+export type CreateBatchRequest = z.infer<typeof createBatchRequestSchema>;
+
+/**
+ * Duplicate custom_ids, found on the raw input so they are reported together with every other problem
+ * (zod skips refinements of an object that already has issues).
+ */
+export function duplicateCustomIds(items: unknown): { index: number; firstIndex: number }[] {
+  if (!Array.isArray(items)) return [];
+  const seen = new Map<string, number>();
+  const dups: { index: number; firstIndex: number }[] = [];
+  items.forEach((item, index) => {
+    const id = (item as { custom_id?: unknown } | null)?.custom_id;
+    if (typeof id !== 'string') return;
+    const firstIndex = seen.get(id);
+    if (firstIndex === undefined) seen.set(id, index);
+    else dups.push({ index, firstIndex });
+  });
+  return dups;
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+export const sizes = ['512', '1K', '2K', '4K'] as const;
+export const sizeSchema = z.enum(sizes);
+export type Size = z.infer<typeof sizeSchema>;
+
+export const aspectRatioSchema = z
+  .string()
+  .regex(/^[1-9]\d{0,1}:[1-9]\d{0,1}$/, 'Expected a ratio of two whole numbers like "4:3"');
+
+export const imageCountSchema = z.int().min(1).max(10);
+
+export const prioritySchema = z.enum(['high', 'normal', 'low']);
+export type Priority = z.infer<typeof prioritySchema>;
+
+export const outputFormatSchema = z.enum(['png', 'jpeg', 'webp']);
+export type OutputFormat = z.infer<typeof outputFormatSchema>;
+
+/**
+ * custom_id becomes a path segment of the output key, so it is limited to characters that are safe in
+ * S3 keys and URLs without escaping.
+ */
+export const customIdSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._=+-]*$/,
+    'Use letters, digits and . _ = + - (starting with a letter or digit)',
+  );
+
+/** Small client metadata kept with a batch or item and echoed back; not for large payloads. */
+export const metadataSchema = z
+  .record(z.string().max(64), z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]))
+  .refine((m) => Object.keys(m).length <= 32, 'At most 32 metadata keys');
+export type Metadata = z.infer<typeof metadataSchema>;
+
+export const webhookEventTypes = [
+  'batch.completed',
+  'batch.cancelled',
+  'item.succeeded',
+  'item.failed',
+] as const;
+export const webhookEventTypeSchema = z.enum(webhookEventTypes);
+export type WebhookEventType = z.infer<typeof webhookEventTypeSchema>;
+
+/** Standard Webhooks secret: `whsec_` + base64 of at least 24 bytes. */
+export const webhookSecretSchema = z
+  .string()
+  .regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'Expected whsec_ followed by base64 (at least 24 bytes)');

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+/**
+ * The job catalog: every BullMQ job's payload, declared once and parsed on enqueue and dequeue.
+ * Jobs carry ids only; prompts and parameters live in the item record, images never enter Redis.
+ */
+export const generateJobSchema = z.strictObject({
+  batch_id: z.string(),
+  item_id: z.string(),
+  tenant_id: z.string(),
+});
+export type GenerateJob = z.infer<typeof generateJobSchema>;
+
+export const finalizeJobSchema = z.strictObject({ batch_id: z.string(), tenant_id: z.string() });
+export type FinalizeJob = z.infer<typeof finalizeJobSchema>;
+
+export const deliverJobSchema = z.strictObject({
+  delivery_id: z.string(),
+  tenant_id: z.string(),
+});
+export type DeliverJob = z.infer<typeof deliverJobSchema>;
+
+/** Queue names. One generation queue per model, so a throttled model never holds up another's items. */
+export const queueNames = {
+  generate: (modelId: string): string => `generate-${modelId.replace(/[^A-Za-z0-9._-]/g, '_')}`,
+  finalize: 'finalize',
+  deliver: 'deliver',
+} as const;

@@ -1,0 +1,31 @@
+--[[
+  Ends an item exactly once and updates the batch counters in the same step.
+
+  KEYS[1] item hash
+  KEYS[2] batch hash
+  ARGV[1] final status: succeeded | failed | cancelled
+  ARGV[2] now (RFC 3339)
+  ARGV[3] error JSON ('' for none)
+  ARGV[4] cost in micro-dollars (integer)
+  ARGV[5] images generated (integer)
+  ARGV[6] provider name ('' if none)
+
+  Returns {ended, last}:
+    ended 1 if this call ended the item, 0 if it had already ended (a duplicate delivery of the job)
+    last  1 if this call ended the batch's last open item; exactly one caller ever sees 1
+]]
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'queued' and status ~= 'running' then return {0, 0} end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'finished_at', ARGV[2], 'error', ARGV[3], 'cost_micros', ARGV[4])
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'provider', ARGV[6]) end
+redis.call('HDEL', KEYS[1], 'last_error')
+redis.call('HINCRBY', KEYS[2], status, -1)
+redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+redis.call('HINCRBY', KEYS[2], 'actual_micros', tonumber(ARGV[4]))
+redis.call('HINCRBY', KEYS[2], 'images_generated', tonumber(ARGV[5]))
+local c = redis.call('HMGET', KEYS[2], 'total', 'succeeded', 'failed', 'cancelled')
+local ended = tonumber(c[2] or '0') + tonumber(c[3] or '0') + tonumber(c[4] or '0')
+if ended >= tonumber(c[1] or '0') and redis.call('HSETNX', KEYS[2], 'finalize_claimed', ARGV[2]) == 1 then
+  return {1, 1}
+end
+return {1, 0}

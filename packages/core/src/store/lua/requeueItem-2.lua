@@ -1,0 +1,14 @@
+--[[
+  Puts a running item back to queued (it will be retried after a backoff).
+
+  KEYS[1] item hash
+  KEYS[2] batch hash
+  ARGV[1] error JSON of the last attempt (kept for display while the item waits)
+
+  Returns 1 if the item was running and is now queued, 0 otherwise.
+]]
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'queued', 'last_error', ARGV[1])
+redis.call('HINCRBY', KEYS[2], 'running', -1)
+redis.call('HINCRBY', KEYS[2], 'queued', 1)
+return 1

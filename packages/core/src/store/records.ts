@@ -1,0 +1,98 @@
+import type { ItemErrorCode } from '../errors.js';
+import { fromMicros } from '../money.js';
+import type { Batch, BatchStatus, Item, ItemError, ItemOutput, ItemStatus } from '../schemas/batch.js';
+import type { Metadata, OutputFormat, Priority, Size, WebhookEventType } from '../schemas/common.js';
+
+/** The parts of a batch fixed at acceptance, kept as one JSON field of the batch hash. */
+export interface BatchSpec {
+  model: string;
+  created_at: string;
+  webhook: { url: string; events: WebhookEventType[]; secret: string } | null;
+  output: { prefix: string; format: OutputFormat };
+  priority: Priority;
+  metadata: Metadata;
+  estimated_micros: number;
+  images_requested: number;
+}
+
+/** The parts of an item fixed at acceptance. */
+export interface ItemSpec {
+  custom_id: string;
+  model: string;
+  prompt: string;
+  size: Size;
+  aspect_ratio: string | null;
+  n: number;
+  reference_images: string[];
+  metadata: Metadata;
+}
+
+const int = (v: string | undefined): number => (v === undefined || v === '' ? 0 : Number.parseInt(v, 10));
+
+export function batchFromHash(id: string, h: Record<string, string>): { batch: Batch; tenantId: string } {
+  const spec = JSON.parse(h.spec ?? '{}') as BatchSpec;
+  const counts = {
+    total: int(h.total),
+    queued: int(h.queued),
+    running: int(h.running),
+    succeeded: int(h.succeeded),
+    failed: int(h.failed),
+    cancelled: int(h.cancelled),
+  };
+  let status: BatchStatus = 'queued';
+  if (h.completed_at) status = h.cancel_requested ? 'cancelled' : 'completed';
+  else if (h.started_at) status = 'running';
+  const batch: Batch = {
+    id,
+    object: 'batch',
+    status,
+    model: spec.model,
+    counts,
+    images: { requested: spec.images_requested, generated: int(h.images_generated) },
+    cost: { estimated_usd: fromMicros(spec.estimated_micros), actual_usd: fromMicros(int(h.actual_micros)) },
+    created_at: spec.created_at,
+    completed_at: h.completed_at || null,
+    manifest_url: null,
+    manifest_key: h.manifest_key || null,
+    webhook: spec.webhook ? { url: spec.webhook.url, events: spec.webhook.events } : null,
+    output: spec.output,
+    priority: spec.priority,
+    metadata: spec.metadata,
+  };
+  return { batch, tenantId: h.tenant_id ?? '' };
+}
+
+function parseError(raw: string | undefined): ItemError | null {
+  if (!raw) return null;
+  const e = JSON.parse(raw) as { code: ItemErrorCode; message: string; retryable: boolean };
+  return { code: e.code, message: e.message, retryable: e.retryable };
+}
+
+export function itemFromHash(id: string, h: Record<string, string>): Item {
+  const spec = JSON.parse(h.spec ?? '{}') as ItemSpec;
+  const outputs: ItemOutput[] = Object.entries(h)
+    .filter(([k]) => k.startsWith('out:'))
+    .map(([, v]) => JSON.parse(v) as ItemOutput)
+    .sort((a, b) => a.index - b.index);
+  return {
+    id,
+    object: 'item',
+    batch_id: h.batch_id ?? '',
+    custom_id: spec.custom_id,
+    status: (h.status ?? 'queued') as ItemStatus,
+    attempts: int(h.attempts),
+    model: spec.model,
+    provider: h.provider || null,
+    prompt: spec.prompt,
+    size: spec.size,
+    aspect_ratio: spec.aspect_ratio,
+    n: spec.n,
+    reference_images: spec.reference_images,
+    metadata: spec.metadata,
+    outputs,
+    error: parseError(h.error) ?? null,
+    cost_usd: fromMicros(int(h.cost_micros)),
+    started_at: h.started_at || null,
+    finished_at: h.finished_at || null,
+  };
+}

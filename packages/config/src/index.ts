@@ -1,1 +1,4 @@
-export {};
+export { loadConfigFile } from './config-file.js';
+export { type Env, envSchema, loadEnv } from './env.js';
+export { ConfigError } from './errors.js';
+export { interpolate } from './interpolate.js';

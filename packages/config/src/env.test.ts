@@ -1,0 +1,72 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { z } from 'zod';
+import { loadConfigFile } from './config-file.js';
+import { loadEnv } from './env.js';
+import { ConfigError } from './errors.js';
+
+describe('loadEnv', () => {
+  test('defaults', () => {
+    const env = loadEnv({});
+    expect(env.REDIS_URL).toBe('redis://127.0.0.1:6379');
+    expect(env.PIXELMILL_QUEUE_PREFIX).toBe('pixelmill');
+    expect(env.WORKER_CONCURRENCY).toBe(32);
+  });
+
+  test('parses tenant keys', () => {
+    const env = loadEnv({ PIXELMILL_API_KEYS: 'acme:sk_live_123456,globex:sk_live_456789' });
+    expect(env.PIXELMILL_API_KEYS).toEqual([
+      { tenantId: 'acme', key: 'sk_live_123456' },
+      { tenantId: 'globex', key: 'sk_live_456789' },
+    ]);
+  });
+
+  test('a bad value names the variable and never echoes a key', () => {
+    let error: unknown;
+    try {
+      loadEnv({ PIXELMILL_API_KEYS: 'acme:short', WORKER_CONCURRENCY: 'lots', REDIS_URL: 'http://x' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toContain('PIXELMILL_API_KEYS');
+    expect(message).toContain('WORKER_CONCURRENCY');
+    expect(message).toContain('REDIS_URL');
+    expect(message).not.toContain('short');
+  });
+});
+
+describe('loadConfigFile', () => {
+  const schema = z.object({
+    providers: z.array(z.object({ name: z.string(), api_keys: z.array(z.string().min(1)) })),
+  });
+  const write = (text: string) => {
+    const file = join(mkdtempSync(join(tmpdir(), 'pm-config-')), 'config.yaml');
+    writeFileSync(file, text);
+    return file;
+  };
+
+  test('interpolates variables with defaults', () => {
+    const file = write('providers:\n  - name: gemini\n    api_keys: [${K1}, "${K2:-fallback}"]\n');
+    expect(loadConfigFile(file, schema, { K1: 'abc' })).toEqual({
+      providers: [{ name: 'gemini', api_keys: ['abc', 'fallback'] }],
+    });
+  });
+
+  test('a missing variable stops start-up with its name', () => {
+    const file = write('providers:\n  - name: gemini\n    api_keys: [${GEMINI_API_KEY_2}]\n');
+    expect(() => loadConfigFile(file, schema, {})).toThrow(/GEMINI_API_KEY_2/);
+  });
+
+  test('a bad field names its path in the file', () => {
+    const file = write('{"providers": [{"name": 3, "api_keys": []}]}');
+    expect(() => loadConfigFile(file, schema, {})).toThrow(/providers\.0\.name/);
+  });
+
+  test('an unreadable file names PIXELMILL_CONFIG', () => {
+    expect(() => loadConfigFile('/nonexistent/pm.yaml', schema, {})).toThrow(/PIXELMILL_CONFIG/);
+  });
+});

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const positiveInt = z.coerce.number().int().positive();
+
+/** `tenant:key,tenant:key` (api.md "Authentication and tenants"). */
+const apiKeys = z.string().transform((raw, ctx) => {
+  const entries: { tenantId: string; key: string }[] = [];
+  for (const part of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const at = part.indexOf(':');
+    const tenantId = part.slice(0, at);
+    const key = part.slice(at + 1);
+    if (at <= 0 || key.length < 8 || !/^[A-Za-z0-9_-]+$/.test(tenantId)) {
+      // Never echo the key itself: the message names the entry by position only.
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry ${entries.length + 1} must be tenant:key with a key of at least 8 characters`,
+      });
+      return z.NEVER;
+    }
+    entries.push({ tenantId, key });
+  }
+  return entries;
+});
+
+/** Comma-separated list of milliseconds, e.g. the webhook retry schedule compressed for tests. */
+const msList = z.string().transform((raw, ctx) => {
+  const values = raw.split(',').map((v) => Number(v.trim()));
+  if (values.some((v) => !Number.isFinite(v) || v < 0)) {
+    ctx.addIssue({ code: 'custom', message: 'expected comma-separated non-negative milliseconds' });
+    return z.NEVER;
+  }
+  return values;
+});
+
+/** The one environment of every pixelmill process (api.md "Configuration"), parsed once at start-up. */
+export const envSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  PIXELMILL_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]+$/)
+    .default('pixelmill'),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  PIXELMILL_API_KEYS: apiKeys.optional(),
+  PIXELMILL_ADMIN_KEY: z.string().min(16).optional(),
+  PIXELMILL_CONFIG: z.string().optional(),
+  S3_ENDPOINT: z.url().optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_BUCKET: z.string().min(3).default('pixelmill'),
+  S3_FORCE_PATH_STYLE: bool.default(false),
+  AWS_ACCESS_KEY_ID: z.string().optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().optional(),
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_BASE_URL: z.url().optional(),
+  GEMINI_API_KEY: z.string().optional(),
+  GEMINI_BASE_URL: z.url().optional(),
+  OPENROUTER_API_KEY: z.string().optional(),
+  OPENROUTER_BASE_URL: z.url().optional(),
+  WORKER_CONCURRENCY: positiveInt.max(1000).default(32),
+  /** Real failures an item may have before it fails; waiting for rate limits never counts. */
+  WORKER_ITEM_ATTEMPTS: positiveInt.max(50).default(5),
+  WORKER_SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
+  /** How long a presigned output URL stays valid. */
+  PIXELMILL_PRESIGN_TTL_S: positiveInt.max(604_800).default(3600),
+  PIXELMILL_MAX_ITEMS_PER_BATCH: positiveInt.default(100_000),
+  PIXELMILL_MAX_BODY_BYTES: positiveInt.default(64 * 1024 * 1024),
+  PIXELMILL_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  PIXELMILL_WEBHOOK_SCHEDULE_MS: msList.optional(),
+  PIXELMILL_WEBHOOK_TIMEOUT_MS: positiveInt.default(15_000),
+});
+export type Env = z.infer<typeof envSchema>;
+
+/** Parses the environment or throws a ConfigError naming every bad variable. */
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
+  // Empty strings mean "unset" (docker-compose passes `VAR=` for unset variables).
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((issue) => ({
+      variable: String(issue.path[0] ?? '(environment)'),
+      message: issue.message,
+    })),
+  );
+}

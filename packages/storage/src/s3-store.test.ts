@@ -91,6 +91,17 @@ describe('createS3Store against s3rver', () => {
     expect((await store.head('batch_1/manifest.jsonl'))?.contentType).toBe('application/x-ndjson');
   });
 
+  it('accepts a Readable of strings, as Readable.from(async generator) gives for JSONL', async () => {
+    const lines = Array.from(
+      { length: 1000 },
+      (_, i) => `${JSON.stringify({ custom_id: `sku-${i}`, n: i })}\n`,
+    );
+    const put = await store.putStream('batch_2/manifest.jsonl', Readable.from(lines), 'application/x-ndjson');
+    const whole = Buffer.from(lines.join(''));
+    expect(put).toEqual({ key: 'batch_2/manifest.jsonl', bytes: whole.length, sha256: sha256Hex(whole) });
+    expect((await store.get('batch_2/manifest.jsonl')).toString()).toBe(lines.join(''));
+  });
+
   it('fails putStream when the source stream errors', async () => {
     const source = new Readable({
       read() {

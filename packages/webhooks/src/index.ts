@@ -1,1 +1,22 @@
-export {};
+export { type DeliverWebhookInput, type DeliveryResult, deliverWebhook } from './deliver.js';
+export { type HonoLikeContext, verifyHonoRequest, verifyNodeRequest } from './receivers.js';
+export { parseRetryAfter } from './retry-after.js';
+export { deliverySchedule, nextDelayMs } from './schedule.js';
+export { generateWebhookSecret } from './secret.js';
+export { type SignWebhookInput, signWebhook, type WebhookHeaders } from './sign.js';
+export {
+  type AssertPublicUrlOptions,
+  addressRange,
+  assertPublicUrl,
+  type CheckedUrl,
+  type LookupAll,
+  type ResolvedAddress,
+  UnsafeUrlError,
+  type UnsafeUrlReason,
+} from './ssrf.js';
+export {
+  type HeaderInput,
+  type VerifyWebhookInput,
+  verifyWebhook,
+  WebhookVerificationError,
+} from './verify.js';

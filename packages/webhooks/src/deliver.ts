@@ -1,0 +1,99 @@
+/**
+ * @module One webhook delivery attempt. Every failure (refused URL, DNS, connection, timeout,
+ * redirect, non-2xx) is a result, never an exception, so the caller just records it and schedules
+ * the next attempt. Nothing here logs: headers hold signatures, URLs may hold tokens.
+ */
+import { postOnce } from './http-post.js';
+import { parseRetryAfter } from './retry-after.js';
+import { assertPublicUrl, type LookupAll } from './ssrf.js';
+
+export interface DeliverWebhookInput {
+  url: string;
+  /** Usually the output of `signWebhook`; content-type defaults to JSON. */
+  headers: Record<string, string>;
+  body: string;
+  /** api.md: no answer within 15 s counts as a failure. */
+  timeoutMs?: number;
+  allowPrivate: boolean;
+  /** Enough to show a receiver's error message without storing whatever it sends. */
+  maxResponseBytes?: number;
+  lookup?: LookupAll;
+}
+
+export interface DeliveryResult {
+  /** True only for a 2xx answer. */
+  ok: boolean;
+  /** `null` when no HTTP answer arrived. */
+  status: number | null;
+  latencyMs: number;
+  responseExcerpt: string;
+  /** From Retry-After on 429 and 503. */
+  retryAfterMs?: number;
+  error?: string;
+}
+
+const USER_AGENT = 'pixelmill-webhooks/0.1';
+
+function describe(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const message = typeof e?.message === 'string' && e.message !== '' ? e.message : String(err);
+  return typeof e?.code === 'string' && !message.includes(e.code) ? `${e.code}: ${message}` : message;
+}
+
+export async function deliverWebhook({
+  url,
+  headers,
+  body,
+  timeoutMs = 15_000,
+  allowPrivate,
+  maxResponseBytes = 4096,
+  lookup,
+}: DeliverWebhookInput): Promise<DeliveryResult> {
+  const started = performance.now();
+  const elapsed = (): number => Math.round(performance.now() - started);
+  const failed = (error: string): DeliveryResult => ({
+    ok: false,
+    status: null,
+    latencyMs: elapsed(),
+    responseExcerpt: '',
+    error,
+  });
+
+  // One deadline for DNS, connect, headers and body: a slow resolver must not stretch the 15 s.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), timeoutMs);
+  const timedOut = new Promise<never>((_, reject) => {
+    deadline.signal.addEventListener('abort', () => reject(new Error('timeout')), { once: true });
+  });
+  timedOut.catch(() => {});
+
+  try {
+    // Checked at send time, not only when the batch was created: DNS may have changed since.
+    const target = await Promise.race([assertPublicUrl(url, { allowPrivate, lookup }), timedOut]);
+    const res = await postOnce({
+      target,
+      headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT, ...headers },
+      body,
+      maxResponseBytes,
+      signal: deadline.signal,
+    });
+    const result: DeliveryResult = {
+      ok: res.status >= 200 && res.status < 300,
+      status: res.status,
+      latencyMs: elapsed(),
+      responseExcerpt: res.body.toString('utf8'),
+    };
+    if (res.status === 429 || res.status === 503) {
+      const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+      if (retryAfterMs !== undefined) result.retryAfterMs = retryAfterMs;
+    }
+    // A redirect could lead anywhere, including past the guard: the receiver must fix its URL.
+    if (res.status >= 300 && res.status < 400) result.error = `redirect (${res.status}) not followed`;
+    return result;
+  } catch (err) {
+    if (deadline.signal.aborted) return failed('timeout');
+    return failed(describe(err));
+  } finally {
+    clearTimeout(timer);
+  }
+}

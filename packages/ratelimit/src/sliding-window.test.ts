@@ -1,0 +1,84 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ImagesExceedLimitError, ResourceNotConfiguredError } from './errors.js';
+import { createLimiter } from './limiter.js';
+import { hammer, maxInAnyWindow } from './test-support/hammer.js';
+import { connectRedis, deleteByPrefix, manualClock, testPrefix } from './test-support/redis.js';
+
+const prefix = testPrefix();
+const connections: Redis[] = [];
+const lease = { leaseMs: 10_000, holder: 'test' };
+
+beforeAll(() => {
+  for (let i = 0; i < 4; i++) connections.push(connectRedis());
+});
+
+afterAll(async () => {
+  await deleteByPrefix(connections[0]!, prefix);
+  for (const c of connections) c.disconnect();
+});
+
+describe('sliding request window', () => {
+  it('never grants more than rpm in any window span under concurrent load, and saturates', async () => {
+    const rpm = 10;
+    const windowMs = 500;
+    // 5.4 windows: a sixth burst normally fits, so the bound below tolerates a window of drift.
+    const durationMs = 2_700;
+    await createLimiter(connections[0]!, { prefix }).configure({ id: 'load', rpm, windowMs });
+
+    const endAt = Date.now() + durationMs;
+    const perConnection = await Promise.all(
+      connections.map((redis, i) =>
+        hammer(createLimiter(redis, { prefix }), 'load', { endAt, loops: 3, holder: `c${i}` }),
+      ),
+    );
+    const grants = perConnection.flat();
+
+    expect(maxInAnyWindow(grants, windowMs)).toBe(rpm);
+    // Honouring exact hints keeps the window full: at least one full burst per whole window.
+    expect(grants.length).toBeGreaterThanOrEqual(rpm * Math.floor(durationMs / windowMs));
+    expect(perConnection.filter((g) => g.length > 0).length).toBeGreaterThan(1);
+  });
+
+  it('hints the time until the oldest request leaves the window', async () => {
+    const clock = manualClock();
+    const limiter = createLimiter(connections[0]!, { prefix, now: clock.now });
+    await limiter.configure({ id: 'hint', rpm: 2, windowMs: 1_000 });
+
+    expect((await limiter.tryAcquire('hint', lease)).ok).toBe(true);
+    clock.advance(100);
+    expect((await limiter.tryAcquire('hint', lease)).ok).toBe(true);
+    clock.advance(200);
+    expect(await limiter.tryAcquire('hint', lease)).toEqual({ ok: false, reason: 'rpm', retryInMs: 700 });
+    clock.advance(699);
+    expect(await limiter.tryAcquire('hint', lease)).toEqual({ ok: false, reason: 'rpm', retryInMs: 1 });
+    clock.advance(1);
+    expect((await limiter.tryAcquire('hint', lease)).ok).toBe(true);
+    // Now the request at +100 is the oldest; it leaves at +1100.
+    expect(await limiter.tryAcquire('hint', lease)).toEqual({ ok: false, reason: 'rpm', retryInMs: 100 });
+  });
+
+  it('counts images per window and hints when enough of them leave', async () => {
+    const clock = manualClock();
+    const limiter = createLimiter(connections[0]!, { prefix, now: clock.now });
+    await limiter.configure({ id: 'images', ipm: 5, windowMs: 1_000 });
+
+    expect((await limiter.tryAcquire('images', { ...lease, images: 3 })).ok).toBe(true);
+    clock.advance(100);
+    expect((await limiter.tryAcquire('images', { ...lease, images: 2 })).ok).toBe(true);
+    clock.advance(100);
+    // 5 in the window: one more needs the 3 images from t=0 to leave, at +1000.
+    expect(await limiter.tryAcquire('images', lease)).toEqual({ ok: false, reason: 'ipm', retryInMs: 800 });
+    clock.set(1_000_000 + 1_000);
+    expect((await limiter.tryAcquire('images', { ...lease, images: 3 })).ok).toBe(true);
+    expect((await limiter.state('images')).imagesInWindow).toBe(5);
+    await expect(limiter.tryAcquire('images', { ...lease, images: 6 })).rejects.toBeInstanceOf(
+      ImagesExceedLimitError,
+    );
+  });
+
+  it('refuses resources nobody configured', async () => {
+    const limiter = createLimiter(connections[0]!, { prefix });
+    await expect(limiter.tryAcquire('nobody', lease)).rejects.toBeInstanceOf(ResourceNotConfiguredError);
+  });
+});

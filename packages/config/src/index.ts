@@ -2,3 +2,4 @@ export { loadConfigFile } from './config-file.js';
 export { type Env, envSchema, loadEnv } from './env.js';
 export { ConfigError } from './errors.js';
 export { interpolate } from './interpolate.js';
+export { loadPixelmillConfig, type PixelmillConfig, pixelmillConfigSchema } from './pixelmill-config.js';

@@ -9,3 +9,6 @@ export { BatchStore, InvalidCursorError, type NewItem, type Page } from './store
 export { storeKeys } from './store/keys.js';
 export type { BatchSpec, ItemSpec } from './store/records.js';
 export * from './validation.js';
+export { generateJobOptions, Queues } from './queues.js';
+export { type Delivery, type DeliveryAttempt, type DeliveryStatus, DeliveryStore } from './store/delivery-store.js';
+export { finishedWithin, shutdownInOrder } from './shutdown.js';

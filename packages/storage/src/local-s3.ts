@@ -1,3 +1,4 @@
+/// <reference path="./s3rver.d.ts" />
 /**
  * @module An in-process S3 fake (s3rver 3.7.1) for the demo and tests: no Docker, no network.
  */

@@ -192,12 +192,21 @@ export class BatchStore {
     return { state: state as 'started' | 'ended' | 'missing', attempts: Number(attempts) };
   }
 
-  async requeueItem(batchId: string, itemId: string, lastError: ItemError): Promise<boolean> {
+  /**
+   * Puts a running item back to queued. `refund` gives back the attempt counted at start: waiting for
+   * a rate limit is not an attempt.
+   */
+  async requeueItem(
+    batchId: string,
+    itemId: string,
+    lastError: ItemError,
+    opts: { refund: boolean } = { refund: false },
+  ): Promise<boolean> {
     const r = await runScript(
       this.redis,
       'requeueItem-2',
       [this.keys.item(itemId), this.keys.batch(batchId)],
-      [JSON.stringify(lastError)],
+      [JSON.stringify(lastError), opts.refund ? 1 : 0],
     );
     return Number(r) === 1;
   }

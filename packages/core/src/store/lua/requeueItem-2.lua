@@ -4,6 +4,7 @@
   KEYS[1] item hash
   KEYS[2] batch hash
   ARGV[1] error JSON of the last attempt (kept for display while the item waits)
+  ARGV[2] 1 to give back the attempt counted by startItem (the call was a rate-limit wait), else 0
 
   Returns 1 if the item was running and is now queued, 0 otherwise.
 ]]
@@ -11,4 +12,5 @@ if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'queued', 'last_error', ARGV[1])
 redis.call('HINCRBY', KEYS[2], 'running', -1)
 redis.call('HINCRBY', KEYS[2], 'queued', 1)
+if ARGV[2] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', -1) end
 return 1

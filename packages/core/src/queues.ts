@@ -1,0 +1,60 @@
+import { type ConnectionOptions, type JobsOptions, Queue } from 'bullmq';
+import { queueNames } from './schemas/jobs.js';
+
+/**
+ * Default options of generation jobs. Item state lives in the batch store, so finished jobs are
+ * removed at once; failed jobs stay a week for the queue dashboard.
+ */
+export const generateJobOptions: JobsOptions = {
+  // 'provider' is the workers' custom backoff: the provider's retry hint, else jittered exponential.
+  backoff: { type: 'provider' },
+  removeOnComplete: true,
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+/** The queues of one deployment, shared by the API (producer) and the workers. */
+export class Queues {
+  private readonly generateQueues = new Map<string, Queue>();
+  private finalizeQueue: Queue | undefined;
+  private deliverQueue: Queue | undefined;
+
+  constructor(
+    private readonly connection: ConnectionOptions,
+    readonly prefix: string,
+  ) {}
+
+  private open(name: string): Queue {
+    return new Queue(name, { connection: this.connection, prefix: this.prefix });
+  }
+
+  generate(modelId: string): Queue {
+    let q = this.generateQueues.get(modelId);
+    if (q === undefined) {
+      q = this.open(queueNames.generate(modelId));
+      this.generateQueues.set(modelId, q);
+    }
+    return q;
+  }
+
+  get finalize(): Queue {
+    this.finalizeQueue ??= this.open(queueNames.finalize);
+    return this.finalizeQueue;
+  }
+
+  get deliver(): Queue {
+    this.deliverQueue ??= this.open(queueNames.deliver);
+    return this.deliverQueue;
+  }
+
+  all(): Queue[] {
+    return [
+      ...this.generateQueues.values(),
+      ...(this.finalizeQueue ? [this.finalizeQueue] : []),
+      ...(this.deliverQueue ? [this.deliverQueue] : []),
+    ];
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.all().map((q) => q.close()));
+  }
+}

@@ -1,0 +1,45 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { newRequestId, zodProblems } from '@pixelmill/core';
+import type { AppDeps } from './deps.js';
+import { ApiError, invalidRequest } from './errors.js';
+import { bearerAuth } from './middleware/auth.js';
+import { batchRoutes } from './routes/batches.js';
+import { deliveryRoutes } from './routes/deliveries.js';
+import { healthRoutes } from './routes/health.js';
+import { itemRoutes } from './routes/items.js';
+import { modelRoutes } from './routes/models.js';
+
+/** The API as a Hono app: main.ts serves it, tests call `app.request()` on it. */
+export function createApp(deps: AppDeps): OpenAPIHono {
+  const app = new OpenAPIHono({
+    // Query/param validation failures use the same error shape as bodies.
+    defaultHook: (result) => {
+      if (!result.success) throw invalidRequest(zodProblems(result.error));
+    },
+  });
+
+  app.use('*', async function requestLog(c, next) {
+    const requestId = c.req.header('x-request-id') ?? newRequestId();
+    c.header('x-request-id', requestId);
+    const started = performance.now();
+    await next();
+    deps.logger.debug(
+      { request_id: requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+      'request',
+    );
+  });
+
+  app.route('/', healthRoutes(deps));
+  app.use('/v1/*', bearerAuth(deps.apiKeys));
+  for (const routes of [batchRoutes(deps), itemRoutes(deps), deliveryRoutes(deps), modelRoutes(deps)]) app.route('/', routes);
+
+  app.doc('/openapi.json', { openapi: '3.1.0', info: { title: 'pixelmill', version: '0.1.0' } });
+
+  app.notFound((c) => c.json(new ApiError(404, 'not_found', `No route ${c.req.method} ${c.req.path}`).body(), 404));
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return c.json(err.body(), err.status);
+    deps.logger.error({ err, path: c.req.path }, 'unhandled error');
+    return c.json(new ApiError(500, 'internal_error', 'Internal error').body(), 500);
+  });
+  return app;
+}

@@ -1,0 +1,19 @@
+import type { Batch, Item } from '@pixelmill/core';
+import type { ObjectStore } from '@pixelmill/storage';
+
+/** Adds short-lived presigned URLs at read time; the store keeps only keys. */
+export async function presentBatch(batch: Batch, objects: ObjectStore, ttlS: number): Promise<Batch> {
+  const { manifest_key, ...rest } = batch;
+  return {
+    ...rest,
+    manifest_key,
+    manifest_url: manifest_key ? await objects.presignGet(manifest_key, ttlS) : null,
+  };
+}
+
+export async function presentItem(item: Item, objects: ObjectStore, ttlS: number): Promise<Item> {
+  const outputs = await Promise.all(
+    item.outputs.map(async (o) => ({ ...o, url: await objects.presignGet(o.key, ttlS) })),
+  );
+  return { ...item, outputs };
+}

@@ -1,0 +1,24 @@
+import type { BatchStore, Queues } from '@pixelmill/core';
+import type { Logger } from '@pixelmill/logger';
+import type { ModelRegistry } from '@pixelmill/providers';
+import type { ObjectStore } from '@pixelmill/storage';
+import type { Redis } from 'ioredis';
+
+/** Everything the API's routes need, built by main.ts (or a test) and passed to createApp. */
+export interface AppDeps {
+  redis: Redis;
+  store: BatchStore;
+  queues: Queues;
+  registry: ModelRegistry;
+  objects: ObjectStore;
+  logger: Logger;
+  apiKeys: { tenantId: string; key: string }[];
+  options: {
+    maxItemsPerBatch: number;
+    maxBodyBytes: number;
+    presignTtlS: number;
+    allowPrivateWebhooks: boolean;
+    /** Real failures an item may have (WORKER_ITEM_ATTEMPTS); written into each generation job. */
+    itemAttempts: number;
+  };
+}

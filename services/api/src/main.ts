@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { serve } from '@hono/node-server';
+import { BatchStore, finishedWithin, Queues, shutdownInOrder } from '@pixelmill/core';
+import { ConfigError, loadEnv, loadPixelmillConfig } from '@pixelmill/config';
+import { createLogger } from '@pixelmill/logger';
+import { buildRegistry } from '@pixelmill/providers';
+import { createS3Store } from '@pixelmill/storage';
+import { Redis } from 'ioredis';
+import { createApp } from './app.js';
+
+function fail(err: unknown): never {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
+  process.exit(1);
+}
+
+let env: ReturnType<typeof loadEnv>;
+let config: ReturnType<typeof loadPixelmillConfig>;
+try {
+  env = loadEnv();
+  config = loadPixelmillConfig(env.PIXELMILL_CONFIG);
+} catch (err) {
+  fail(err);
+}
+
+const logger = createLogger({ name: 'api', level: env.LOG_LEVEL });
+let apiKeys = env.PIXELMILL_API_KEYS ?? [];
+if (apiKeys.length === 0) {
+  // No keys configured: make a random demo key and print it once, rather than ship a guessable default.
+  const key = `sk_demo_${randomBytes(18).toString('base64url')}`;
+  apiKeys = [{ tenantId: 'demo', key }];
+  process.stdout.write(`PIXELMILL_API_KEYS is not set; demo tenant key for this run: ${key}\n`);
+}
+const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
+const objects = createS3Store({
+  region: env.S3_REGION,
+  bucket: env.S3_BUCKET,
+  forcePathStyle: env.S3_FORCE_PATH_STYLE,
+  ...(env.S3_ENDPOINT ? { endpoint: env.S3_ENDPOINT } : {}),
+  ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+    ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } }
+    : {}),
+});
+const queues = new Queues(redis, env.PIXELMILL_QUEUE_PREFIX);
+const app = createApp({
+  redis,
+  store: new BatchStore(redis, env.PIXELMILL_QUEUE_PREFIX),
+  queues,
+  registry: buildRegistry({ ...(config ? { providers: config.providers } : {}), env: process.env }),
+  objects,
+  logger,
+  apiKeys,
+  options: {
+    maxItemsPerBatch: env.PIXELMILL_MAX_ITEMS_PER_BATCH,
+    maxBodyBytes: env.PIXELMILL_MAX_BODY_BYTES,
+    presignTtlS: env.PIXELMILL_PRESIGN_TTL_S,
+    allowPrivateWebhooks: env.PIXELMILL_WEBHOOK_ALLOW_PRIVATE,
+    itemAttempts: env.WORKER_ITEM_ATTEMPTS,
+  },
+});
+
+const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
+  logger.info({ port: info.port }, 'api listening');
+  process.stdout.write(`pixelmill API listening on http://127.0.0.1:${info.port}\n`);
+});
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    logger.info({ signal }, 'shutting down');
+    shutdownInOrder(
+      [
+        // Stop accepting connections and let in-flight requests finish.
+        [
+          'stop http server',
+          async () => {
+            const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+            if (!(await finishedWithin(closed, 10_000))) {
+              (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+            }
+          },
+          15_000,
+        ],
+        ['close queues', () => queues.close(), 5000],
+        ['close redis', () => redis.quit(), 5000],
+        ['close bucket client', async () => objects.destroy(), 1000],
+      ],
+      logger,
+    ).then((clean) => process.exit(clean ? 0 : 1));
+  });
+}

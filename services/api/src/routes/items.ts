@@ -1,0 +1,43 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { InvalidCursorError } from '@pixelmill/core';
+import { presentItem } from '../batches/present.js';
+import type { AppDeps } from '../deps.js';
+import { invalidRequest, notFound } from '../errors.js';
+import { pageQuerySchema } from './pagination.js';
+
+export function itemRoutes(deps: AppDeps): OpenAPIHono {
+  const app = new OpenAPIHono();
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/batches/{id}/items',
+      summary: "List a batch's items in submission order, optionally by status",
+      request: {
+        params: z.object({ id: z.string().max(100) }),
+        query: pageQuerySchema.extend({
+          status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']).optional(),
+        }),
+      },
+      responses: { 200: { description: 'A page of items' }, 404: { description: 'Not found' } },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const { cursor, limit, status } = c.req.valid('query');
+      const batch = await deps.store.getBatch(c.get('tenantId'), id);
+      if (batch === null) throw notFound('Batch');
+      try {
+        const page = await deps.store.listItems(id, {
+          limit,
+          ...(cursor ? { cursor } : {}),
+          ...(status ? { status } : {}),
+        });
+        const data = await Promise.all(page.data.map((i) => presentItem(i, deps.objects, deps.options.presignTtlS)));
+        return c.json({ object: 'list', data, next_cursor: page.next_cursor }, 200);
+      } catch (err) {
+        if (err instanceof InvalidCursorError) throw invalidRequest([{ path: 'cursor', message: err.message }]);
+        throw err;
+      }
+    },
+  );
+  return app;
+}

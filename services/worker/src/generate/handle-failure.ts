@@ -1,0 +1,67 @@
+import { type ItemError, isProviderError, ProviderError } from '@pixelmill/core';
+import type { Limiter } from '@pixelmill/ratelimit';
+import { fullJitterBackoff } from '@pixelmill/ratelimit';
+
+/** What the processor does next after a failed provider call or upload. */
+export type FailureAction =
+  /** Slow down and put the job back without spending an attempt (429, a parked key with others left). */
+  | { kind: 'wait'; error: ItemError }
+  /** Spend an attempt and let the queue retry after a backoff. */
+  | { kind: 'retry'; error: ProviderError }
+  /** End the item as failed. */
+  | { kind: 'fail'; error: ItemError };
+
+export function toProviderError(err: unknown): ProviderError {
+  if (isProviderError(err)) return err;
+  return new ProviderError({
+    code: 'internal_error',
+    message: err instanceof Error ? err.message : String(err),
+    retryable: true,
+    scope: 'item',
+    cause: err,
+  });
+}
+
+const itemError = (e: ProviderError): ItemError => ({ code: e.code, message: e.message, retryable: e.retryable });
+
+/** Small random addition to server hints, so workers that were told the same wait do not return together. */
+const jitter = (ms: number): number => ms + Math.floor(Math.random() * Math.min(1000, ms * 0.1 + 100));
+
+/**
+ * Applies the retry policy of design.md: the limiter learns from 429s and quota errors, and the
+ * item is retried, made to wait, or failed.
+ */
+export async function handleFailure(
+  err: unknown,
+  ctx: {
+    limiter: Limiter;
+    resourceId: string;
+    otherResourceIds: string[];
+    grantedAt: number;
+    attemptsMade: number;
+    maxAttempts: number;
+  },
+): Promise<FailureAction> {
+  const e = toProviderError(err);
+  if (e.code === 'rate_limited') {
+    const wait = e.retryAfterMs ?? fullJitterBackoff(1, { baseMs: 1000, capMs: 60_000 }) ?? 1000;
+    await ctx.limiter.cooldown(ctx.resourceId, jitter(wait));
+    await ctx.limiter.onRateLimited(ctx.resourceId, { grantedAt: ctx.grantedAt });
+    return { kind: 'wait', error: itemError(e) };
+  }
+  if (e.code === 'quota_exhausted') {
+    // Never retried on this key: park it (until the quota resets, when the provider said when).
+    await ctx.limiter.park(ctx.resourceId, e.retryAfterMs === undefined ? null : Date.now() + e.retryAfterMs);
+    const alternatives = await Promise.all(ctx.otherResourceIds.map((id) => ctx.limiter.state(id)));
+    if (alternatives.some((s) => s.parkedUntil === null)) return { kind: 'wait', error: itemError(e) };
+    return { kind: 'fail', error: itemError(e) };
+  }
+  if (!e.retryable) return { kind: 'fail', error: itemError(e) };
+  if (ctx.attemptsMade + 1 >= ctx.maxAttempts) {
+    return {
+      kind: 'fail',
+      error: { ...itemError(e), message: `${e.message} (gave up after ${ctx.maxAttempts} attempts)` },
+    };
+  }
+  return { kind: 'retry', error: e };
+}

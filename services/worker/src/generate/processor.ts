@@ -1,0 +1,183 @@
+import {
+  type GenerateJob,
+  generateJobSchema,
+  type ItemError,
+  type Size,
+  terminalItemStatuses,
+  toMicros,
+} from '@pixelmill/core';
+import { estimateCostUsd, type ModelSpec } from '@pixelmill/providers';
+import { DelayedError, type Job, Worker } from 'bullmq';
+import type { WorkerDeps } from '../deps.js';
+import { BatchSpecCache } from './batch-cache.js';
+import { handleFailure } from './handle-failure.js';
+import { loadReferenceImages } from './reference-images.js';
+import { keyResources } from './resources.js';
+import { storeImage } from './store-image.js';
+
+/** A limiter lease outlives a crashed worker by at most this long; live calls extend it. */
+const LEASE_MS = 60_000;
+/** Longest a queue pauses for capacity before looking again (parked keys may be unparked). */
+const MAX_WAIT_MS = 60_000;
+
+/**
+ * Generates one item: for each missing image, take capacity from the shared limiter, call the model,
+ * store the image and record it at once (so a retry never pays for it again), then end the item.
+ */
+export function createGenerateProcessor(deps: WorkerDeps) {
+  const specs = new BatchSpecCache(deps.store);
+
+  return async function generate(job: Job<GenerateJob>, token?: string): Promise<void> {
+    const data = generateJobSchema.parse(job.data);
+    const log = deps.logger.child({ batch_id: data.batch_id, item_id: data.item_id });
+    const item = await deps.store.getItem(data.item_id);
+    // Missing: the batch's acceptance was rolled back. Ended: a duplicate or a cancelled item.
+    if (item === null || terminalItemStatuses.includes(item.status)) return;
+
+    const fail = async (error: ItemError) => {
+      await endItem(deps, data, { status: 'failed', error, images: 0 });
+      log.info({ code: error.code }, 'item failed');
+    };
+
+    const model = deps.registry.resolve(item.model);
+    const spec = await specs.get(data.batch_id);
+    if (model === undefined || spec === null) {
+      await fail({ code: 'config_error', message: `Model ${item.model} is not configured`, retryable: false });
+      return;
+    }
+    const resources = keyResources(deps.registry, model);
+    const adapter = deps.registry.adapter(model);
+    const done = new Set(item.outputs.map((o) => o.index));
+    const queue = deps.queues.generate(model.id);
+    let started = false;
+
+    for (let index = 0; index < item.n; ) {
+      if (done.has(index)) {
+        index += 1;
+        continue;
+      }
+      const want = Math.min(model.maxImagesPerCall, item.n - done.size);
+      const grant = await deps.limiter.pickAndAcquire(
+        resources.map((r) => r.id),
+        { images: want, leaseMs: LEASE_MS, holder: `${deps.options.workerId}:${job.id}` },
+      );
+      if (!grant.ok) {
+        if (grant.reason === 'parked' && (await allParkedIndefinitely(deps, resources.map((r) => r.id)))) {
+          await fail({ code: 'quota_exhausted', message: `Every API key of ${model.provider} is out of quota`, retryable: false });
+          return;
+        }
+        if (started) await deps.store.requeueItem(data.batch_id, data.item_id, waiting(grant.reason), { refund: true });
+        // Waiting for capacity never spends an attempt: the queue pauses and the job goes back to wait.
+        await queue.rateLimit(Math.min(Math.max(grant.retryInMs, 10), MAX_WAIT_MS));
+        throw Worker.RateLimitError();
+      }
+      const resource = resources.find((r) => r.id === grant.resourceId);
+      if (resource === undefined) throw new Error(`limiter granted unknown resource ${grant.resourceId}`);
+      if (!started) {
+        const s = await deps.store.startItem(data.batch_id, data.item_id);
+        if (s.state !== 'started') {
+          await deps.limiter.release(grant.resourceId, grant.leaseId);
+          return;
+        }
+        started = true;
+      }
+      const heartbeat = setInterval(() => {
+        deps.limiter.extend(grant.resourceId, grant.leaseId, LEASE_MS).catch(() => undefined);
+      }, LEASE_MS / 3);
+      try {
+        const references = await loadReferenceImages(item.reference_images, deps.objects, {
+          allowPrivate: deps.options.allowPrivateUrls,
+        });
+        const result = await adapter.generate({
+          upstreamModel: model.upstreamId,
+          prompt: item.prompt,
+          size: item.size,
+          aspectRatio: item.aspect_ratio ?? undefined,
+          n: want,
+          referenceImages: references,
+          apiKey: resource.apiKey,
+          timeoutMs: model.timeoutMs,
+        });
+        await deps.limiter.onSuccess(grant.resourceId);
+        for (const image of result.images.slice(0, item.n - done.size)) {
+          while (done.has(index)) index += 1;
+          const output = await storeImage(deps.objects, image, {
+            prefix: spec.output.prefix,
+            batchId: data.batch_id,
+            customId: item.custom_id,
+            index,
+            format: spec.output.format,
+          });
+          await deps.store.recordOutput(data.item_id, output);
+          done.add(index);
+          index += 1;
+        }
+      } catch (err) {
+        const action = await handleFailure(err, {
+          limiter: deps.limiter,
+          resourceId: grant.resourceId,
+          otherResourceIds: resources.filter((r) => r.id !== grant.resourceId).map((r) => r.id),
+          grantedAt: grant.grantedAt,
+          attemptsMade: job.attemptsMade,
+          maxAttempts: job.opts.attempts ?? deps.options.itemAttempts,
+        });
+        log.warn({ code: action.error.code, action: action.kind, attempts_made: job.attemptsMade }, action.error.message);
+        if (action.kind === 'fail') {
+          await endItem(deps, data, { status: 'failed', error: action.error, images: done.size, model, size: item.size });
+          return;
+        }
+        if (action.kind === 'wait') {
+          await deps.store.requeueItem(data.batch_id, data.item_id, action.error, { refund: true });
+          await job.moveToDelayed(Date.now() + 50, token);
+          throw new DelayedError();
+        }
+        await deps.store.requeueItem(data.batch_id, data.item_id, action.error, { refund: false });
+        throw action.error;
+      } finally {
+        clearInterval(heartbeat);
+        await deps.limiter.release(grant.resourceId, grant.leaseId).catch(() => false);
+      }
+    }
+    await endItem(deps, data, { status: 'succeeded', error: null, images: done.size, model, size: item.size });
+    log.debug({ images: done.size }, 'item succeeded');
+  };
+}
+
+function waiting(reason: string): ItemError {
+  return { code: 'rate_limited', message: `Waiting for provider capacity (${reason})`, retryable: true };
+}
+
+async function allParkedIndefinitely(deps: WorkerDeps, ids: string[]): Promise<boolean> {
+  const states = await Promise.all(ids.map((id) => deps.limiter.state(id)));
+  return states.length > 0 && states.every((s) => s.parkedUntil === 'indefinite');
+}
+
+async function endItem(
+  deps: WorkerDeps,
+  data: GenerateJob,
+  result: {
+    status: 'succeeded' | 'failed';
+    error: ItemError | null;
+    images: number;
+    model?: ModelSpec;
+    size?: Size;
+  },
+): Promise<void> {
+  // Cost follows the images actually delivered: the registry's price per image for the item's size.
+  const costMicros =
+    result.model && result.size && result.images > 0 ? toMicros(estimateCostUsd(result.model, result.size, result.images)) : 0;
+  const ended = await deps.store.endItem(data.batch_id, data.item_id, {
+    status: result.status,
+    error: result.error,
+    costMicros,
+    images: result.images,
+    provider: result.model?.provider ?? null,
+  });
+  if (ended.last) {
+    await deps.queues.finalize.add(
+      'finalize',
+      { batch_id: data.batch_id, tenant_id: data.tenant_id },
+      { jobId: `finalize-${data.batch_id}`, attempts: 10, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true },
+    );
+  }
+}

@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningSim, type SimOptions, startSim } from '@pixelmill/provider-sim';
+import { type LocalS3, localS3Credentials, startLocalS3 } from '@pixelmill/storage';
+import { deletePrefix } from './redis-cleanup.js';
+import { type Service, startService, stopService, waitFor } from './processes.js';
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const BUCKET = 'pixelmill-e2e';
+
+export interface StackOptions {
+  workers?: number;
+  sim?: SimOptions;
+  /** PIXELMILL_CONFIG body; `{{SIM_URL}}` is replaced by the simulator's URL. */
+  config?: string;
+  env?: Record<string, string>;
+}
+
+export const defaultConfig = `
+providers:
+  - name: gemini
+    kind: gemini
+    base_url: "{{SIM_URL}}"
+    api_keys: [sim-key-1, sim-key-2]
+    models:
+      - id: gemini-3-pro-image
+        rpm: 600
+        concurrency: 8
+        timeout_s: 30
+      - id: gemini-3.1-flash-image
+        rpm: 600
+        concurrency: 8
+        timeout_s: 30
+`;
+
+export interface Stack {
+  prefix: string;
+  apiUrl: string;
+  apiKey: string;
+  otherApiKey: string;
+  sim: RunningSim;
+  s3: LocalS3;
+  api: Service;
+  workers: Service[];
+  env: Record<string, string>;
+  startWorker: () => Service;
+  stop: () => Promise<void>;
+}
+
+/**
+ * The whole product on real parts: Redis (shared, isolated by a unique prefix), s3rver, the provider
+ * simulator over HTTP, and the API and workers as separate processes.
+ */
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const prefix = `test-${randomUUID().slice(0, 8)}`;
+  const dir = mkdtempSync(join(tmpdir(), 'pixelmill-e2e-'));
+  const sim = await startSim({ seed: 42, ...opts.sim });
+  const s3 = await startLocalS3({ directory: join(dir, 's3'), port: 0, bucket: BUCKET });
+  const configPath = join(dir, 'pixelmill.yaml');
+  writeFileSync(configPath, (opts.config ?? defaultConfig).replaceAll('{{SIM_URL}}', sim.url));
+  const apiKey = `sk_test_${randomUUID()}`;
+  const otherApiKey = `sk_test_${randomUUID()}`;
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const env: Record<string, string> = {
+    REDIS_URL,
+    PIXELMILL_QUEUE_PREFIX: prefix,
+    PIXELMILL_CONFIG: configPath,
+    PIXELMILL_API_KEYS: `acme:${apiKey},globex:${otherApiKey}`,
+    PIXELMILL_WEBHOOK_ALLOW_PRIVATE: 'true',
+    PIXELMILL_WEBHOOK_SCHEDULE_MS: '0,200,500,1000,2000',
+    S3_ENDPOINT: s3.endpoint,
+    S3_BUCKET: BUCKET,
+    S3_REGION: 'us-east-1',
+    S3_FORCE_PATH_STYLE: 'true',
+    AWS_ACCESS_KEY_ID: localS3Credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: localS3Credentials.secretAccessKey,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    WORKER_CONCURRENCY: '8',
+    ...opts.env,
+  };
+  const apiUrl = `http://127.0.0.1:${port}`;
+  const api = startService('api', 'services/api/src/main.ts', env);
+  const workers: Service[] = [];
+  const startWorker = () => {
+    const worker = startService('worker', 'services/worker/src/main.ts', env);
+    workers.push(worker);
+    return worker;
+  };
+  for (let i = 0; i < (opts.workers ?? 2); i++) startWorker();
+  await waitFor(
+    'the API to become ready',
+    async () => {
+      if (api.child.exitCode !== null) throw new Error(`api exited: ${api.output()}`);
+      const res = await fetch(`${apiUrl}/readyz`);
+      return res.ok ? true : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
+  await waitFor('the workers to start', () => (workers.every((w) => w.output().includes('worker started')) ? true : undefined), {
+    timeoutMs: 60_000,
+  });
+  return {
+    prefix,
+    apiUrl,
+    apiKey,
+    otherApiKey,
+    sim,
+    s3,
+    api,
+    workers,
+    env,
+    startWorker,
+    stop: async () => {
+      await Promise.all([api, ...workers].map((s) => stopService(s)));
+      await sim.close();
+      await s3.close();
+      await deletePrefix(REDIS_URL, prefix);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A JSON call to the API with the given key. */
+export async function call(
+  stack: Pick<Stack, 'apiUrl'>,
+  key: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${stack.apiUrl}${path}`, {
+    method,
+    headers: {
+      ...(key ? { authorization: `Bearer ${key}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : null };
+}

@@ -39,3 +39,28 @@ export async function until(check: () => Promise<boolean>, timeoutMs = 5000): Pr
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+export type Format = 'gemini' | 'openai' | 'chat';
+
+/** One small-image request in a given wire format. */
+export function send(base: string, format: Format, key: string, model = 'sim-a', prompt = 'p [sim:16x16]') {
+  if (format === 'gemini') {
+    return post(`${base}/v1beta/models/${model}:generateContent`, geminiBody(prompt), {
+      'x-goog-api-key': key,
+    });
+  }
+  const auth = { authorization: `Bearer ${key}` };
+  if (format === 'openai') return post(`${base}/v1/images/generations`, { model, prompt }, auth);
+  return post(`${base}/v1/chat/completions`, { model, messages: [{ role: 'user', content: prompt }] }, auth);
+}
+
+/** The retry hint of a 429 in milliseconds, read the way each provider's clients read it. */
+export function retryHintMs(format: Format, r: Reply): number {
+  if (format === 'gemini') {
+    // biome-ignore lint/suspicious/noExplicitAny: response JSON
+    const info = r.json.error.details.find((d: any) => d['@type'].endsWith('RetryInfo'));
+    return Number.parseFloat(info.retryDelay) * 1000;
+  }
+  if (format === 'openai') return Number(r.headers.get('retry-after-ms'));
+  return Number(r.headers.get('retry-after')) * 1000;
+}

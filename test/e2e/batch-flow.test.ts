@@ -34,7 +34,9 @@ afterAll(async () => {
 
 async function getObject(key: string): Promise<Buffer> {
   const res = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-  return Buffer.from(await (res.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+  return Buffer.from(
+    await (res.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+  );
 }
 
 const sizes = ['1K', '2K'] as const;
@@ -101,7 +103,10 @@ describe('one batch end to end: API → BullMQ → two workers → S3 → signed
     }
 
     const manifest = (await getObject(`catalog/fall/${batchId}/manifest.jsonl`)).toString('utf8');
-    const lines = manifest.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = manifest
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.custom_id)).toEqual(items.map((i) => i.custom_id));
     expect(lines.every((l) => l.outputs.every((o: { url?: string }) => o.url === undefined))).toBe(true);
     expect(done.manifest_url).toBeTruthy();
@@ -128,10 +133,34 @@ describe('one batch end to end: API → BullMQ → two workers → S3 → signed
   test('bad input gets the documented status and code, and creates nothing', async () => {
     const ok = { custom_id: 'a', prompt: 'p' };
     const cases: [string | undefined, unknown, number, string, string?][] = [
-      [stack.apiKey, { model: 'gemini-3-pro-image', items: [{ custom_id: 'a' }] }, 400, 'invalid_request', 'items[0].prompt'],
-      [stack.apiKey, { model: 'gemini-3-pro-image', items: [ok, ok] }, 400, 'invalid_request', 'items[1].custom_id'],
-      [stack.apiKey, { model: 'gemini-3-pro-image', items: [{ ...ok, size: '8K' }] }, 400, 'invalid_request', 'items[0].size'],
-      [stack.apiKey, { model: 'gemini-3-pro-image', items: [{ ...ok, size: '512' }] }, 400, 'invalid_request', 'items[0].size'],
+      [
+        stack.apiKey,
+        { model: 'gemini-3-pro-image', items: [{ custom_id: 'a' }] },
+        400,
+        'invalid_request',
+        'items[0].prompt',
+      ],
+      [
+        stack.apiKey,
+        { model: 'gemini-3-pro-image', items: [ok, ok] },
+        400,
+        'invalid_request',
+        'items[1].custom_id',
+      ],
+      [
+        stack.apiKey,
+        { model: 'gemini-3-pro-image', items: [{ ...ok, size: '8K' }] },
+        400,
+        'invalid_request',
+        'items[0].size',
+      ],
+      [
+        stack.apiKey,
+        { model: 'gemini-3-pro-image', items: [{ ...ok, size: '512' }] },
+        400,
+        'invalid_request',
+        'items[0].size',
+      ],
       [stack.apiKey, { model: 'no-such-model', items: [ok] }, 400, 'unknown_model', 'model'],
       [undefined, { model: 'gemini-3-pro-image', items: [ok] }, 401, 'unauthorized'],
       ['sk_wrong_key_123', { model: 'gemini-3-pro-image', items: [ok] }, 401, 'unauthorized'],

@@ -16,11 +16,21 @@ export interface Service {
  * node (no wrapper process), so a signal reaches the service itself.
  */
 export function startService(name: string, entry: string, env: Record<string, string>): Service {
-  const child = spawn(process.execPath, ['--conditions=@pixelmill/source', '--import', 'tsx', entry], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=@pixelmill/source',
+      '--disable-warning=NodeVersionSupportWarning',
+      '--import',
+      'tsx',
+      entry,
+    ],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout?.on('data', (d: Buffer) => {
     out += d.toString();
@@ -32,7 +42,10 @@ export function startService(name: string, entry: string, env: Record<string, st
   return { name, child, output: () => out, exited };
 }
 
-export async function stopService(service: Service, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+export async function stopService(
+  service: Service,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<number | null> {
   if (service.child.exitCode !== null || service.child.signalCode !== null) return service.child.exitCode;
   service.child.kill(signal);
   return service.exited;
@@ -54,7 +67,9 @@ export async function waitFor<T>(
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+      throw new Error(
+        `Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningSim, type SimOptions, startSim } from '@pixelmill/provider-sim';
 import { type LocalS3, localS3Credentials, startLocalS3 } from '@pixelmill/storage';
-import { deletePrefix } from './redis-cleanup.js';
 import { type Service, startService, stopService, waitFor } from './processes.js';
+import { deletePrefix } from './redis-cleanup.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const BUCKET = 'pixelmill-e2e';
@@ -100,9 +100,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     },
     { timeoutMs: 60_000 },
   );
-  await waitFor('the workers to start', () => (workers.every((w) => w.output().includes('worker started')) ? true : undefined), {
-    timeoutMs: 60_000,
-  });
+  await waitFor(
+    'the workers to start',
+    () => (workers.every((w) => w.output().includes('worker started')) ? true : undefined),
+    {
+      timeoutMs: 60_000,
+    },
+  );
   return {
     prefix,
     apiUrl,

@@ -26,7 +26,10 @@ export async function startWebhookReceiver(secret: string): Promise<{
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
       try {
-        const payload = verifier.verify(raw, req.headers as Record<string, string>) as ReceivedWebhook['payload'];
+        const payload = verifier.verify(
+          raw,
+          req.headers as Record<string, string>,
+        ) as ReceivedWebhook['payload'];
         state.received.push({ id: String(req.headers['webhook-id']), type: payload.type, payload });
         res.writeHead(204).end();
       } catch {

@@ -1,14 +1,19 @@
 export * from './errors.js';
 export * from './ids.js';
 export * from './money.js';
+export { generateJobOptions, Queues } from './queues.js';
 export * from './schemas/batch.js';
 export * from './schemas/batch-request.js';
 export * from './schemas/common.js';
 export * from './schemas/jobs.js';
+export { finishedWithin, shutdownInOrder } from './shutdown.js';
 export { BatchStore, InvalidCursorError, type NewItem, type Page } from './store/batch-store.js';
+export {
+  type Delivery,
+  type DeliveryAttempt,
+  type DeliveryStatus,
+  DeliveryStore,
+} from './store/delivery-store.js';
 export { storeKeys } from './store/keys.js';
 export type { BatchSpec, ItemSpec } from './store/records.js';
 export * from './validation.js';
-export { generateJobOptions, Queues } from './queues.js';
-export { type Delivery, type DeliveryAttempt, type DeliveryStatus, DeliveryStore } from './store/delivery-store.js';
-export { finishedWithin, shutdownInOrder } from './shutdown.js';

@@ -24,18 +24,27 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     const started = performance.now();
     await next();
     deps.logger.debug(
-      { request_id: requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+      {
+        request_id: requestId,
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      },
       'request',
     );
   });
 
   app.route('/', healthRoutes(deps));
   app.use('/v1/*', bearerAuth(deps.apiKeys));
-  for (const routes of [batchRoutes(deps), itemRoutes(deps), deliveryRoutes(deps), modelRoutes(deps)]) app.route('/', routes);
+  for (const routes of [batchRoutes(deps), itemRoutes(deps), deliveryRoutes(deps), modelRoutes(deps)])
+    app.route('/', routes);
 
   app.doc('/openapi.json', { openapi: '3.1.0', info: { title: 'pixelmill', version: '0.1.0' } });
 
-  app.notFound((c) => c.json(new ApiError(404, 'not_found', `No route ${c.req.method} ${c.req.path}`).body(), 404));
+  app.notFound((c) =>
+    c.json(new ApiError(404, 'not_found', `No route ${c.req.method} ${c.req.path}`).body(), 404),
+  );
   app.onError((err, c) => {
     if (err instanceof ApiError) return c.json(err.body(), err.status);
     deps.logger.error({ err, path: c.req.path }, 'unhandled error');

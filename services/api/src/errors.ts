@@ -36,7 +36,9 @@ export const invalidRequest = (details: FieldProblem[]): ApiError =>
   new ApiError(
     400,
     'invalid_request',
-    details.length === 1 ? `Invalid request: ${details[0]?.path} ${details[0]?.message}` : `Invalid request: ${details.length} problems`,
+    details.length === 1
+      ? `Invalid request: ${details[0]?.path} ${details[0]?.message}`
+      : `Invalid request: ${details.length} problems`,
     details,
   );
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { serve } from '@hono/node-server';
-import { BatchStore, finishedWithin, Queues, shutdownInOrder } from '@pixelmill/core';
 import { ConfigError, loadEnv, loadPixelmillConfig } from '@pixelmill/config';
+import { BatchStore, finishedWithin, Queues, shutdownInOrder } from '@pixelmill/core';
 import { createLogger } from '@pixelmill/logger';
 import { buildRegistry } from '@pixelmill/providers';
 import { createS3Store } from '@pixelmill/storage';

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
-import { BatchStore, finishedWithin, Queues, shutdownInOrder } from '@pixelmill/core';
 import { ConfigError, loadEnv, loadPixelmillConfig } from '@pixelmill/config';
+import { BatchStore, finishedWithin, Queues, shutdownInOrder } from '@pixelmill/core';
 import { createLogger } from '@pixelmill/logger';
 import { buildRegistry } from '@pixelmill/providers';
 import { createLimiter } from '@pixelmill/ratelimit';
@@ -60,7 +60,10 @@ const deps = {
 
 await configureLimits(limiter, registry);
 const workers = startWorkers(deps, redis);
-logger.info({ models: registry.list().map((m) => m.id), concurrency: env.WORKER_CONCURRENCY }, 'worker started');
+logger.info(
+  { models: registry.list().map((m) => m.id), concurrency: env.WORKER_CONCURRENCY },
+  'worker started',
+);
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {

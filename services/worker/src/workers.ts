@@ -1,9 +1,8 @@
-import { queueNames } from '@pixelmill/core';
-import { isProviderError } from '@pixelmill/core';
+import { isProviderError, queueNames } from '@pixelmill/core';
 import { fullJitterBackoff } from '@pixelmill/ratelimit';
 import { type ConnectionOptions, Worker } from 'bullmq';
-import type { WorkerDeps } from './deps.js';
 import { createDeliverProcessor } from './deliver/processor.js';
+import type { WorkerDeps } from './deps.js';
 import { createFinalizeProcessor } from './finalize/processor.js';
 import { createGenerateProcessor } from './generate/processor.js';
 
@@ -31,14 +30,19 @@ export function startWorkers(deps: WorkerDeps, connection: ConnectionOptions): W
         // A crashed worker's job becomes stalled after the lock expires and is picked up again; allow
         // several such recoveries before BullMQ gives up on the job.
         maxStalledCount: 5,
-        settings: { backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => itemBackoffMs(attemptsMade, err ?? new Error()) },
+        settings: {
+          backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
+            itemBackoffMs(attemptsMade, err ?? new Error()),
+        },
       }),
   );
   workers.push(new Worker(queueNames.finalize, createFinalizeProcessor(deps), { ...common, concurrency: 4 }));
   workers.push(new Worker(queueNames.deliver, createDeliverProcessor(deps), { ...common, concurrency: 50 }));
   for (const w of workers) {
     w.on('error', (err) => deps.logger.error({ err, queue: w.name }, 'worker error'));
-    w.on('failed', (job, err) => deps.logger.debug({ job_id: job?.id, queue: w.name, err: err.message }, 'job attempt failed'));
+    w.on('failed', (job, err) =>
+      deps.logger.debug({ job_id: job?.id, queue: w.name, err: err.message }, 'job attempt failed'),
+    );
   }
   return workers;
 }

@@ -2,16 +2,16 @@ import {
   type Batch,
   type CreateBatchRequest,
   type FieldProblem,
-  type ItemSpec,
   generateJobOptions,
+  type ItemSpec,
   itemIdFor,
-  newBatchId,
   type NewItem,
+  newBatchId,
   toMicros,
 } from '@pixelmill/core';
-import type { Queue } from 'bullmq';
 import { estimateCostUsd } from '@pixelmill/providers';
 import { assertPublicUrl, generateWebhookSecret } from '@pixelmill/webhooks';
+import type { Queue } from 'bullmq';
 import type { AppDeps } from '../deps.js';
 import { ApiError, invalidRequest } from '../errors.js';
 import { resolveItem } from './resolve-items.js';
@@ -31,7 +31,11 @@ export interface AcceptedBatch {
  * Accepts a whole batch or nothing: everything is validated before the first write, the batch stays
  * invisible while its items and jobs are written, and any failure removes what was written.
  */
-export async function acceptBatch(deps: AppDeps, tenantId: string, body: CreateBatchRequest): Promise<AcceptedBatch> {
+export async function acceptBatch(
+  deps: AppDeps,
+  tenantId: string,
+  body: CreateBatchRequest,
+): Promise<AcceptedBatch> {
   const model = deps.registry.resolve(body.model);
   if (model === undefined) {
     throw new ApiError(400, 'unknown_model', `Unknown model "${body.model}"; see GET /v1/models`, [
@@ -39,12 +43,19 @@ export async function acceptBatch(deps: AppDeps, tenantId: string, body: CreateB
     ]);
   }
   if (!deps.registry.available(model)) {
-    throw new ApiError(400, 'model_unavailable', `Model ${model.id} has no API key configured for its provider`, [
-      { path: 'model', message: `Provider ${model.provider} has no API key` },
-    ]);
+    throw new ApiError(
+      400,
+      'model_unavailable',
+      `Model ${model.id} has no API key configured for its provider`,
+      [{ path: 'model', message: `Provider ${model.provider} has no API key` }],
+    );
   }
   if (body.items.length > deps.options.maxItemsPerBatch) {
-    throw new ApiError(413, 'payload_too_large', `A batch holds at most ${deps.options.maxItemsPerBatch} items`);
+    throw new ApiError(
+      413,
+      'payload_too_large',
+      `A batch holds at most ${deps.options.maxItemsPerBatch} items`,
+    );
   }
 
   const problems: FieldProblem[] = [];
@@ -84,7 +95,9 @@ export async function acceptBatch(deps: AppDeps, tenantId: string, body: CreateB
   try {
     await deps.store.insertBatch({ id, tenantId, spec, total: specs.length });
     for (let i = 0; i < specs.length; i += CHUNK) {
-      const chunk: NewItem[] = specs.slice(i, i + CHUNK).map((s) => ({ id: itemIdFor(id, s.custom_id), spec: s }));
+      const chunk: NewItem[] = specs
+        .slice(i, i + CHUNK)
+        .map((s) => ({ id: itemIdFor(id, s.custom_id), spec: s }));
       await deps.store.insertItems(id, tenantId, chunk);
       await queue.addBulk(
         chunk.map((item) => ({
@@ -104,7 +117,11 @@ export async function acceptBatch(deps: AppDeps, tenantId: string, body: CreateB
   } catch (err) {
     deps.logger.error({ err, batch_id: id }, 'batch acceptance failed; rolling back');
     await rollback(deps, id, tenantId, queue, enqueued);
-    throw new ApiError(503, 'service_unavailable', 'Could not store the batch; nothing was accepted. Retry later.');
+    throw new ApiError(
+      503,
+      'service_unavailable',
+      'Could not store the batch; nothing was accepted. Retry later.',
+    );
   }
 
   const batch = await deps.store.getBatch(tenantId, id);

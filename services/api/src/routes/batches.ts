@@ -4,8 +4,8 @@ import { acceptBatch } from '../batches/accept-batch.js';
 import { presentBatch } from '../batches/present.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, invalidRequest, notFound } from '../errors.js';
-import { readJsonBody } from './read-json.js';
 import { pageQuerySchema } from './pagination.js';
+import { readJsonBody } from './read-json.js';
 
 const batchIdParam = z.object({ id: z.string().max(100) });
 
@@ -28,7 +28,8 @@ export function batchRoutes(deps: AppDeps): OpenAPIHono {
     if (!validated.ok) throw invalidRequest(validated.problems);
     const { batch, generatedSecret } = await acceptBatch(deps, c.get('tenantId'), validated.value);
     const out = await presentBatch(batch, deps.objects, ttl);
-    if (generatedSecret !== undefined && out.webhook) out.webhook = { ...out.webhook, secret: generatedSecret };
+    if (generatedSecret !== undefined && out.webhook)
+      out.webhook = { ...out.webhook, secret: generatedSecret };
     return c.json(out, 201);
   });
 

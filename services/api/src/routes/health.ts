@@ -14,7 +14,10 @@ export function healthRoutes(deps: AppDeps): Hono {
         return `error: ${(err as Error).message}`;
       }
     };
-    const [redis, bucket] = await Promise.all([check(() => deps.redis.ping()), check(() => deps.objects.ping())]);
+    const [redis, bucket] = await Promise.all([
+      check(() => deps.redis.ping()),
+      check(() => deps.objects.ping()),
+    ]);
     const ready = redis === 'ok' && bucket === 'ok';
     return c.json({ status: ready ? 'ready' : 'unavailable', checks: { redis, bucket } }, ready ? 200 : 503);
   });

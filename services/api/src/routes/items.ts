@@ -31,10 +31,13 @@ export function itemRoutes(deps: AppDeps): OpenAPIHono {
           ...(cursor ? { cursor } : {}),
           ...(status ? { status } : {}),
         });
-        const data = await Promise.all(page.data.map((i) => presentItem(i, deps.objects, deps.options.presignTtlS)));
+        const data = await Promise.all(
+          page.data.map((i) => presentItem(i, deps.objects, deps.options.presignTtlS)),
+        );
         return c.json({ object: 'list', data, next_cursor: page.next_cursor }, 200);
       } catch (err) {
-        if (err instanceof InvalidCursorError) throw invalidRequest([{ path: 'cursor', message: err.message }]);
+        if (err instanceof InvalidCursorError)
+          throw invalidRequest([{ path: 'cursor', message: err.message }]);
         throw err;
       }
     },

@@ -1,4 +1,4 @@
-import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { AppDeps } from '../deps.js';
 
 export function modelRoutes(deps: AppDeps): OpenAPIHono {

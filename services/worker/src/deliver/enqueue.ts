@@ -7,12 +7,31 @@ import type { WorkerDeps } from '../deps.js';
  */
 export async function enqueueDelivery(
   deps: WorkerDeps,
-  input: { tenantId: string; batchId: string; eventType: string; webhookId: string; url: string; payload: unknown },
+  input: {
+    tenantId: string;
+    batchId: string;
+    eventType: string;
+    webhookId: string;
+    url: string;
+    payload: unknown;
+  },
 ): Promise<void> {
   const id = `dlv_${input.webhookId.slice('msg_'.length)}`;
-  const body = JSON.stringify({ type: input.eventType, timestamp: new Date().toISOString(), data: input.payload });
+  const body = JSON.stringify({
+    type: input.eventType,
+    timestamp: new Date().toISOString(),
+    data: input.payload,
+  });
   const deliveries = new DeliveryStore(deps.redis, deps.queues.prefix);
-  await deliveries.create({ id, tenantId: input.tenantId, batchId: input.batchId, eventType: input.eventType, webhookId: input.webhookId, url: input.url, body });
+  await deliveries.create({
+    id,
+    tenantId: input.tenantId,
+    batchId: input.batchId,
+    eventType: input.eventType,
+    webhookId: input.webhookId,
+    url: input.url,
+    body,
+  });
   await deps.queues.deliver.add(
     'deliver',
     { delivery_id: id, tenant_id: input.tenantId },

@@ -1,4 +1,4 @@
-import { type DeliverJob, deliverJobSchema, DeliveryStore } from '@pixelmill/core';
+import { type DeliverJob, DeliveryStore, deliverJobSchema } from '@pixelmill/core';
 import { deliverWebhook, nextDelayMs, signWebhook } from '@pixelmill/webhooks';
 import { DelayedError, type Job } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
@@ -18,7 +18,12 @@ export function createDeliverProcessor(deps: WorkerDeps) {
     const secret = batch?.spec.webhook?.secret;
     if (secret === undefined) return;
 
-    const headers = signWebhook({ secret, msgId: delivery.webhook_id, timestamp: new Date(), body: delivery.body });
+    const headers = signWebhook({
+      secret,
+      msgId: delivery.webhook_id,
+      timestamp: new Date(),
+      body: delivery.body,
+    });
     const result = await deliverWebhook({
       url: delivery.url,
       headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'pixelmill-webhooks/1' },
@@ -46,7 +51,10 @@ export function createDeliverProcessor(deps: WorkerDeps) {
     }
     const delay = Math.max(scheduled, result.retryAfterMs ?? 0);
     const next = new Date(Date.now() + delay);
-    await deliveries.recordAttempt(delivery.id, attempt, { status: 'pending', nextAttemptAt: next.toISOString() });
+    await deliveries.recordAttempt(delivery.id, attempt, {
+      status: 'pending',
+      nextAttemptAt: next.toISOString(),
+    });
     deps.logger.info(
       { delivery_id: delivery.id, status: result.status, error: result.error, next_attempt_at: next },
       'webhook delivery failed; will retry',

@@ -12,6 +12,8 @@ export function manifestLines(store: BatchStore, batchId: string): Readable {
   return Readable.from(lines());
 }
 
-function manifestEntry(item: Item): Omit<Item, 'outputs'> & { outputs: Omit<Item['outputs'][number], 'url'>[] } {
+function manifestEntry(
+  item: Item,
+): Omit<Item, 'outputs'> & { outputs: Omit<Item['outputs'][number], 'url'>[] } {
   return { ...item, outputs: item.outputs.map(({ url: _url, ...o }) => o) };
 }

@@ -1,8 +1,8 @@
 import { type FinalizeJob, finalizeJobSchema, messageIdFor } from '@pixelmill/core';
 import { normalizePrefix } from '@pixelmill/storage';
 import type { Job } from 'bullmq';
-import type { WorkerDeps } from '../deps.js';
 import { enqueueDelivery } from '../deliver/enqueue.js';
+import type { WorkerDeps } from '../deps.js';
 import { manifestLines } from './manifest.js';
 
 /**
@@ -15,7 +15,11 @@ export function createFinalizeProcessor(deps: WorkerDeps) {
     const found = await deps.store.getBatchInternal(data.batch_id);
     if (found === null) return;
     const manifestKey = `${normalizePrefix(found.spec.output.prefix)}${data.batch_id}/manifest.jsonl`;
-    await deps.objects.putStream(manifestKey, manifestLines(deps.store, data.batch_id), 'application/x-ndjson');
+    await deps.objects.putStream(
+      manifestKey,
+      manifestLines(deps.store, data.batch_id),
+      'application/x-ndjson',
+    );
     await deps.store.completeBatch(data.batch_id, manifestKey);
     deps.logger.info({ batch_id: data.batch_id, counts: found.batch.counts }, 'batch completed');
 

@@ -22,7 +22,11 @@ export function toProviderError(err: unknown): ProviderError {
   });
 }
 
-const itemError = (e: ProviderError): ItemError => ({ code: e.code, message: e.message, retryable: e.retryable });
+const itemError = (e: ProviderError): ItemError => ({
+  code: e.code,
+  message: e.message,
+  retryable: e.retryable,
+});
 
 /** Small random addition to server hints, so workers that were told the same wait do not return together. */
 const jitter = (ms: number): number => ms + Math.floor(Math.random() * Math.min(1000, ms * 0.1 + 100));
@@ -44,7 +48,7 @@ export async function handleFailure(
 ): Promise<FailureAction> {
   const e = toProviderError(err);
   if (e.code === 'rate_limited') {
-    const wait = e.retryAfterMs ?? fullJitterBackoff(1, { baseMs: 1000, capMs: 60_000 }) ?? 1000;
+    const wait = e.retryAfterMs ?? fullJitterBackoff(0, { baseMs: 1000, capMs: 60_000 }) ?? 1000;
     await ctx.limiter.cooldown(ctx.resourceId, jitter(wait));
     await ctx.limiter.onRateLimited(ctx.resourceId, { grantedAt: ctx.grantedAt });
     return { kind: 'wait', error: itemError(e) };

@@ -42,7 +42,11 @@ export function createGenerateProcessor(deps: WorkerDeps) {
     const model = deps.registry.resolve(item.model);
     const spec = await specs.get(data.batch_id);
     if (model === undefined || spec === null) {
-      await fail({ code: 'config_error', message: `Model ${item.model} is not configured`, retryable: false });
+      await fail({
+        code: 'config_error',
+        message: `Model ${item.model} is not configured`,
+        retryable: false,
+      });
       return;
     }
     const resources = keyResources(deps.registry, model);
@@ -62,11 +66,22 @@ export function createGenerateProcessor(deps: WorkerDeps) {
         { images: want, leaseMs: LEASE_MS, holder: `${deps.options.workerId}:${job.id}` },
       );
       if (!grant.ok) {
-        if (grant.reason === 'parked' && (await allParkedIndefinitely(deps, resources.map((r) => r.id)))) {
-          await fail({ code: 'quota_exhausted', message: `Every API key of ${model.provider} is out of quota`, retryable: false });
+        if (
+          grant.reason === 'parked' &&
+          (await allParkedIndefinitely(
+            deps,
+            resources.map((r) => r.id),
+          ))
+        ) {
+          await fail({
+            code: 'quota_exhausted',
+            message: `Every API key of ${model.provider} is out of quota`,
+            retryable: false,
+          });
           return;
         }
-        if (started) await deps.store.requeueItem(data.batch_id, data.item_id, waiting(grant.reason), { refund: true });
+        if (started)
+          await deps.store.requeueItem(data.batch_id, data.item_id, waiting(grant.reason), { refund: true });
         // Waiting for capacity never spends an attempt: the queue pauses and the job goes back to wait.
         await queue.rateLimit(Math.min(Math.max(grant.retryInMs, 10), MAX_WAIT_MS));
         throw Worker.RateLimitError();
@@ -121,9 +136,18 @@ export function createGenerateProcessor(deps: WorkerDeps) {
           attemptsMade: job.attemptsMade,
           maxAttempts: job.opts.attempts ?? deps.options.itemAttempts,
         });
-        log.warn({ code: action.error.code, action: action.kind, attempts_made: job.attemptsMade }, action.error.message);
+        log.warn(
+          { code: action.error.code, action: action.kind, attempts_made: job.attemptsMade },
+          action.error.message,
+        );
         if (action.kind === 'fail') {
-          await endItem(deps, data, { status: 'failed', error: action.error, images: done.size, model, size: item.size });
+          await endItem(deps, data, {
+            status: 'failed',
+            error: action.error,
+            images: done.size,
+            model,
+            size: item.size,
+          });
           return;
         }
         if (action.kind === 'wait') {
@@ -138,7 +162,13 @@ export function createGenerateProcessor(deps: WorkerDeps) {
         await deps.limiter.release(grant.resourceId, grant.leaseId).catch(() => false);
       }
     }
-    await endItem(deps, data, { status: 'succeeded', error: null, images: done.size, model, size: item.size });
+    await endItem(deps, data, {
+      status: 'succeeded',
+      error: null,
+      images: done.size,
+      model,
+      size: item.size,
+    });
     log.debug({ images: done.size }, 'item succeeded');
   };
 }
@@ -165,7 +195,9 @@ async function endItem(
 ): Promise<void> {
   // Cost follows the images actually delivered: the registry's price per image for the item's size.
   const costMicros =
-    result.model && result.size && result.images > 0 ? toMicros(estimateCostUsd(result.model, result.size, result.images)) : 0;
+    result.model && result.size && result.images > 0
+      ? toMicros(estimateCostUsd(result.model, result.size, result.images))
+      : 0;
   const ended = await deps.store.endItem(data.batch_id, data.item_id, {
     status: result.status,
     error: result.error,
@@ -177,7 +209,12 @@ async function endItem(
     await deps.queues.finalize.add(
       'finalize',
       { batch_id: data.batch_id, tenant_id: data.tenant_id },
-      { jobId: `finalize-${data.batch_id}`, attempts: 10, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true },
+      {
+        jobId: `finalize-${data.batch_id}`,
+        attempts: 10,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: true,
+      },
     );
   }
 }

@@ -22,7 +22,11 @@ export async function loadReferenceImages(
   return Promise.all(refs.map((ref) => loadOne(ref, objects, opts)));
 }
 
-async function loadOne(ref: string, objects: ObjectStore, opts: { allowPrivate: boolean }): Promise<ReferenceImage> {
+async function loadOne(
+  ref: string,
+  objects: ObjectStore,
+  opts: { allowPrivate: boolean },
+): Promise<ReferenceImage> {
   let bytes: Buffer;
   if (/^https?:\/\//i.test(ref)) {
     try {
@@ -42,7 +46,10 @@ async function loadOne(ref: string, objects: ObjectStore, opts: { allowPrivate: 
     try {
       bytes = await objects.get(ref);
     } catch (err) {
-      throw refError(`Reference image key ${ref} could not be read from the bucket: ${(err as Error).message}`, false);
+      throw refError(
+        `Reference image key ${ref} could not be read from the bucket: ${(err as Error).message}`,
+        false,
+      );
     }
   }
   const mimeType = sniffImageMime(bytes);

@@ -1,6 +1,6 @@
 import type { SimConfig } from './state.js';
 
-export type Fault = 'http5xx' | 'reset' | 'hang' | 'noImage' | undefined;
+type Fault = 'http5xx' | 'reset' | 'hang' | 'noImage' | undefined;
 
 export interface Draw {
   latencyMs: number;

@@ -155,3 +155,13 @@ describe('Gemini errors', () => {
     expect(b.json.candidates[0].content).toBeUndefined();
   });
 });
+
+describe('Gemini routing edge cases', () => {
+  it('methods the sim does not simulate → 501 UNIMPLEMENTED; bad escapes → 400', async () => {
+    const r = await post(`${sim.url}/v1beta/models/gemini-3-pro-image:batchGenerateContent`, {}, KEY);
+    expect(r.status).toBe(501);
+    expect(r.json.error.status).toBe('UNIMPLEMENTED');
+    const bad = await post(`${sim.url}/v1beta/models/%E0%A4%A:generateContent`, geminiBody('x'), KEY);
+    expect(bad.status).toBe(400);
+  });
+});

@@ -31,7 +31,7 @@ interface GeminiReq extends RequestInfo {
   wantImage: boolean;
 }
 
-export function geminiError(code: number, status: string, message: string, details?: unknown[]): Response {
+function geminiError(code: number, status: string, message: string, details?: unknown[]): Response {
   return json({ error: { code, message, status, ...(details && { details }) } }, code);
 }
 
@@ -68,12 +68,26 @@ interface Part {
 }
 
 async function parse(c: SimContext): Promise<GeminiReq | ParseError> {
-  const rest = decodeURIComponent(c.req.path.slice(PREFIX.length));
+  let rest: string;
+  try {
+    rest = decodeURIComponent(c.req.path.slice(PREFIX.length));
+  } catch {
+    return invalid('Invalid resource name: bad percent-encoding in the path.');
+  }
   const colon = rest.lastIndexOf(':');
   const model = colon < 0 ? rest : rest.slice(0, colon);
   const method = colon < 0 ? '' : rest.slice(colon + 1);
   const gm = geminiModel(model);
-  if (!gm || method !== 'generateContent') return { error: geminiNotFound(model, method), model };
+  if (!gm) return { error: geminiNotFound(model, method), model };
+  if (method !== 'generateContent') {
+    // Real methods like batchGenerateContent exist upstream; say plainly the sim lacks them.
+    const error = geminiError(
+      501,
+      'UNIMPLEMENTED',
+      `provider-sim does not simulate models.${method || '(none)'}.`,
+    );
+    return { error, model };
+  }
 
   let body: { contents?: unknown; generationConfig?: Record<string, unknown> };
   try {

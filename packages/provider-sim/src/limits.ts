@@ -17,7 +17,7 @@ export interface Denial {
   retryAfterMs: number;
 }
 
-export interface RpmStatus {
+interface RpmStatus {
   limit: number;
   remaining: number;
   /** Until the window is empty again (OpenAI's "resets to its initial state"). */

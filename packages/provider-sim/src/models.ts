@@ -185,7 +185,7 @@ export function openaiModel(id: string): OpenAIModel | undefined {
   return { id, flexible: true, qualities: Q6, inputFidelity: true };
 }
 
-export const FIXED_SIZES = ['1024x1024', '1536x1024', '1024x1536'];
+const FIXED_SIZES = ['1024x1024', '1536x1024', '1024x1536'];
 
 /** Resolve an OpenAI `size`; returns an error message when the model rejects it. */
 export function openaiDims(model: OpenAIModel, size: string): Dims | string {

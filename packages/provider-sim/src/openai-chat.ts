@@ -23,7 +23,7 @@ import {
 import { pngSize } from './png.js';
 import { MAX_STORED_FILES, type SimState } from './state.js';
 
-export type ChatStyle = 'images' | 'markdown' | 'url';
+type ChatStyle = 'images' | 'markdown' | 'url';
 const STYLES: ChatStyle[] = ['images', 'markdown', 'url'];
 
 interface ChatReq extends RequestInfo {
@@ -35,12 +35,7 @@ interface ChatReq extends RequestInfo {
   wantImage: boolean;
 }
 
-export function routerError(
-  status: number,
-  message: string,
-  metadata?: unknown,
-  headers?: Record<string, string>,
-) {
+function routerError(status: number, message: string, metadata?: unknown, headers?: Record<string, string>) {
   return json(
     { error: { code: status, message, ...(metadata !== undefined && { metadata }) } },
     status,
@@ -64,7 +59,7 @@ function sizeTier(v: string): GeminiSize | undefined {
  * Proxies put options in the model id: `google/gemini-3-pro-image-preview-4k-markdown`.
  * The sim strips a style suffix, a size suffix, the vendor prefix and `-preview`.
  */
-export function resolveChatModel(raw: string) {
+function resolveChatModel(raw: string) {
   let id = raw;
   let style: ChatStyle | undefined;
   const sm = /-(images|markdown|url)$/.exec(id);

@@ -22,7 +22,7 @@ export interface ParseError {
   model?: string;
 }
 
-export interface Generated {
+interface Generated {
   response: Response;
   images: number;
 }

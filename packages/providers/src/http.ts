@@ -1,0 +1,36 @@
+/**
+ * The JSON POST used by the fetch-based adapters (Gemini, OpenAI-compatible chat). It only moves
+ * bytes: classification of the answer is each provider's error function's job.
+ * @module
+ */
+import { parseJson } from './json.js';
+
+export interface JsonResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON, or undefined when the body was not JSON (proxy error pages, truncated bodies). */
+  body: unknown;
+  text: string;
+}
+
+export async function postJson(
+  fetchFn: typeof fetch,
+  url: string,
+  headers: Record<string, string>,
+  body: unknown,
+  signal: AbortSignal,
+): Promise<JsonResponse> {
+  const res = await fetchFn(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+    body: JSON.stringify(body),
+    signal,
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: parseJson(text), text };
+}
+
+/** Joins a base URL and a path without doubling or dropping the slash. */
+export function joinUrl(baseUrl: string, path: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+}

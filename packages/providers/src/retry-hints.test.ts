@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import {
+  msUntilPacificMidnight,
+  parseGoDuration,
+  parseGoogleDuration,
+  retryAfterFromHeaders,
+} from './retry-hints.js';
+
+describe('retry hints', () => {
+  it('parses Google durations', () => {
+    expect(parseGoogleDuration('12.771204034s')).toBe(12_772);
+    expect(parseGoogleDuration('22s')).toBe(22_000);
+    expect(parseGoogleDuration('0s')).toBe(0);
+    expect(parseGoogleDuration('soon')).toBeUndefined();
+    expect(parseGoogleDuration(12)).toBeUndefined();
+  });
+
+  it('parses Go durations', () => {
+    expect(parseGoDuration('1s')).toBe(1000);
+    expect(parseGoDuration('6m0s')).toBe(360_000);
+    expect(parseGoDuration('20ms')).toBe(20);
+    expect(parseGoDuration('1h2m3.5s')).toBe(3_723_500);
+    expect(parseGoDuration('later')).toBeUndefined();
+    expect(parseGoDuration(null)).toBeUndefined();
+  });
+
+  it('reads retry-after-ms, then retry-after, discarding garbage', () => {
+    expect(retryAfterFromHeaders(new Headers({ 'retry-after-ms': '250.5' }))).toBe(250.5);
+    expect(retryAfterFromHeaders(new Headers({ 'retry-after-ms': '-1', 'retry-after': '3' }))).toBe(3000);
+    expect(retryAfterFromHeaders(new Headers({ 'retry-after': 'soon' }))).toBeUndefined();
+    expect(retryAfterFromHeaders(new Headers())).toBeUndefined();
+    const now = Date.UTC(2026, 10, 24, 12, 0, 0);
+    expect(retryAfterFromHeaders(new Headers({ 'retry-after': 'Tue, 24 Nov 2026 12:00:10 GMT' }), now)).toBe(
+      10_000,
+    );
+    expect(retryAfterFromHeaders(new Headers({ 'retry-after': '999999999' }))).toBe(24 * 3_600_000);
+  });
+
+  it('counts to midnight Pacific, across DST changes', () => {
+    expect(msUntilPacificMidnight(Date.UTC(2026, 10, 24, 12, 0, 0))).toBe(20 * 3_600_000); // 04:00 PST
+    expect(msUntilPacificMidnight(Date.UTC(2026, 6, 1, 6, 30, 0))).toBe(30 * 60_000); // 23:30 PDT
+    // 2026-03-08 is 23 h long in Los Angeles: from 00:30 PST, midnight is 22.5 h away.
+    expect(msUntilPacificMidnight(Date.UTC(2026, 2, 8, 8, 30, 0))).toBe(22.5 * 3_600_000);
+    // 2026-11-01 is 25 h long: from 00:30 PDT, midnight is 24.5 h away.
+    expect(msUntilPacificMidnight(Date.UTC(2026, 10, 1, 7, 30, 0))).toBe(24.5 * 3_600_000);
+  });
+});

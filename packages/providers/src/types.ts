@@ -1,0 +1,50 @@
+/**
+ * The port every image adapter implements. The worker only sees these shapes; provider wire formats
+ * stay inside the adapter files.
+ * @module
+ */
+
+/** Output size tier. Each adapter maps it to what its provider accepts (imageSize, WxH, image_size). */
+export type Size = '512' | '1K' | '2K' | '4K';
+
+/** Wire protocol of a provider; several providers can share one kind (OpenRouter and proxies are 'openai-chat'). */
+export type ProviderKind = 'gemini' | 'openai-images' | 'openai-chat';
+
+export interface ReferenceImage {
+  bytes: Buffer;
+  mimeType: string;
+}
+
+export interface GenerateRequest {
+  upstreamModel: string;
+  prompt: string;
+  size: Size;
+  /** "W:H"; undefined lets the model choose (Gemini picks from the references). */
+  aspectRatio: string | undefined;
+  /** Images wanted from this one call; always ≤ the model's maxImagesPerCall. */
+  n: number;
+  referenceImages: ReferenceImage[];
+  apiKey: string;
+  /** Caller's cancellation (job cancelled, worker shutting down). */
+  signal?: AbortSignal;
+  /** Deadline for the whole call, downloads included. */
+  timeoutMs: number;
+}
+
+export interface GeneratedImage {
+  bytes: Buffer;
+  mimeType: string;
+}
+
+export interface GenerateResult {
+  images: GeneratedImage[];
+  usage?: { inputTokens?: number; outputTokens?: number; imageTokens?: number };
+  requestId?: string;
+  rateLimit?: { remainingRequests?: number; resetRequestsMs?: number };
+}
+
+export interface ImageModel {
+  readonly kind: ProviderKind;
+  /** Resolves with at least one image, or rejects with a ProviderError (never anything else). */
+  generate(req: GenerateRequest): Promise<GenerateResult>;
+}

@@ -14,9 +14,9 @@ export const DEFAULT_BASE_URLS: Record<ProviderKind, string> = {
   'openai-chat': 'https://openrouter.ai/api/v1',
 };
 
-export const ASPECTS_10 = ['1:1', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '9:16', '16:9', '21:9'];
+const ASPECTS_10 = ['1:1', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '9:16', '16:9', '21:9'];
 /** gemini-3.1-flash-image and nano-banana-2.1 add the extreme banners. */
-export const ASPECTS_14 = [...ASPECTS_10, '1:4', '4:1', '1:8', '8:1'];
+const ASPECTS_14 = [...ASPECTS_10, '1:4', '4:1', '1:8', '8:1'];
 const ALL_TIERS: Size[] = ['1K', '2K', '4K'];
 
 const SECONDS = 1000;

@@ -67,8 +67,8 @@ export function createGeminiModel(opts: GeminiModelOptions): ImageModel {
   };
 }
 
-/** Exported for tests: the exact JSON sent to generateContent. */
-export function geminiRequestBody(req: GenerateRequest, sendImageSize: boolean): JsonRecord {
+/** The exact JSON sent to generateContent. */
+function geminiRequestBody(req: GenerateRequest, sendImageSize: boolean): JsonRecord {
   const imageConfig: JsonRecord = {};
   if (req.aspectRatio !== undefined) imageConfig.aspectRatio = req.aspectRatio;
   if (sendImageSize) imageConfig.imageSize = req.size;

@@ -69,8 +69,8 @@ export function createOpenAiChatModel(opts: OpenAiChatModelOptions): ImageModel 
   };
 }
 
-/** Exported for tests: the exact JSON sent to /chat/completions. */
-export function chatRequestBody(req: GenerateRequest, sendImageSize: boolean): JsonRecord {
+/** The exact JSON sent to /chat/completions. */
+function chatRequestBody(req: GenerateRequest, sendImageSize: boolean): JsonRecord {
   const imageConfig: JsonRecord = {};
   if (req.aspectRatio !== undefined) imageConfig.aspect_ratio = req.aspectRatio;
   if (sendImageSize) imageConfig.image_size = IMAGE_SIZE[req.size];

@@ -27,7 +27,7 @@ export function openAiSizeMode(upstreamModel: string): OpenAiSizeMode {
 }
 
 /** "W:H" → width/height, or undefined when unparsable. */
-export function parseAspectRatio(aspect: string | undefined): number | undefined {
+function parseAspectRatio(aspect: string | undefined): number | undefined {
   const match = aspect === undefined ? null : /^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$/.exec(aspect.trim());
   if (match === null) return undefined;
   const ratio = Number(match[1]) / Number(match[2]);

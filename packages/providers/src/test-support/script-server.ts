@@ -5,7 +5,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export interface ScriptedResponse {
+interface ScriptedResponse {
   status?: number;
   headers?: Record<string, string>;
   /** Objects are sent as JSON; strings and Buffers as they are. */
@@ -16,7 +16,7 @@ export interface ScriptedResponse {
   reset?: boolean;
 }
 
-export interface RecordedRequest {
+interface RecordedRequest {
   method: string;
   url: string;
   headers: IncomingHttpHeaders;
@@ -24,7 +24,7 @@ export interface RecordedRequest {
   json(): unknown;
 }
 
-export type Script = ScriptedResponse | ((req: RecordedRequest) => ScriptedResponse);
+type Script = ScriptedResponse | ((req: RecordedRequest) => ScriptedResponse);
 
 export interface ScriptServer {
   url: string;

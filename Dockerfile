@@ -1,0 +1,40 @@
+# Multi-stage image for the pixelmill API and worker (one image, two commands).
+# Build: docker build -t pixelmill .   Run: see docker-compose.yml.
+FROM node:20.20-bookworm-slim AS build
+WORKDIR /app
+RUN npm install -g pnpm@10.34.9
+# Manifests first, so dependency layers are cached across source changes.
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml turbo.json tsconfig.base.json ./
+COPY packages/core/package.json packages/core/
+COPY packages/config/package.json packages/config/
+COPY packages/logger/package.json packages/logger/
+COPY packages/providers/package.json packages/providers/
+COPY packages/ratelimit/package.json packages/ratelimit/
+COPY packages/storage/package.json packages/storage/
+COPY packages/webhooks/package.json packages/webhooks/
+COPY packages/provider-sim/package.json packages/provider-sim/
+COPY packages/cli/package.json packages/cli/
+COPY services/api/package.json services/api/
+COPY services/worker/package.json services/worker/
+COPY test/package.json test/
+RUN pnpm install --frozen-lockfile
+COPY packages packages
+COPY services services
+RUN pnpm turbo run build --filter=@pixelmill/api --filter=@pixelmill/worker \
+ && pnpm deploy --filter=@pixelmill/api --prod --legacy /out/api \
+ && pnpm deploy --filter=@pixelmill/worker --prod --legacy /out/worker
+
+FROM node:20.20-bookworm-slim AS api
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /out/api .
+USER node
+EXPOSE 8080
+CMD ["node", "--disable-warning=NodeVersionSupportWarning", "dist/main.js"]
+
+FROM node:20.20-bookworm-slim AS worker
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /out/worker .
+USER node
+CMD ["node", "--disable-warning=NodeVersionSupportWarning", "dist/main.js"]

@@ -109,6 +109,9 @@ export class BatchStore {
 
   async listBatches(tenantId: string, opts: { cursor?: string; limit: number }): Promise<Page<Batch>> {
     const after = decodeCursor(opts.cursor);
+    // Only a batch id this method wrote; anything else would silently select an arbitrary range.
+    if (after !== undefined && !/^batch_[0-9a-z]+$/.test(after))
+      throw new InvalidCursorError('Invalid cursor');
     // Batch ids sort by creation time, so a reverse lexicographic range is newest-first and stable.
     const ids = await this.redis.zrange(
       this.keys.tenantBatches(tenantId),
@@ -142,8 +145,10 @@ export class BatchStore {
     opts: { cursor?: string; limit: number; status?: ItemStatus },
   ): Promise<Page<Item>> {
     const raw = decodeCursor(opts.cursor);
+    // Only a position this method wrote: Number() would also take '', ' 1', '0x2' and '1e1'.
+    if (raw !== undefined && !/^(0|[1-9]\d{0,15})$/.test(raw)) throw new InvalidCursorError('Invalid cursor');
     let pos = raw === undefined ? 0 : Number(raw);
-    if (!Number.isSafeInteger(pos) || pos < 0) throw new InvalidCursorError('Invalid cursor');
+    if (!Number.isSafeInteger(pos)) throw new InvalidCursorError('Invalid cursor');
     const data: Item[] = [];
     const listKey = this.keys.batchItems(batchId);
     const total = await this.redis.llen(listKey);

@@ -67,7 +67,8 @@ export async function acceptBatch(
       problems.push({ path: 'webhook.url', message: (err as Error).message });
     }
   }
-  if (problems.length > 0) throw invalidRequest(problems);
+  // A bad default is one problem however many items take it: name it once.
+  if (problems.length > 0) throw invalidRequest(uniqueProblems(problems));
 
   const id = newBatchId();
   const generatedSecret = body.webhook && !body.webhook.secret ? generateWebhookSecret() : undefined;
@@ -99,6 +100,9 @@ export async function acceptBatch(
         .slice(i, i + CHUNK)
         .map((s) => ({ id: itemIdFor(id, s.custom_id), spec: s }));
       await deps.store.insertItems(id, tenantId, chunk);
+      // Recorded before the call: an addBulk that fails (e.g. its reply is lost) may still have written
+      // its jobs, and the rollback must remove them too (removing a job that does not exist is a no-op).
+      enqueued.push(...chunk.map((c) => c.id));
       await queue.addBulk(
         chunk.map((item) => ({
           name: 'generate',
@@ -111,7 +115,6 @@ export async function acceptBatch(
           },
         })),
       );
-      enqueued.push(...chunk.map((c) => c.id));
     }
     await deps.store.publishBatch(id, tenantId);
   } catch (err) {
@@ -143,4 +146,14 @@ async function rollback(
   } catch (err) {
     deps.logger.error({ err, batch_id: batchId }, 'rollback incomplete');
   }
+}
+
+function uniqueProblems(problems: FieldProblem[]): FieldProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.path}\0${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

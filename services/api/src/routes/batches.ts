@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { createBatchRequestSchema, validateBatchRequest } from '@pixelmill/core';
+import { createBatchRequestSchema, InvalidCursorError, validateBatchRequest } from '@pixelmill/core';
 import { acceptBatch } from '../batches/accept-batch.js';
 import { presentBatch } from '../batches/present.js';
 import type { AppDeps } from '../deps.js';
@@ -43,7 +43,13 @@ export function batchRoutes(deps: AppDeps): OpenAPIHono {
     }),
     async (c) => {
       const { cursor, limit } = c.req.valid('query');
-      const page = await deps.store.listBatches(c.get('tenantId'), { limit, ...(cursor ? { cursor } : {}) });
+      const page = await deps.store
+        .listBatches(c.get('tenantId'), { limit, ...(cursor ? { cursor } : {}) })
+        .catch((err: unknown) => {
+          if (err instanceof InvalidCursorError)
+            throw invalidRequest([{ path: 'cursor', message: err.message }]);
+          throw err;
+        });
       const data = await Promise.all(page.data.map((b) => presentBatch(b, deps.objects, ttl)));
       return c.json({ object: 'list', data, next_cursor: page.next_cursor }, 200);
     },

@@ -3,5 +3,7 @@ import base from '../vitest.base.ts';
 
 export default mergeConfig(
   base,
-  defineConfig({ test: { include: ['e2e/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 120_000 } }),
+  defineConfig({
+    test: { include: ['e2e/**/*.test.ts', 'chaos/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 120_000 },
+  }),
 );

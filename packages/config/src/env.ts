@@ -70,6 +70,20 @@ export const envSchema = z.object({
   /** Real failures an item may have before it fails; waiting for rate limits never counts. */
   WORKER_ITEM_ATTEMPTS: positiveInt.max(50).default(5),
   WORKER_SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
+  /**
+   * A job's lock lives this long without renewal; a crashed worker's jobs are picked up again within
+   * about lockDuration + stalledInterval (tests use a few seconds; docs/reliability.md).
+   */
+  WORKER_LOCK_DURATION_MS: positiveInt.default(30_000),
+  WORKER_STALLED_INTERVAL_MS: positiveInt.default(15_000),
+  /** Provider bytes are written here before upload, so a crash or an S3 outage never regenerates them. */
+  WORKER_SPOOL_DIR: z.string().optional(),
+  /** Generation pauses while this many bytes are generated but not yet in the bucket. */
+  WORKER_MAX_PENDING_UPLOAD_BYTES: positiveInt.default(256 * 1024 * 1024),
+  /** How long one upload keeps retrying before the item spends an attempt (the bytes stay spooled). */
+  WORKER_UPLOAD_RETRY_MS: positiveInt.default(10 * 60_000),
+  /** Port of the worker's /metrics server; 0 picks a free port; unset means no server. */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   /** How long a presigned output URL stays valid. */
   PIXELMILL_PRESIGN_TTL_S: positiveInt.max(604_800).default(3600),
   PIXELMILL_MAX_ITEMS_PER_BATCH: positiveInt.default(100_000),

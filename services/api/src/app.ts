@@ -3,10 +3,15 @@ import { newRequestId, zodProblems } from '@pixelmill/core';
 import type { AppDeps } from './deps.js';
 import { ApiError, invalidRequest } from './errors.js';
 import { bearerAuth } from './middleware/auth.js';
+import { redisGate } from './middleware/redis-gate.js';
+import { createApiMetrics } from './metrics/api-metrics.js';
+import { adminRoutes } from './routes/admin.js';
 import { batchRoutes } from './routes/batches.js';
 import { deliveryRoutes } from './routes/deliveries.js';
+import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { itemRoutes } from './routes/items.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { modelRoutes } from './routes/models.js';
 
 /** The API as a Hono app: main.ts serves it, tests call `app.request()` on it. */
@@ -18,6 +23,8 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     },
   });
 
+  const metrics = deps.metrics ?? createApiMetrics(deps);
+  app.use('*', metrics.middleware);
   app.use('*', async function requestLog(c, next) {
     const requestId = c.req.header('x-request-id') ?? newRequestId();
     c.header('x-request-id', requestId);
@@ -36,6 +43,11 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   });
 
   app.route('/', healthRoutes(deps));
+  app.route('/', metricsRoutes(metrics));
+  app.route('/', docsRoutes());
+  const admin = adminRoutes(deps);
+  if (admin !== null) app.route('/admin/queues', admin);
+  app.use('/v1/*', redisGate(deps.redis));
   app.use('/v1/*', bearerAuth(deps.apiKeys));
   for (const routes of [batchRoutes(deps), itemRoutes(deps), deliveryRoutes(deps), modelRoutes(deps)])
     app.route('/', routes);

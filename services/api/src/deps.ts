@@ -3,6 +3,7 @@ import type { Logger } from '@pixelmill/logger';
 import type { ModelRegistry } from '@pixelmill/providers';
 import type { ObjectStore } from '@pixelmill/storage';
 import type { Redis } from 'ioredis';
+import type { ApiMetrics } from './metrics/api-metrics.js';
 
 /** Everything the API's routes need, built by main.ts (or a test) and passed to createApp. */
 export interface AppDeps {
@@ -13,6 +14,10 @@ export interface AppDeps {
   objects: ObjectStore;
   logger: Logger;
   apiKeys: { tenantId: string; key: string }[];
+  /** PIXELMILL_ADMIN_KEY: the bearer key of /admin/queues; without it the dashboard is off. */
+  adminKey?: string | undefined;
+  /** Built by main.ts with process metrics; createApp makes a bare one when absent (tests). */
+  metrics?: ApiMetrics | undefined;
   options: {
     maxItemsPerBatch: number;
     maxBodyBytes: number;

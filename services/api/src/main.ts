@@ -7,6 +7,7 @@ import { buildRegistry } from '@pixelmill/providers';
 import { createS3Store } from '@pixelmill/storage';
 import { Redis } from 'ioredis';
 import { createApp } from './app.js';
+import { createApiMetrics } from './metrics/api-metrics.js';
 
 function fail(err: unknown): never {
   process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
@@ -30,7 +31,11 @@ if (apiKeys.length === 0) {
   apiKeys = [{ tenantId: 'demo', key }];
   process.stdout.write(`PIXELMILL_API_KEYS is not set; demo tenant key for this run: ${key}\n`);
 }
-const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
+// Fail fast while Redis is away: no offline queue, one retry for a command caught by a disconnect. A
+// request then answers 503 at once instead of hanging (middleware/redis-gate.ts); workers, not the API,
+// wait for Redis to return.
+const redis = new Redis(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 const objects = createS3Store({
   region: env.S3_REGION,
   bucket: env.S3_BUCKET,
@@ -41,11 +46,15 @@ const objects = createS3Store({
     : {}),
 });
 const queues = new Queues(redis, env.PIXELMILL_QUEUE_PREFIX);
+const store = new BatchStore(redis, env.PIXELMILL_QUEUE_PREFIX);
+const registry = buildRegistry({ ...(config ? { providers: config.providers } : {}), env: process.env });
 const app = createApp({
   redis,
-  store: new BatchStore(redis, env.PIXELMILL_QUEUE_PREFIX),
+  store,
   queues,
-  registry: buildRegistry({ ...(config ? { providers: config.providers } : {}), env: process.env }),
+  registry,
+  adminKey: env.PIXELMILL_ADMIN_KEY,
+  metrics: createApiMetrics({ redis, store, queues, registry }, { processMetrics: true }),
   objects,
   logger,
   apiKeys,
@@ -72,9 +81,17 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         [
           'stop http server',
           async () => {
+            const http = server as unknown as {
+              closeIdleConnections?: () => void;
+              closeAllConnections?: () => void;
+            };
             const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-            if (!(await finishedWithin(closed, 10_000))) {
-              (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+            // Keep-alive sockets go idle once their in-flight request is answered: close them as they do.
+            const idle = setInterval(() => http.closeIdleConnections?.(), 100);
+            try {
+              if (!(await finishedWithin(closed, 10_000))) http.closeAllConnections?.();
+            } finally {
+              clearInterval(idle);
             }
           },
           15_000,

@@ -4,6 +4,8 @@ import type { ModelRegistry } from '@pixelmill/providers';
 import type { Limiter } from '@pixelmill/ratelimit';
 import type { ObjectStore } from '@pixelmill/storage';
 import type { Redis } from 'ioredis';
+import type { Spool } from './generate/spool.js';
+import type { UploadGate } from './generate/upload-gate.js';
 
 /** What the processors need; main.ts builds it from the environment, tests build it by hand. */
 export interface WorkerDeps {
@@ -14,6 +16,10 @@ export interface WorkerDeps {
   objects: ObjectStore;
   limiter: Limiter;
   logger: Logger;
+  /** Generated images not yet in the bucket (crash and outage recovery without regenerating). */
+  spool: Spool;
+  /** Holds new generations back while uploads lag (S3 outage). */
+  uploads: UploadGate;
   options: {
     concurrency: number;
     itemAttempts: number;
@@ -21,6 +27,8 @@ export interface WorkerDeps {
     webhookScheduleMs: number[];
     webhookTimeoutMs: number;
     presignTtlS: number;
+    /** How long one upload retries before the item spends an attempt (its bytes stay spooled). */
+    uploadRetryMs: number;
     /** Identifies this process in limiter leases. */
     workerId: string;
   };

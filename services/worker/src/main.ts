@@ -1,4 +1,5 @@
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadEnv, loadPixelmillConfig } from '@pixelmill/config';
 import { BatchStore, finishedWithin, Queues, shutdownInOrder } from '@pixelmill/core';
 import { createLogger } from '@pixelmill/logger';
@@ -7,7 +8,12 @@ import { createLimiter } from '@pixelmill/ratelimit';
 import { createS3Store } from '@pixelmill/storage';
 import { deliverySchedule } from '@pixelmill/webhooks';
 import { Redis } from 'ioredis';
+import { checkRedisPersistence } from './check-redis.js';
 import { configureLimits } from './generate/resources.js';
+import { Spool } from './generate/spool.js';
+import { UploadGate } from './generate/upload-gate.js';
+import { startMetricsServer } from './metrics/metrics-server.js';
+import { createWorkerMetrics, instrumentRegistry } from './metrics/worker-metrics.js';
 import { startWorkers } from './workers.js';
 
 function fail(err: unknown): never {
@@ -25,9 +31,11 @@ try {
 }
 
 const logger = createLogger({ name: 'worker', level: env.LOG_LEVEL });
-// BullMQ workers block on Redis: their connections must never give up on a command.
+// BullMQ workers block on Redis: their connections must never give up on a command. While Redis is
+// away, commands wait for the reconnection and then carry on.
 const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
-const registry = buildRegistry({ ...(config ? { providers: config.providers } : {}), env: process.env });
+redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+const baseRegistry = buildRegistry({ ...(config ? { providers: config.providers } : {}), env: process.env });
 const objects = createS3Store({
   region: env.S3_REGION,
   bucket: env.S3_BUCKET,
@@ -39,6 +47,10 @@ const objects = createS3Store({
 });
 const queues = new Queues(redis, env.PIXELMILL_QUEUE_PREFIX);
 const limiter = createLimiter(redis, { prefix: `${env.PIXELMILL_QUEUE_PREFIX}:rl` });
+const spool = new Spool(env.WORKER_SPOOL_DIR ?? join(tmpdir(), 'pixelmill-spool'));
+const uploads = new UploadGate(env.WORKER_MAX_PENDING_UPLOAD_BYTES);
+const metrics = createWorkerMetrics({ registry: baseRegistry, limiter, uploads, spool });
+const registry = instrumentRegistry(baseRegistry, metrics);
 const deps = {
   redis,
   store: new BatchStore(redis, env.PIXELMILL_QUEUE_PREFIX),
@@ -47,6 +59,8 @@ const deps = {
   objects,
   limiter,
   logger,
+  spool,
+  uploads,
   options: {
     concurrency: env.WORKER_CONCURRENCY,
     itemAttempts: env.WORKER_ITEM_ATTEMPTS,
@@ -54,41 +68,56 @@ const deps = {
     webhookScheduleMs: env.PIXELMILL_WEBHOOK_SCHEDULE_MS ?? [...deliverySchedule],
     webhookTimeoutMs: env.PIXELMILL_WEBHOOK_TIMEOUT_MS,
     presignTtlS: env.PIXELMILL_PRESIGN_TTL_S,
+    uploadRetryMs: env.WORKER_UPLOAD_RETRY_MS,
     workerId: `${hostname()}:${process.pid}`,
   },
 };
 
+await checkRedisPersistence(redis, logger);
 await configureLimits(limiter, registry);
-const workers = startWorkers(deps, redis);
+const metricsServer =
+  env.WORKER_METRICS_PORT === undefined
+    ? undefined
+    : await startMetricsServer(metrics.registry, { port: env.WORKER_METRICS_PORT, host: env.HOST });
+const running = startWorkers(deps, redis, {
+  lockDurationMs: env.WORKER_LOCK_DURATION_MS,
+  stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+  maxStalledCount: 5,
+});
 logger.info(
-  { models: registry.list().map((m) => m.id), concurrency: env.WORKER_CONCURRENCY },
+  {
+    models: registry.list().map((m) => m.id),
+    concurrency: env.WORKER_CONCURRENCY,
+    spool_dir: spool.dir,
+    lock_duration_ms: env.WORKER_LOCK_DURATION_MS,
+    stalled_interval_ms: env.WORKER_STALLED_INTERVAL_MS,
+    ...(metricsServer ? { metrics_port: metricsServer.port } : {}),
+  },
   'worker started',
 );
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
-    logger.info({ signal }, 'shutting down');
+    logger.info({ signal, active_jobs: running.activeJobs() }, 'shutting down');
     shutdownInOrder(
       [
-        // Stop taking jobs and let running ones finish; past the deadline they are handed back (their
-        // locks lapse and another worker picks them up as stalled jobs).
+        // Stop taking jobs and let running ones finish. Past the deadline, hand them back to their
+        // queues so another worker takes them at once (a second close() would only await the first).
         [
           'drain workers',
           async () => {
-            const drained = await finishedWithin(
-              Promise.all(workers.map((w) => w.close())),
-              env.WORKER_SHUTDOWN_TIMEOUT_MS,
-            );
-            if (!drained) {
-              logger.warn('running jobs did not finish in time; handing them back');
-              await Promise.all(workers.map((w) => w.close(true)));
-            }
+            running.stopSweeps();
+            const closing = Promise.all(running.workers.map((w) => w.close()));
+            if (await finishedWithin(closing, env.WORKER_SHUTDOWN_TIMEOUT_MS)) return;
+            const handed = await running.handBack();
+            logger.warn({ handed_back: handed }, 'running jobs did not finish in time; handed them back');
           },
           env.WORKER_SHUTDOWN_TIMEOUT_MS + 5000,
         ],
         ['close queues', () => queues.close(), 5000],
         ['close redis', () => redis.quit(), 5000],
         ['close bucket client', async () => objects.destroy(), 1000],
+        ['close metrics server', async () => metricsServer?.close(), 2000],
       ],
       logger,
     ).then((clean) => process.exit(clean ? 0 : 1));

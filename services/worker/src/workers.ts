@@ -1,10 +1,12 @@
-import { isProviderError, queueNames } from '@pixelmill/core';
+import { DeliveryStore, isProviderError, queueNames } from '@pixelmill/core';
 import { fullJitterBackoff } from '@pixelmill/ratelimit';
-import { type ConnectionOptions, Worker } from 'bullmq';
+import { type ConnectionOptions, type Job, type Queue, Worker } from 'bullmq';
 import { createDeliverProcessor } from './deliver/processor.js';
 import type { WorkerDeps } from './deps.js';
 import { createFinalizeProcessor } from './finalize/processor.js';
+import { endAbandonedItems } from './generate/abandoned-items.js';
 import { createGenerateProcessor } from './generate/processor.js';
+import type { WorkerMetrics } from './metrics/worker-metrics.js';
 
 /**
  * Backoff between real failures of an item: the server's hint when it gave one, else exponential
@@ -15,34 +17,186 @@ export function itemBackoffMs(attemptsMade: number, err: Error): number {
   return fullJitterBackoff(attemptsMade - 1, { baseMs: 2000, capMs: 64_000 }) ?? 64_000;
 }
 
+/** How fast a crashed worker's jobs come back (docs/reliability.md "Crashed workers"). */
+export interface RecoverySettings {
+  /** A job's lock lives this long without renewal (renewed every half of it while the job runs). */
+  lockDurationMs: number;
+  /** How often each worker looks for jobs whose lock lapsed. */
+  stalledIntervalMs: number;
+  /** Crashes a job survives before BullMQ fails it (its item then ends as failed). */
+  maxStalledCount: number;
+}
+
+export interface RunningWorkers {
+  workers: Worker[];
+  /** Jobs this process is working on right now. */
+  activeJobs(): number;
+  /**
+   * Moves every job still running here back to its queue's wait list (releasing its lock), so another
+   * worker takes it at once instead of after the lock lapses. Used when shutdown runs out of time.
+   */
+  handBack(): Promise<number>;
+  /** Stops the periodic sweep of abandoned items. */
+  stopSweeps(): void;
+}
+
+type Processor = (job: Job, token?: string) => Promise<unknown>;
+
 /**
  * One BullMQ worker per model queue (a throttled model never blocks another), plus finalize and
  * webhook delivery workers, which run beside generation but never share its concurrency.
  */
-export function startWorkers(deps: WorkerDeps, connection: ConnectionOptions): Worker[] {
-  const common = { connection, prefix: deps.queues.prefix };
-  const generate = createGenerateProcessor(deps);
-  const workers: Worker[] = deps.registry.list().map(
-    (model) =>
-      new Worker(queueNames.generate(model.id), generate, {
+export function startWorkers(
+  deps: WorkerDeps,
+  connection: ConnectionOptions,
+  recovery: RecoverySettings,
+  metrics?: WorkerMetrics,
+): RunningWorkers {
+  const common = {
+    connection,
+    prefix: deps.queues.prefix,
+    lockDuration: recovery.lockDurationMs,
+    stalledInterval: recovery.stalledIntervalMs,
+    maxStalledCount: recovery.maxStalledCount,
+  };
+  const running = new Map<string, { job: Job; token: string | undefined; queue: string }>();
+  const tracked =
+    (queue: string, fn: Processor): Processor =>
+    async (job, token) => {
+      const key = `${queue}\u0000${job.id}`;
+      running.set(key, { job, token, queue });
+      try {
+        return await fn(job, token);
+      } finally {
+        running.delete(key);
+      }
+    };
+
+  const generate = createGenerateProcessor(deps) as Processor;
+  // While uploads lag (S3 down, or too many bytes not stored yet) no new provider call starts: the
+  // job waits here holding its lock, without spending an attempt.
+  const gatedGenerate: Processor = async (job, token) => {
+    await deps.uploads.ready();
+    return generate(job, token);
+  };
+  const generateQueues: Queue[] = [];
+  const workers: Worker[] = deps.registry.list().map((model) => {
+    const name = queueNames.generate(model.id);
+    generateQueues.push(deps.queues.generate(model.id));
+    return new Worker(name, tracked(name, gatedGenerate), {
+      ...common,
+      concurrency: deps.options.concurrency,
+      settings: {
+        backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
+          itemBackoffMs(attemptsMade, err ?? new Error()),
+      },
+    });
+  });
+  workers.push(
+    new Worker(
+      queueNames.finalize,
+      tracked(queueNames.finalize, createFinalizeProcessor(deps) as Processor),
+      {
         ...common,
-        concurrency: deps.options.concurrency,
-        // A crashed worker's job becomes stalled after the lock expires and is picked up again; allow
-        // several such recoveries before BullMQ gives up on the job.
-        maxStalledCount: 5,
-        settings: {
-          backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
-            itemBackoffMs(attemptsMade, err ?? new Error()),
-        },
-      }),
+        concurrency: 4,
+      },
+    ),
   );
-  workers.push(new Worker(queueNames.finalize, createFinalizeProcessor(deps), { ...common, concurrency: 4 }));
-  workers.push(new Worker(queueNames.deliver, createDeliverProcessor(deps), { ...common, concurrency: 50 }));
+  workers.push(
+    new Worker(
+      queueNames.deliver,
+      tracked(queueNames.deliver, countDeliveries(deps, createDeliverProcessor(deps) as Processor, metrics)),
+      { ...common, concurrency: 50 },
+    ),
+  );
+
+  const sweep = abandonedItemSweeper(deps, generateQueues);
+  const sweepTimer = setInterval(() => void sweep(), Math.max(5000, recovery.stalledIntervalMs));
+  sweepTimer.unref();
+
   for (const w of workers) {
+    const isGenerate = w.name !== queueNames.finalize && w.name !== queueNames.deliver;
     w.on('error', (err) => deps.logger.error({ err, queue: w.name }, 'worker error'));
-    w.on('failed', (job, err) =>
-      deps.logger.debug({ job_id: job?.id, queue: w.name, err: err.message }, 'job attempt failed'),
+    w.on('completed', () => metrics?.jobs.inc({ queue: w.name, outcome: 'completed' }));
+    w.on('failed', (job, err) => {
+      metrics?.jobs.inc({ queue: w.name, outcome: 'failed' });
+      deps.logger.debug({ job_id: job?.id, queue: w.name, err: err.message }, 'job attempt failed');
+      // A final failure the processor did not turn into an ended item (it threw on every attempt).
+      if (isGenerate && job?.finishedOn !== undefined) void sweep();
+    });
+    w.on('stalled', (jobId) =>
+      deps.logger.warn({ job_id: jobId, queue: w.name }, 'job stalled (its worker stopped); picked up again'),
     );
   }
-  return workers;
+  return {
+    workers,
+    activeJobs: () => running.size,
+    handBack: async () => {
+      const entries = [...running.values()];
+      await Promise.all(
+        entries.map(async ({ job, token, queue }) => {
+          try {
+            await job.moveToWait(token);
+            metrics?.jobs.inc({ queue, outcome: 'handed_back' });
+            deps.logger.info({ job_id: job.id, queue }, 'handed a running job back to the queue');
+          } catch (err) {
+            deps.logger.warn(
+              { job_id: job.id, queue, err },
+              'could not hand a job back; its lock will lapse',
+            );
+          }
+        }),
+      );
+      return entries.length;
+    },
+    stopSweeps: () => clearInterval(sweepTimer),
+  };
+}
+
+/** Runs endAbandonedItems when a generation queue's failed count changed, one run at a time. */
+function abandonedItemSweeper(deps: WorkerDeps, queues: Queue[]): () => Promise<void> {
+  const lastFailedCount = new Map<string, number>();
+  let running: Promise<void> | undefined;
+  const once = async () => {
+    for (const queue of queues) {
+      try {
+        const count = await queue.getFailedCount();
+        if (lastFailedCount.get(queue.name) === count) continue;
+        await endAbandonedItems(deps, queue);
+        lastFailedCount.set(queue.name, count);
+      } catch (err) {
+        deps.logger.warn({ err, queue: queue.name }, 'abandoned-item sweep failed; will try again');
+      }
+    }
+  };
+  return () => {
+    running ??= once().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+}
+
+/** Counts webhook delivery attempts by what became of the delivery. */
+function countDeliveries(
+  deps: WorkerDeps,
+  deliver: Processor,
+  metrics: WorkerMetrics | undefined,
+): Processor {
+  if (metrics === undefined) return deliver;
+  const deliveries = new DeliveryStore(deps.redis, deps.queues.prefix);
+  return async (job, token) => {
+    try {
+      const result = await deliver(job, token);
+      const id = (job.data as { delivery_id?: unknown }).delivery_id;
+      const d = typeof id === 'string' ? await deliveries.getInternal(id) : null;
+      const outcome = d?.status === 'succeeded' ? 'succeeded' : d?.status === 'failed' ? 'failed' : 'skipped';
+      metrics.webhookDeliveries.inc({ outcome });
+      return result;
+    } catch (err) {
+      const delayed = (err as Error).name === 'DelayedError';
+      metrics.webhookDeliveries.inc({ outcome: delayed ? 'retry_scheduled' : 'error' });
+      throw err;
+    }
+  };
 }

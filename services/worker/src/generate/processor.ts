@@ -13,7 +13,7 @@ import { BatchSpecCache } from './batch-cache.js';
 import { handleFailure } from './handle-failure.js';
 import { loadReferenceImages } from './reference-images.js';
 import { keyResources } from './resources.js';
-import { storeImage } from './store-image.js';
+import { type OutputPlace, storeGenerated, storeSpooled } from './store-image.js';
 
 /** A limiter lease outlives a crashed worker by at most this long; live calls extend it. */
 const LEASE_MS = 60_000;
@@ -52,6 +52,14 @@ export function createGenerateProcessor(deps: WorkerDeps) {
     const resources = keyResources(deps.registry, model);
     const adapter = deps.registry.adapter(model);
     const done = new Set(item.outputs.map((o) => o.index));
+    const place: OutputPlace = {
+      prefix: spec.output.prefix,
+      batchId: data.batch_id,
+      customId: item.custom_id,
+      format: spec.output.format,
+    };
+    // Images an earlier attempt paid for but did not store (crash, S3 outage) are uploaded, not regenerated.
+    await storeSpooled(deps, data.item_id, place, done, item.n);
     const queue = deps.queues.generate(model.id);
     let started = false;
 
@@ -114,19 +122,8 @@ export function createGenerateProcessor(deps: WorkerDeps) {
           timeoutMs: model.timeoutMs,
         });
         await deps.limiter.onSuccess(grant.resourceId);
-        for (const image of result.images.slice(0, item.n - done.size)) {
-          while (done.has(index)) index += 1;
-          const output = await storeImage(deps.objects, image, {
-            prefix: spec.output.prefix,
-            batchId: data.batch_id,
-            customId: item.custom_id,
-            index,
-            format: spec.output.format,
-          });
-          await deps.store.recordOutput(data.item_id, output);
-          done.add(index);
-          index += 1;
-        }
+        // Spooled first, then uploaded and recorded one by one; the loop skips the indexes now done.
+        await storeGenerated(deps, data.item_id, place, result.images.slice(0, item.n - done.size), done, item.n);
       } catch (err) {
         const action = await handleFailure(err, {
           limiter: deps.limiter,
@@ -182,7 +179,7 @@ async function allParkedIndefinitely(deps: WorkerDeps, ids: string[]): Promise<b
   return states.length > 0 && states.every((s) => s.parkedUntil === 'indefinite');
 }
 
-async function endItem(
+export async function endItem(
   deps: WorkerDeps,
   data: GenerateJob,
   result: {

@@ -1,48 +1,194 @@
-import type { ItemOutput, OutputFormat } from '@pixelmill/core';
+import { type BatchStore, type ItemOutput, type OutputFormat, ProviderError } from '@pixelmill/core';
+import type { Logger } from '@pixelmill/logger';
 import type { GeneratedImage } from '@pixelmill/providers';
-import { type ObjectStore, outputKey } from '@pixelmill/storage';
+import type { ObjectStore } from '@pixelmill/storage';
 import pRetry from 'p-retry';
 import sharp from 'sharp';
+import { outputKeyFor } from './output-key.js';
+import type { Spool, SpoolSlot } from './spool.js';
+import type { UploadGate } from './upload-gate.js';
 
 const mimeOf: Record<OutputFormat, string> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' };
 const extOf: Record<OutputFormat, string> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
 
+/** A hung PUT counts as a failed try (the SDK sets no request timeout); the retry writes the same key. */
+const PUT_TIMEOUT_MS = 60_000;
+
+/** Where an item's outputs go: everything of the bucket key but the index. */
+export interface OutputPlace {
+  prefix: string;
+  batchId: string;
+  customId: string;
+  format: OutputFormat;
+  /** `output.key_template` and what it may name besides the above (generate/output-key.ts). */
+  keyTemplate?: string | undefined;
+  itemId?: string | undefined;
+  model?: string | undefined;
+}
+
+export interface StoreDeps {
+  objects: ObjectStore;
+  store: Pick<BatchStore, 'recordOutput'>;
+  spool: Spool;
+  uploads: UploadGate;
+  logger: Logger;
+  options: { uploadRetryMs: number };
+}
+
+const slotOf = (place: OutputPlace, index: number): SpoolSlot => ({
+  batchId: place.batchId,
+  customId: place.customId,
+  index,
+});
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    work,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Converts an image to the batch's output format when the provider returned another one, measures it
- * from the decoded bytes (providers sometimes ignore the requested size), and uploads it with retries.
+ * from the decoded bytes (providers sometimes ignore the requested size), and uploads it. The upload
+ * (never the generation) is retried with exponential backoff for up to `uploadRetryMs`; while it
+ * retries, the gate holds new generations back.
  */
 export async function storeImage(
-  objects: ObjectStore,
-  image: GeneratedImage,
-  where: { prefix: string; batchId: string; customId: string; index: number; format: OutputFormat },
+  deps: Pick<StoreDeps, 'objects' | 'uploads' | 'logger' | 'options'>,
+  source: Buffer,
+  where: OutputPlace & { index: number },
 ): Promise<ItemOutput> {
-  let bytes = image.bytes;
+  let bytes = source;
   const meta = await sharp(bytes).metadata();
   const wanted = where.format;
-  if (meta.format !== wanted && !(wanted === 'jpeg' && meta.format === 'jpeg')) {
-    bytes = await sharp(bytes).toFormat(wanted).toBuffer();
+  if (meta.format !== wanted) bytes = await sharp(bytes).toFormat(wanted).toBuffer();
+  const key = outputKeyFor(where, where.index);
+  let retrying: (() => void) | undefined;
+  try {
+    const put = await pRetry(
+      () => withTimeout(deps.objects.put(key, bytes, mimeOf[wanted]), PUT_TIMEOUT_MS, `upload of ${key}`),
+      {
+        retries: Number.POSITIVE_INFINITY,
+        maxRetryTime: deps.options.uploadRetryMs,
+        minTimeout: 200,
+        maxTimeout: 5_000,
+        randomize: true,
+        onFailedAttempt: ({ error, attemptNumber }) => {
+          if (retrying === undefined) {
+            retrying = deps.uploads.uploadRetrying();
+            deps.logger.warn(
+              { batch_id: where.batchId, key, err: error.message },
+              'upload failed; retrying with backoff and pausing new generations',
+            );
+          } else if (attemptNumber % 10 === 0) {
+            deps.logger.warn(
+              { batch_id: where.batchId, key, attempts: attemptNumber },
+              'upload still failing',
+            );
+          }
+        },
+      },
+    ).catch((err: unknown) => {
+      // Retryable: the item spends an attempt, its bytes stay spooled and the next attempt uploads them.
+      throw new ProviderError({
+        code: 'storage_error',
+        message: `Upload of ${key} kept failing for ${deps.options.uploadRetryMs} ms: ${(err as Error).message}`,
+        retryable: true,
+        scope: 'item',
+        cause: err,
+      });
+    });
+    if (retrying !== undefined) deps.logger.info({ batch_id: where.batchId, key }, 'upload recovered');
+    return {
+      index: where.index,
+      key,
+      content_type: mimeOf[wanted],
+      width: meta.width ?? 0,
+      height: meta.height ?? 0,
+      bytes: put.bytes,
+      sha256: put.sha256,
+    };
+  } finally {
+    retrying?.();
   }
-  const key = outputKey({
-    prefix: where.prefix,
-    batchId: where.batchId,
-    customId: where.customId,
-    index: where.index,
-    ext: extOf[wanted],
-  });
-  // S3 hiccups are normal: retry the upload (never the generation) with exponential backoff.
-  const put = await pRetry(() => objects.put(key, bytes, mimeOf[wanted]), {
-    retries: 5,
-    minTimeout: 200,
-    maxTimeout: 5_000,
-    randomize: true,
-  });
-  return {
-    index: where.index,
-    key,
-    content_type: mimeOf[wanted],
-    width: meta.width ?? 0,
-    height: meta.height ?? 0,
-    bytes: put.bytes,
-    sha256: put.sha256,
-  };
+}
+
+/** The first `count` indexes below `n` that have no output yet, ascending (the order of the old loop). */
+function freeIndexes(done: Set<number>, count: number, n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n && out.length < count; i++) if (!done.has(i)) out.push(i);
+  return out;
+}
+
+/**
+ * Stores images a provider call just returned. All of them are spooled first (they are paid for), then
+ * each is uploaded, recorded on the item, and dropped from the spool; `done` grows as outputs land, so
+ * a failure part-way keeps what was stored and a retry uploads the rest from the spool.
+ */
+export async function storeGenerated(
+  deps: StoreDeps,
+  itemId: string,
+  place: OutputPlace,
+  images: GeneratedImage[],
+  done: Set<number>,
+  n: number,
+): Promise<void> {
+  const indexes = freeIndexes(done, images.length, n);
+  const held = indexes.map((_, k) => deps.uploads.hold(images[k]?.bytes.length ?? 0));
+  try {
+    await Promise.all(indexes.map((index, k) => deps.spool.save(slotOf(place, index), images[k]!.bytes)));
+    deps.logger.debug(
+      { batch_id: place.batchId, item_id: itemId, indexes, bytes: images.map((i) => i.bytes.length) },
+      'provider images received and spooled',
+    );
+    for (const [k, index] of indexes.entries()) {
+      const output = await storeImage(deps, images[k]!.bytes, { ...place, index });
+      await deps.store.recordOutput(itemId, output);
+      done.add(index);
+      held[k]?.();
+      await deps.spool.remove(slotOf(place, index));
+    }
+  } finally {
+    for (const release of held) release();
+  }
+}
+
+/**
+ * Uploads the images an earlier attempt of this item generated but did not store (its worker crashed,
+ * or the bucket was down past the upload deadline), so they are never generated again. Spooled images
+ * whose output is already recorded are only dropped from the spool.
+ */
+export async function storeSpooled(
+  deps: StoreDeps,
+  itemId: string,
+  place: OutputPlace,
+  done: Set<number>,
+  n: number,
+): Promise<void> {
+  for (const index of await deps.spool.indexes(place.batchId, place.customId)) {
+    const slot = slotOf(place, index);
+    if (done.has(index) || index >= n) {
+      await deps.spool.remove(slot);
+      continue;
+    }
+    const bytes = await deps.spool.load(slot);
+    if (bytes === null) continue;
+    const release = deps.uploads.hold(bytes.length);
+    try {
+      const output = await storeImage(deps, bytes, { ...place, index });
+      await deps.store.recordOutput(itemId, output);
+      done.add(index);
+      await deps.spool.remove(slot);
+      deps.logger.info(
+        { batch_id: place.batchId, item_id: itemId, index },
+        'stored an image generated by an earlier attempt (from the spool, not generated again)',
+      );
+    } finally {
+      release();
+    }
+  }
 }

@@ -1,0 +1,159 @@
+import { itemStatuses } from '@pixelmill/core';
+import type { MiddlewareHandler } from 'hono';
+import { routePath } from 'hono/route';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { AppDeps } from '../deps.js';
+
+/** BullMQ job states worth watching (completed jobs are removed at once). */
+const JOB_STATES = ['wait', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'] as const;
+/** Batch and item gauges need a scan over every batch: recompute at most this often. */
+const BATCH_SCAN_TTL_MS = 10_000;
+/** A scan stops after this many batches (the gauges then under-count; see the warning gauge). */
+const MAX_BATCHES_SCANNED = 100_000;
+
+export interface ApiMetrics {
+  registry: Registry;
+  /** Counts and times every request by method, route pattern and status. */
+  middleware: MiddlewareHandler;
+}
+
+/**
+ * The API's Prometheus metrics: queue depths per queue and state, items by state, batches by status
+ * (summed over every batch in Redis, cached for a few seconds), and HTTP requests.
+ */
+export function createApiMetrics(
+  deps: Pick<AppDeps, 'redis' | 'store' | 'queues' | 'registry'>,
+  opts: { processMetrics?: boolean } = {},
+): ApiMetrics {
+  const registry = new Registry();
+  // Process metrics (CPU, memory, event loop) once per process: main.ts asks for them, tests do not.
+  if (opts.processMetrics) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const requests = new Counter({
+    name: 'pixelmill_http_requests_total',
+    help: 'HTTP requests by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'],
+    registers,
+  });
+  const duration = new Histogram({
+    name: 'pixelmill_http_request_duration_seconds',
+    help: 'HTTP request duration by method and route pattern',
+    labelNames: ['method', 'route'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+
+  new Gauge({
+    name: 'pixelmill_queue_jobs',
+    help: 'Jobs per queue and BullMQ state',
+    labelNames: ['queue', 'state'],
+    registers,
+    async collect() {
+      this.reset();
+      const queues = [
+        ...deps.registry.list().map((m) => deps.queues.generate(m.id)),
+        deps.queues.finalize,
+        deps.queues.deliver,
+      ];
+      for (const q of queues) {
+        const counts = await q.getJobCounts(...JOB_STATES);
+        for (const state of JOB_STATES) this.set({ queue: q.name, state }, counts[state] ?? 0);
+      }
+    },
+  });
+
+  const batchTotals = cachedBatchTotals(deps);
+  new Gauge({
+    name: 'pixelmill_items',
+    help: 'Items by state, summed over all batches',
+    labelNames: ['state'],
+    registers,
+    async collect() {
+      const totals = await batchTotals();
+      this.reset();
+      for (const state of itemStatuses) this.set({ state }, totals.items[state] ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'pixelmill_batches',
+    help: 'Batches by status',
+    labelNames: ['status'],
+    registers,
+    async collect() {
+      const totals = await batchTotals();
+      this.reset();
+      for (const [status, n] of Object.entries(totals.batches)) this.set({ status }, n);
+    },
+  });
+  new Gauge({
+    name: 'pixelmill_batches_scan_truncated',
+    help: `1 when there are more than ${MAX_BATCHES_SCANNED} batches and the batch/item gauges under-count`,
+    registers,
+    async collect() {
+      this.set((await batchTotals()).truncated ? 1 : 0);
+    },
+  });
+
+  const middleware: MiddlewareHandler = async function metricsMiddleware(c, next) {
+    const started = performance.now();
+    await next();
+    // The matched pattern (`/v1/batches/:id`), never the raw path: ids would explode label cardinality.
+    const route = c.res.status === 404 && c.error === undefined ? 'unmatched' : routePath(c) || 'unmatched';
+    requests.inc({ method: c.req.method, route, status: String(c.res.status) });
+    duration.observe({ method: c.req.method, route }, (performance.now() - started) / 1000);
+  };
+  return { registry, middleware };
+}
+
+interface BatchTotals {
+  items: Record<string, number>;
+  batches: Record<string, number>;
+  truncated: boolean;
+}
+
+/** Sums the counters of every listed batch (SCAN over tenants' batch lists), at most once per TTL. */
+function cachedBatchTotals(deps: Pick<AppDeps, 'redis' | 'store'>): () => Promise<BatchTotals> {
+  let cached: { at: number; value: Promise<BatchTotals> } | undefined;
+  return () => {
+    if (cached === undefined || Date.now() - cached.at > BATCH_SCAN_TTL_MS) {
+      const value = scanBatches(deps);
+      cached = { at: Date.now(), value };
+      value.catch(() => {
+        cached = undefined;
+      });
+    }
+    return cached.value;
+  };
+}
+
+async function scanBatches(deps: Pick<AppDeps, 'redis' | 'store'>): Promise<BatchTotals> {
+  const totals: BatchTotals = { items: {}, batches: {}, truncated: false };
+  const pattern = deps.store.keys.tenantBatches('*');
+  let scanned = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await deps.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+    cursor = next;
+    for (const key of keys) {
+      const ids = await deps.redis.zrange(key, '0', '-1');
+      for (let i = 0; i < ids.length; i += 200) {
+        if (scanned >= MAX_BATCHES_SCANNED) {
+          totals.truncated = true;
+          return totals;
+        }
+        const chunk = ids.slice(i, i + 200);
+        scanned += chunk.length;
+        const found = await Promise.all(chunk.map((id) => deps.store.getBatchInternal(id)));
+        for (const f of found) {
+          if (f === null) continue;
+          totals.batches[f.batch.status] = (totals.batches[f.batch.status] ?? 0) + 1;
+          for (const [state, n] of Object.entries(f.batch.counts)) {
+            if (state !== 'total') totals.items[state] = (totals.items[state] ?? 0) + n;
+          }
+        }
+      }
+    }
+  } while (cursor !== '0');
+  return totals;
+}

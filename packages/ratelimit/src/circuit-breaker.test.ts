@@ -72,6 +72,22 @@ describe('circuit breaker', () => {
     expect(await cb.allowRequest('probe-bad')).toBe(true);
   });
 
+  it('says how long to wait when refusing, and lets an unsent probe be given back', async () => {
+    const { clock, cb } = breaker();
+    expect(await cb.allow('wait')).toEqual({ allowed: true, state: 'closed', retryInMs: 0 });
+    for (let i = 0; i < 3; i++) await cb.recordFailure('wait');
+    clock.advance(400);
+    expect(await cb.allow('wait')).toEqual({ allowed: false, state: 'open', retryInMs: 600 });
+    clock.advance(600);
+    expect(await cb.allow('wait')).toEqual({ allowed: true, state: 'half-open', retryInMs: 0 });
+    clock.advance(100);
+    expect(await cb.allow('wait')).toEqual({ allowed: false, state: 'half-open', retryInMs: 400 });
+    // The probe holder had no limiter capacity and never called the provider: the next one may probe.
+    await cb.abandonProbe('wait');
+    expect(await cb.allow('wait')).toEqual({ allowed: true, state: 'half-open', retryInMs: 0 });
+    expect(await cb.circuitState('wait')).toBe('half-open');
+  });
+
   it('keeps breakers apart by id', async () => {
     const { cb } = breaker();
     for (let i = 0; i < 3; i++) await cb.recordFailure('provider-a');

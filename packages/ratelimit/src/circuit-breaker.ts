@@ -13,7 +13,7 @@
 import type { Redis } from 'ioredis';
 import { circuitKey } from './keys.js';
 import { luaScript, runLuaScript } from './lua-script.js';
-import { replyArray, replyString } from './reply.js';
+import { replyArray, replyNumber, replyString } from './reply.js';
 import { nonEmpty, positiveInt } from './validate.js';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
@@ -30,9 +30,21 @@ export interface CircuitBreakerOptions {
   now?: () => number;
 }
 
+export interface CircuitDecision {
+  allowed: boolean;
+  /** The state seen; 'half-open' with allowed = true means this caller holds the probe. */
+  state: CircuitState;
+  /** When refused: how long until a request might pass (end of open, or of the probe's lease). */
+  retryInMs: number;
+}
+
 export interface CircuitBreaker {
   /** Closed: true. Open: false. Half-open: true for one probe at a time. */
   allowRequest(id: string): Promise<boolean>;
+  /** allowRequest with the state seen and, when refused, how long to wait. */
+  allow(id: string): Promise<CircuitDecision>;
+  /** Gives back a half-open probe that was never sent, so another caller may probe now. */
+  abandonProbe(id: string): Promise<void>;
   recordSuccess(id: string): Promise<CircuitState>;
   recordFailure(id: string): Promise<CircuitState>;
   circuitState(id: string): Promise<CircuitState>;
@@ -65,12 +77,18 @@ export function createCircuitBreaker(redis: Redis, opts: CircuitBreakerOptions):
       ]),
     );
 
+  const allow = async (id: string): Promise<CircuitDecision> => {
+    const reply = replyArray(
+      await runLuaScript(redis, luaScript('circuitAllow-1.lua'), keyOf(id), [clockArg(), probeLeaseMs]),
+    );
+    return { allowed: reply[0] === 1, state: circuitState(reply[1]), retryInMs: replyNumber(reply[2]) };
+  };
+
   return {
-    allowRequest: async (id) => {
-      const reply = replyArray(
-        await runLuaScript(redis, luaScript('circuitAllow-1.lua'), keyOf(id), [clockArg(), probeLeaseMs]),
-      );
-      return reply[0] === 1;
+    allowRequest: async (id) => (await allow(id)).allowed,
+    allow,
+    abandonProbe: async (id) => {
+      await runLuaScript(redis, luaScript('circuitAbandon-1.lua'), keyOf(id), [clockArg()]);
     },
     recordSuccess: (id) => record(id, 'success'),
     recordFailure: (id) => record(id, 'failure'),

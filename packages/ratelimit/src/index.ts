@@ -1,13 +1,38 @@
-/** @module @pixelmill/ratelimit: distributed provider limits, backoff and circuit breaking in Redis. */
+/**
+ * @module @pixelmill/ratelimit: distributed provider limits, backoff, circuit breaking and fair
+ * scheduling in Redis.
+ */
 export { type FullJitterOptions, fullJitterBackoff } from './backoff.js';
 export {
   type CircuitBreaker,
   type CircuitBreakerOptions,
+  type CircuitDecision,
   type CircuitState,
   createCircuitBreaker,
 } from './circuit-breaker.js';
 export type { LimiterOptions } from './context.js';
 export { ImagesExceedLimitError, ResourceNotConfiguredError } from './errors.js';
+export {
+  CLASS_COST,
+  createFairScheduler,
+  type FairFlow,
+  type FairJob,
+  type FairQueueState,
+  type FairScheduler,
+  type FairSchedulerOptions,
+  flowName,
+  MAX_BULLMQ_PRIORITY,
+  type PriorityClass,
+} from './fair-queue.js';
+export {
+  type KeyLimitState,
+  keyId,
+  type ModelLimitState,
+  type RegistryLike,
+  readLimitStates,
+  resourceIdFor,
+  schedulingPrefixes,
+} from './limit-view.js';
 export { createLimiter, DEFAULT_WINDOW_MS } from './limiter.js';
 export type {
   AcquireOptions,

@@ -39,6 +39,7 @@ function timeOrderedId(): string {
 export const newBatchId = (): string => `batch_${timeOrderedId()}`;
 export const newDeliveryId = (): string => `dlv_${timeOrderedId()}`;
 export const newRequestId = (): string => `req_${timeOrderedId()}`;
+export const newEndpointId = (): string => `whep_${timeOrderedId()}`;
 
 /** Deterministic: the same batch and custom_id always give the same item id, so enqueueing is idempotent. */
 export function itemIdFor(batchId: string, customId: string): string {
@@ -48,4 +49,12 @@ export function itemIdFor(batchId: string, customId: string): string {
 /** Deterministic webhook message id: every retry of one event carries the same `webhook-id`. */
 export function messageIdFor(eventType: string, subjectId: string): string {
   return `msg_${base32(createHash('sha256').update(`${eventType}\0${subjectId}`).digest().subarray(0, 15))}`;
+}
+
+/**
+ * One delivery record per (message, target): the same event sent to the batch's webhook and to two
+ * tenant endpoints is three deliveries sharing one `webhook-id`.
+ */
+export function deliveryIdFor(webhookId: string, targetId: string): string {
+  return `dlv_${base32(createHash('sha256').update(`${webhookId}\0${targetId}`).digest().subarray(0, 15))}`;
 }

@@ -6,14 +6,28 @@ export * from './schemas/batch.js';
 export * from './schemas/batch-request.js';
 export * from './schemas/common.js';
 export * from './schemas/jobs.js';
+export * from './schemas/webhook-endpoint.js';
 export { finishedWithin, shutdownInOrder } from './shutdown.js';
 export { BatchStore, InvalidCursorError, type NewItem, type Page } from './store/batch-store.js';
 export {
   type Delivery,
   type DeliveryAttempt,
+  type DeliveryFailureReason,
+  type DeliveryInternal,
   type DeliveryStatus,
   DeliveryStore,
 } from './store/delivery-store.js';
+export {
+  DISABLE_FAILING_AFTER_MS,
+  type EndpointDisabledReason,
+  type EndpointInternal,
+  type EndpointPatch,
+  EndpointStore,
+  type NewEndpoint,
+  ROTATION_OVERLAP_MS,
+  signingSecrets,
+  type WebhookEndpoint,
+} from './store/endpoint-store.js';
 export { storeKeys } from './store/keys.js';
 export type { BatchSpec, ItemSpec } from './store/records.js';
 export * from './validation.js';

@@ -29,6 +29,8 @@ export interface DeliveryResult {
   responseExcerpt: string;
   /** From Retry-After on 429 and 503. */
   retryAfterMs?: number;
+  /** The receiver answered `webhook-delivery: abort-message`: it wants no more attempts. */
+  abort?: true;
   error?: string;
 }
 
@@ -87,6 +89,7 @@ export async function deliverWebhook({
       const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
       if (retryAfterMs !== undefined) result.retryAfterMs = retryAfterMs;
     }
+    if (String(res.headers['webhook-delivery'] ?? '').toLowerCase() === 'abort-message') result.abort = true;
     // A redirect could lead anywhere, including past the guard: the receiver must fix its URL.
     if (res.status >= 300 && res.status < 400) result.error = `redirect (${res.status}) not followed`;
     return result;

@@ -1,4 +1,5 @@
 export { type DeliverWebhookInput, type DeliveryResult, deliverWebhook } from './deliver.js';
+export * from './events/index.js';
 export { type HonoLikeContext, verifyHonoRequest, verifyNodeRequest } from './receivers.js';
 export { parseRetryAfter } from './retry-after.js';
 export { deliverySchedule, nextDelayMs } from './schedule.js';

@@ -13,6 +13,7 @@ import { healthRoutes } from './routes/health.js';
 import { itemRoutes } from './routes/items.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { modelRoutes } from './routes/models.js';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints.js';
 
 /** The API as a Hono app: main.ts serves it, tests call `app.request()` on it. */
 export function createApp(deps: AppDeps): OpenAPIHono {
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   app.use('/v1/*', bearerAuth(deps.apiKeys));
   for (const routes of [batchRoutes(deps), itemRoutes(deps), deliveryRoutes(deps), modelRoutes(deps)])
     app.route('/', routes);
+  app.route('/', webhookEndpointRoutes(deps));
 
   app.doc('/openapi.json', { openapi: '3.1.0', info: { title: 'pixelmill', version: '0.1.0' } });
 

@@ -14,6 +14,8 @@ export type ApiErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'service_unavailable'
+  | 'endpoint_disabled'
+  | 'limit_exceeded'
   | 'internal_error';
 
 /** The one exception the API throws; `onError` renders it as `{"error": {code, message, details}}`. */

@@ -10,6 +10,7 @@ import {
   webhookEventTypeSchema,
   webhookSecretSchema,
 } from './common.js';
+import { itemEventsModeSchema } from './webhook-endpoint.js';
 
 /** Most images one item may reference; the model may allow fewer (checked against the registry). */
 export const MAX_REFERENCE_IMAGES = 16;
@@ -35,6 +36,8 @@ export const webhookInputSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: 'Expected an http(s) URL' }),
   secret: webhookSecretSchema.optional(),
   events: z.array(webhookEventTypeSchema).min(1).optional(),
+  /** `grouped` (default) or `each`; see webhook-endpoint.ts. */
+  item_events: itemEventsModeSchema.optional(),
 });
 
 export const outputInputSchema = z.strictObject({

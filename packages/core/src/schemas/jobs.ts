@@ -20,6 +20,19 @@ export const deliverJobSchema = z.strictObject({
 });
 export type DeliverJob = z.infer<typeof deliverJobSchema>;
 
+/**
+ * On the deliver queue too: bundles a batch's waiting item events for one target (the batch's webhook,
+ * `target: "batch"`, or an endpoint id) into `items.completed` deliveries. `full` sends only full
+ * groups (the group reached its size), `all` sends everything waiting (its wait ended, or the batch did).
+ */
+export const flushItemsJobSchema = z.strictObject({
+  batch_id: z.string(),
+  tenant_id: z.string(),
+  target: z.string(),
+  mode: z.enum(['full', 'all']),
+});
+export type FlushItemsJob = z.infer<typeof flushItemsJobSchema>;
+
 /** Queue names. One generation queue per model, so a throttled model never holds up another's items. */
 export const queueNames = {
   generate: (modelId: string): string => `generate-${modelId.replace(/[^A-Za-z0-9._-]/g, '_')}`,

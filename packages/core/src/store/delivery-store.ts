@@ -1,31 +1,81 @@
 import type { Redis } from 'ioredis';
+import { InvalidCursorError, type Page } from './batch-store.js';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
 
+/**
+ * Why a delivery ended failed: `exhausted` (every attempt of the schedule failed), `gone` (410),
+ * `aborted` (the receiver answered `webhook-delivery: abort-message`), `endpoint_disabled`,
+ * `endpoint_deleted`.
+ */
+export type DeliveryFailureReason =
+  | 'exhausted'
+  | 'gone'
+  | 'aborted'
+  | 'endpoint_disabled'
+  | 'endpoint_deleted';
+
 export interface DeliveryAttempt {
   at: string;
+  /** Where this attempt went: an endpoint's URL may change between attempts. */
+  url?: string;
   status_code: number | null;
   latency_ms: number;
   response_excerpt: string;
   error: string | null;
+  /** 0 for the first series, n for the n-th redelivery. */
+  series?: number;
 }
 
 export interface Delivery {
   id: string;
   object: 'delivery';
   batch_id: string;
+  /** null for the batch's own `webhook`. */
+  endpoint_id: string | null;
   event_type: string;
   webhook_id: string;
   url: string;
   status: DeliveryStatus;
+  failure_reason: DeliveryFailureReason | null;
   attempts: DeliveryAttempt[];
   next_attempt_at: string | null;
+  /** How many times it was redelivered by hand (POST /v1/deliveries/{id}/redeliver). */
+  redeliveries: number;
   created_at: string;
 }
 
+export interface DeliveryInternal extends Delivery {
+  tenant_id: string;
+  body: string;
+  /** Attempts made in the current series: the retry schedule restarts with each redelivery. */
+  series_attempts: number;
+  /** For `items.completed`: how many items the event carries. */
+  item_count: number;
+}
+
+/** The endpoint log keeps the newest deliveries only; batch logs are bounded by the batch. */
+const ENDPOINT_LOG_MAX = 10_000;
+
+const encodeCursor = (v: string): string => Buffer.from(v).toString('base64url');
+const decodeCursor = (c: string | undefined): string | undefined =>
+  c ? Buffer.from(c, 'base64url').toString('utf8') : undefined;
+
+// Starts a new attempt series unless one is running: atomic, so two redelivers cannot both start.
+const START_REDELIVERY = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return -2 end
+if status == 'pending' then return -1 end
+local attempts = cjson.decode(redis.call('HGET', KEYS[1], 'attempts') or '[]')
+local n = redis.call('HINCRBY', KEYS[1], 'redeliveries', 1)
+redis.call('HSET', KEYS[1], 'status', 'pending', 'failure_reason', '', 'series_start', #attempts,
+  'next_attempt_at', ARGV[1])
+return n
+`;
+
 /**
- * The webhook delivery log: one record per event and endpoint, with every attempt. The body is fixed
- * at creation so every retry sends the same bytes under the same `webhook-id`.
+ * The webhook delivery log: one record per (event, target), with every attempt. The body is fixed at
+ * creation so every retry and every redelivery sends the same bytes under the same `webhook-id`.
  */
 export class DeliveryStore {
   constructor(
@@ -41,61 +91,161 @@ export class DeliveryStore {
     return `${this.prefix}:batch:${batchId}:deliveries`;
   }
 
-  /** Creates the record unless it exists (a finalize step that ran twice); returns whether it was new. */
+  private endpointIndex(endpointId: string): string {
+    return `${this.prefix}:whep:${endpointId}:deliveries`;
+  }
+
+  /** Creates the record unless it exists (a step that ran twice); returns whether it was new. */
   async create(input: {
     id: string;
     tenantId: string;
     batchId: string;
+    endpointId: string | null;
     eventType: string;
     webhookId: string;
     url: string;
     body: string;
+    itemCount?: number;
   }): Promise<boolean> {
     const created = await this.redis.hsetnx(this.key(input.id), 'created_at', new Date().toISOString());
     if (created === 0) return false;
-    await this.redis
-      .multi()
-      .hset(this.key(input.id), {
-        tenant_id: input.tenantId,
-        batch_id: input.batchId,
-        event_type: input.eventType,
-        webhook_id: input.webhookId,
-        url: input.url,
-        body: input.body,
-        status: 'pending',
-        attempts: '[]',
-      })
-      .rpush(this.batchIndex(input.batchId), input.id)
-      .exec();
+    const pipe = this.redis.multi().hset(this.key(input.id), {
+      tenant_id: input.tenantId,
+      batch_id: input.batchId,
+      endpoint_id: input.endpointId ?? '',
+      event_type: input.eventType,
+      webhook_id: input.webhookId,
+      url: input.url,
+      body: input.body,
+      status: 'pending',
+      attempts: '[]',
+      series_start: 0,
+      redeliveries: 0,
+      item_count: input.itemCount ?? 0,
+    });
+    pipe.rpush(this.batchIndex(input.batchId), input.id);
+    if (input.endpointId !== null) {
+      // Lexicographic by a global sequence, newest listed first; stable while new deliveries arrive.
+      const seq = await this.redis.incr(`${this.prefix}:delivery:seq`);
+      const member = `${String(seq).padStart(15, '0')}:${input.id}`;
+      pipe
+        .zadd(this.endpointIndex(input.endpointId), 0, member)
+        .zremrangebyrank(this.endpointIndex(input.endpointId), 0, -ENDPOINT_LOG_MAX - 1);
+    }
+    await pipe.exec();
     return true;
   }
 
-  async getInternal(id: string): Promise<(Delivery & { tenant_id: string; body: string }) | null> {
+  async getInternal(id: string): Promise<DeliveryInternal | null> {
     const h = await this.redis.hgetall(this.key(id));
     if (!h.body) return null;
-    return { ...fromHash(id, h), tenant_id: h.tenant_id ?? '', body: h.body };
+    const delivery = fromHash(id, h);
+    return {
+      ...delivery,
+      tenant_id: h.tenant_id ?? '',
+      body: h.body,
+      series_attempts: delivery.attempts.length - Number(h.series_start ?? 0),
+      item_count: Number(h.item_count ?? 0),
+    };
+  }
+
+  /** The tenant's delivery, or null (also for another tenant's). */
+  async get(tenantId: string, id: string): Promise<Delivery | null> {
+    const h = await this.redis.hgetall(this.key(id));
+    if (!h.body || h.tenant_id !== tenantId) return null;
+    return fromHash(id, h);
   }
 
   async recordAttempt(
     id: string,
     attempt: DeliveryAttempt,
-    outcome: { status: DeliveryStatus; nextAttemptAt: string | null },
+    outcome: { status: DeliveryStatus; nextAttemptAt: string | null; failureReason?: DeliveryFailureReason },
   ): Promise<void> {
-    const raw = (await this.redis.hget(this.key(id), 'attempts')) ?? '[]';
-    const attempts = [...(JSON.parse(raw) as DeliveryAttempt[]), attempt];
+    // One job works on a delivery at a time (its BullMQ job id), so read-modify-write is safe here.
+    const [raw, redeliveries] = await this.redis.hmget(this.key(id), 'attempts', 'redeliveries');
+    const attempts = [
+      ...(JSON.parse(raw ?? '[]') as DeliveryAttempt[]),
+      { ...attempt, series: Number(redeliveries ?? 0) },
+    ];
     await this.redis.hset(this.key(id), {
       attempts: JSON.stringify(attempts),
       status: outcome.status,
       next_attempt_at: outcome.nextAttemptAt ?? '',
+      failure_reason: outcome.failureReason ?? '',
     });
   }
 
-  async listForBatch(batchId: string): Promise<Delivery[]> {
-    const ids = await this.redis.lrange(this.batchIndex(batchId), 0, -1);
+  /** Ends a delivery without an attempt (its endpoint is disabled or gone). */
+  async finish(id: string, failureReason: DeliveryFailureReason): Promise<void> {
+    await this.redis.hset(this.key(id), {
+      status: 'failed',
+      next_attempt_at: '',
+      failure_reason: failureReason,
+    });
+  }
+
+  /**
+   * Starts a new attempt series of an ended delivery. Returns the redelivery number, `'pending'` when a
+   * series is still running, or null when there is no such delivery.
+   */
+  async startRedelivery(id: string, now = new Date()): Promise<number | 'pending' | null> {
+    const r = Number(await this.redis.eval(START_REDELIVERY, 1, this.key(id), now.toISOString()));
+    if (r === -2) return null;
+    if (r === -1) return 'pending';
+    return r;
+  }
+
+  /** A batch's deliveries in creation order; the cursor is a position in an append-only list. */
+  async listForBatch(batchId: string, opts: { cursor?: string; limit: number }): Promise<Page<Delivery>> {
+    const raw = decodeCursor(opts.cursor);
+    if (raw !== undefined && !/^(0|[1-9]\d{0,15})$/.test(raw)) throw new InvalidCursorError('Invalid cursor');
+    const start = raw === undefined ? 0 : Number(raw);
+    const ids = await this.redis.lrange(this.batchIndex(batchId), start, start + opts.limit);
+    const page = ids.slice(0, opts.limit);
+    return {
+      data: await this.getMany(page),
+      next_cursor: ids.length > opts.limit ? encodeCursor(String(start + opts.limit)) : null,
+    };
+  }
+
+  /** An endpoint's deliveries, newest first (the last 10,000). */
+  async listForEndpoint(
+    endpointId: string,
+    opts: { cursor?: string; limit: number },
+  ): Promise<Page<Delivery>> {
+    const after = decodeCursor(opts.cursor);
+    if (after !== undefined && !/^\d{15}:dlv_[0-9a-z]+$/.test(after))
+      throw new InvalidCursorError('Invalid cursor');
+    const members = await this.redis.zrange(
+      this.endpointIndex(endpointId),
+      after === undefined ? '+' : `(${after}`,
+      '-',
+      'BYLEX',
+      'REV',
+      'LIMIT',
+      0,
+      opts.limit + 1,
+    );
+    const page = members.slice(0, opts.limit);
+    return {
+      data: await this.getMany(page.map((m) => m.slice(m.indexOf(':') + 1))),
+      next_cursor: members.length > opts.limit ? encodeCursor(page[page.length - 1] as string) : null,
+    };
+  }
+
+  /** Drops an endpoint's log index (the records stay in their batches' logs). */
+  async forgetEndpoint(endpointId: string): Promise<void> {
+    await this.redis.del(this.endpointIndex(endpointId));
+  }
+
+  private async getMany(ids: string[]): Promise<Delivery[]> {
     const pipe = this.redis.pipeline();
     for (const id of ids) pipe.hgetall(this.key(id));
     const rows = (await pipe.exec()) ?? [];
-    return rows.map(([, h], i) => fromHash(ids[i] as string, h as Record<string, string>));
+    return rows
+      .map(([, h], i) => ({ id: ids[i] as string, h: h as Record<string, string> }))
+      .filter(({ h }) => Boolean(h.body))
+      .map(({ id, h }) => fromHash(id, h));
   }
 }
 
@@ -104,12 +254,15 @@ function fromHash(id: string, h: Record<string, string>): Delivery {
     id,
     object: 'delivery',
     batch_id: h.batch_id ?? '',
+    endpoint_id: h.endpoint_id || null,
     event_type: h.event_type ?? '',
     webhook_id: h.webhook_id ?? '',
     url: h.url ?? '',
     status: (h.status ?? 'pending') as DeliveryStatus,
+    failure_reason: (h.failure_reason || null) as DeliveryFailureReason | null,
     attempts: JSON.parse(h.attempts ?? '[]') as DeliveryAttempt[],
     next_attempt_at: h.next_attempt_at || null,
+    redeliveries: Number(h.redeliveries ?? 0),
     created_at: h.created_at ?? '',
   };
 }

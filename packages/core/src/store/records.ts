@@ -7,7 +7,13 @@ import type { Metadata, OutputFormat, Priority, Size, WebhookEventType } from '.
 export interface BatchSpec {
   model: string;
   created_at: string;
-  webhook: { url: string; events: WebhookEventType[]; secret: string } | null;
+  webhook: {
+    url: string;
+    events: WebhookEventType[];
+    secret: string;
+    /** Absent on batches accepted before item grouping existed: grouped. */
+    item_events?: 'each' | 'grouped';
+  } | null;
   output: { prefix: string; format: OutputFormat };
   priority: Priority;
   metadata: Metadata;

@@ -76,6 +76,7 @@ export async function acceptBatch(
     ? {
         url: body.webhook.url,
         events: body.webhook.events ?? ['batch.completed' as const],
+        item_events: body.webhook.item_events ?? ('grouped' as const),
         secret: body.webhook.secret ?? (generatedSecret as string),
       }
     : null;

@@ -1,23 +1,121 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { DeliveryStore } from '@pixelmill/core';
+import { DeliveryStore, EndpointStore, InvalidCursorError, type Page } from '@pixelmill/core';
+import { deliverJobOptions } from '@pixelmill/webhooks';
 import type { AppDeps } from '../deps.js';
-import { notFound } from '../errors.js';
+import { ApiError, invalidRequest, notFound } from '../errors.js';
+import { pageQuerySchema } from './pagination.js';
 
+const idParam = z.object({ id: z.string().max(100) });
+
+async function page<T>(read: () => Promise<Page<T>>): Promise<Page<T>> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof InvalidCursorError) throw invalidRequest([{ path: 'cursor', message: err.message }]);
+    throw err;
+  }
+}
+
+/** The delivery log (every attempt with its time, status, latency, response excerpt, next attempt) and redelivery. */
 export function deliveryRoutes(deps: AppDeps): OpenAPIHono {
   const app = new OpenAPIHono();
   const deliveries = new DeliveryStore(deps.redis, deps.queues.prefix);
+  const endpoints = new EndpointStore(deps.redis, deps.queues.prefix);
+
   app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/batches/{id}/deliveries',
-      summary: "A batch's webhook deliveries and every attempt",
-      request: { params: z.object({ id: z.string().max(100) }) },
+      summary: "A batch's webhook deliveries (all targets) with every attempt, oldest first",
+      request: { params: idParam, query: pageQuerySchema },
       responses: { 200: { description: 'The delivery log' }, 404: { description: 'Not found' } },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
+      const { cursor, limit } = c.req.valid('query');
       if ((await deps.store.getBatch(c.get('tenantId'), id)) === null) throw notFound('Batch');
-      return c.json({ object: 'list', data: await deliveries.listForBatch(id) }, 200);
+      const p = await page(() => deliveries.listForBatch(id, { limit, ...(cursor ? { cursor } : {}) }));
+      return c.json({ object: 'list', data: p.data, next_cursor: p.next_cursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/webhook-endpoints/{id}/deliveries',
+      summary: "An endpoint's deliveries with every attempt, newest first (the last 10,000)",
+      request: { params: idParam, query: pageQuerySchema },
+      responses: { 200: { description: 'The delivery log' }, 404: { description: 'Not found' } },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const { cursor, limit } = c.req.valid('query');
+      if ((await endpoints.get(c.get('tenantId'), id)) === null) throw notFound('Webhook endpoint');
+      const p = await page(() => deliveries.listForEndpoint(id, { limit, ...(cursor ? { cursor } : {}) }));
+      return c.json({ object: 'list', data: p.data, next_cursor: p.next_cursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/deliveries/{id}',
+      summary: 'One delivery with every attempt',
+      request: { params: idParam },
+      responses: { 200: { description: 'The delivery' }, 404: { description: 'Not found' } },
+    }),
+    async (c) => {
+      const delivery = await deliveries.get(c.get('tenantId'), c.req.valid('param').id);
+      if (delivery === null) throw notFound('Delivery');
+      return c.json(delivery, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/deliveries/{id}/redeliver',
+      summary:
+        'Send a delivery again: a new attempt series on the same record, same webhook-id and body, on the full schedule',
+      request: { params: idParam },
+      responses: {
+        202: { description: 'Queued' },
+        404: { description: 'Not found' },
+        409: { description: 'Its endpoint is disabled' },
+      },
+    }),
+    async (c) => {
+      const tenantId = c.get('tenantId');
+      const { id } = c.req.valid('param');
+      const delivery = await deliveries.get(tenantId, id);
+      if (delivery === null) throw notFound('Delivery');
+      if (delivery.endpoint_id !== null) {
+        const endpoint = await endpoints.get(tenantId, delivery.endpoint_id);
+        if (endpoint === null)
+          throw new ApiError(409, 'endpoint_disabled', "The delivery's endpoint was deleted");
+        if (!endpoint.enabled) {
+          throw new ApiError(
+            409,
+            'endpoint_disabled',
+            'The endpoint is disabled; re-enable it with PATCH enabled: true',
+          );
+        }
+      }
+      const started = await deliveries.startRedelivery(id);
+      if (started === null) throw notFound('Delivery');
+      if (started === 'pending') {
+        // A series is running: bring its next attempt forward instead of starting a second one.
+        const jobId = delivery.redeliveries === 0 ? id : `${id}-r${delivery.redeliveries}`;
+        const job = await deps.queues.deliver.getJob(jobId);
+        if (job !== undefined && (await job.isDelayed())) await job.promote();
+      } else {
+        await deps.queues.deliver.add(
+          'deliver',
+          { delivery_id: id, tenant_id: tenantId },
+          { ...deliverJobOptions, jobId: `${id}-r${started}` },
+        );
+      }
+      return c.json(await deliveries.get(tenantId, id), 202);
     },
   );
   return app;

@@ -1,13 +1,14 @@
-import { type FinalizeJob, finalizeJobSchema, messageIdFor } from '@pixelmill/core';
+import { type FinalizeJob, finalizeJobSchema } from '@pixelmill/core';
 import { normalizePrefix } from '@pixelmill/storage';
 import type { Job } from 'bullmq';
-import { enqueueDelivery } from '../deliver/enqueue.js';
 import type { WorkerDeps } from '../deps.js';
+import { emitBatchEvent } from '../events/index.js';
 import { manifestLines } from './manifest.js';
 
 /**
  * Runs once per batch, after its last item ended: writes manifest.jsonl, marks the batch completed
- * and queues the batch.completed webhook. Safe to run again: every step is idempotent.
+ * and emits batch.completed (or batch.cancelled) to the batch's webhook and the tenant's endpoints.
+ * Safe to run again: every step is idempotent.
  */
 export function createFinalizeProcessor(deps: WorkerDeps) {
   return async function finalize(job: Job<FinalizeJob>): Promise<void> {
@@ -23,19 +24,12 @@ export function createFinalizeProcessor(deps: WorkerDeps) {
     await deps.store.completeBatch(data.batch_id, manifestKey);
     deps.logger.info({ batch_id: data.batch_id, counts: found.batch.counts }, 'batch completed');
 
-    const webhook = found.spec.webhook;
-    if (webhook === null || !webhook.events.includes('batch.completed')) return;
-    const batch = await deps.store.getBatch(found.tenantId, data.batch_id);
-    if (batch === null) return;
-    const manifestUrl = await deps.objects.presignGet(manifestKey, deps.options.presignTtlS);
-    const webhookId = messageIdFor('batch.completed', data.batch_id);
-    await enqueueDelivery(deps, {
-      tenantId: found.tenantId,
-      batchId: data.batch_id,
-      eventType: 'batch.completed',
-      webhookId,
-      url: webhook.url,
-      payload: { ...batch, manifest_url: manifestUrl },
-    });
+    // The status completeBatch left says which event: `cancelled` when a cancel ended the batch.
+    const ended = await deps.store.getBatchInternal(data.batch_id);
+    await emitBatchEvent(
+      deps,
+      ended?.batch.status === 'cancelled' ? 'batch.cancelled' : 'batch.completed',
+      data.batch_id,
+    );
   };
 }

@@ -9,6 +9,7 @@ import {
 import { estimateCostUsd, type ModelSpec } from '@pixelmill/providers';
 import { DelayedError, type Job, Worker } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
+import { emitItemEvent } from '../events/index.js';
 import { BatchSpecCache } from './batch-cache.js';
 import { handleFailure } from './handle-failure.js';
 import { loadReferenceImages } from './reference-images.js';
@@ -202,6 +203,7 @@ export async function endItem(
     images: result.images,
     provider: result.model?.provider ?? null,
   });
+  if (ended.ended) await emitItemEvent(deps, data.batch_id, data.item_id);
   if (ended.last) {
     await deps.queues.finalize.add(
       'finalize',

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { webhookEventTypeSchema, webhookSecretSchema } from './common.js';
+
+/**
+ * How item events reach an endpoint: `each` is one POST per item (`item.succeeded` / `item.failed`),
+ * `grouped` bundles them into `items.completed` events of up to `item_group_max_items` items, sent at
+ * the latest `item_group_max_wait_s` after the first one waited, so a 100,000-item batch is not
+ * 100,000 POSTs unless asked.
+ */
+export const itemEventsModeSchema = z.enum(['each', 'grouped']);
+export type ItemEventsMode = z.infer<typeof itemEventsModeSchema>;
+
+export const ITEM_GROUP_DEFAULTS = { maxItems: 100, maxWaitS: 10 } as const;
+
+/** Events an endpoint receives when its `events` is omitted: item events are opt-in. */
+export const DEFAULT_ENDPOINT_EVENTS = ['batch.completed', 'batch.cancelled'] as const;
+
+const endpointFields = {
+  url: z.url({ protocol: /^https?$/, error: 'Expected an http(s) URL' }).max(2048),
+  description: z.string().max(500),
+  events: z.array(webhookEventTypeSchema).min(1).max(8),
+  item_events: itemEventsModeSchema,
+  item_group_max_items: z.int().min(1).max(1000),
+  item_group_max_wait_s: z.int().min(1).max(3600),
+  enabled: z.boolean(),
+};
+
+export const createWebhookEndpointSchema = z.strictObject({
+  url: endpointFields.url,
+  description: endpointFields.description.optional(),
+  events: endpointFields.events.optional(),
+  item_events: endpointFields.item_events.optional(),
+  item_group_max_items: endpointFields.item_group_max_items.optional(),
+  item_group_max_wait_s: endpointFields.item_group_max_wait_s.optional(),
+  enabled: endpointFields.enabled.optional(),
+  /** Bring your own secret; otherwise the server makes one and returns it once. */
+  secret: webhookSecretSchema.optional(),
+});
+export type CreateWebhookEndpoint = z.infer<typeof createWebhookEndpointSchema>;
+
+export const updateWebhookEndpointSchema = z
+  .strictObject({
+    url: endpointFields.url.optional(),
+    description: endpointFields.description.optional(),
+    events: endpointFields.events.optional(),
+    item_events: endpointFields.item_events.optional(),
+    item_group_max_items: endpointFields.item_group_max_items.optional(),
+    item_group_max_wait_s: endpointFields.item_group_max_wait_s.optional(),
+    enabled: endpointFields.enabled.optional(),
+  })
+  .refine((v) => Object.keys(v).length > 0, 'Send at least one field to change');
+export type UpdateWebhookEndpoint = z.infer<typeof updateWebhookEndpointSchema>;
+
+export const rotateSecretSchema = z.strictObject({ secret: webhookSecretSchema.optional() });

@@ -1,0 +1,117 @@
+/**
+ * @module Grouped item events. Each item end appends one entry to a Redis list per (batch, target);
+ * a flush job turns waiting entries into `items.completed` deliveries of up to `groupMaxItems`
+ * entries and about 20 kB. A flush is queued when a list starts (after the target's wait), when it
+ * reaches a multiple of its size, and when the batch ends, so no entry waits longer than the wait.
+ */
+import { DeliveryStore, type FlushItemsJob, messageIdFor } from '@pixelmill/core';
+import { enqueueDelivery } from './enqueue-delivery.js';
+import { type EventDeps, MAX_EVENT_BODY_BYTES } from './event-deps.js';
+import { eventBody } from './payloads.js';
+import { currentTarget, type EventTarget } from './targets.js';
+
+export const FLUSH_ITEMS_JOB = 'flush-items';
+
+export const groupKey = (prefix: string, batchId: string, targetId: string): string =>
+  `${prefix}:whgroup:${batchId}:${targetId}`;
+
+const flushJobOptions = {
+  removeOnComplete: true,
+  removeOnFail: { age: 7 * 24 * 3600 },
+  attempts: 5,
+} as const;
+
+export async function queueFlush(
+  deps: Pick<EventDeps, 'queues'>,
+  job: FlushItemsJob,
+  delayMs = 0,
+): Promise<void> {
+  await deps.queues.deliver.add(FLUSH_ITEMS_JOB, job, {
+    ...flushJobOptions,
+    ...(delayMs > 0 ? { delay: delayMs } : {}),
+  });
+}
+
+/** Appends one item's entry (a JSON string, unique per item end) to the target's waiting group. */
+export async function pushGroupEntry(
+  deps: EventDeps,
+  batchId: string,
+  tenantId: string,
+  target: EventTarget,
+  entry: string,
+): Promise<void> {
+  const length = await deps.redis.rpush(groupKey(deps.queues.prefix, batchId, target.id), entry);
+  const job = { batch_id: batchId, tenant_id: tenantId, target: target.id };
+  // The first entry of a group starts its clock: whatever waits then is sent when it runs out.
+  if (length === 1) await queueFlush(deps, { ...job, mode: 'all' }, target.groupMaxWaitS * 1000);
+  if (length % target.groupMaxItems === 0) await queueFlush(deps, { ...job, mode: 'full' });
+}
+
+// Removes the first `count` entries only if the list still starts with the one this flush sent first:
+// another flush of the same group that got there first has already removed them.
+const TRIM_IF_HEAD = `
+if redis.call('LINDEX', KEYS[1], 0) == ARGV[1] then
+  redis.call('LTRIM', KEYS[1], tonumber(ARGV[2]), -1)
+  return 1
+end
+return 0
+`;
+
+/** Entries that fit one body: at least one, at most `max`, and within the byte budget. */
+function fitting(entries: string[], max: number): string[] {
+  const budget = MAX_EVENT_BODY_BYTES - 512;
+  let used = 0;
+  const out: string[] = [];
+  for (const entry of entries.slice(0, max)) {
+    const size = Buffer.byteLength(entry) + 1;
+    if (out.length > 0 && used + size > budget) break;
+    out.push(entry);
+    used += size;
+  }
+  return out;
+}
+
+/**
+ * Sends waiting entries as `items.completed` deliveries. Safe to run twice or concurrently: a chunk's
+ * webhook id follows from its first entry, so a repeated chunk finds its delivery already recorded and
+ * removes exactly the entries that delivery holds.
+ */
+export async function flushItemGroup(deps: EventDeps, job: FlushItemsJob): Promise<number> {
+  const key = groupKey(deps.queues.prefix, job.batch_id, job.target);
+  const target = await currentTarget(deps, job.batch_id, job.target);
+  if (target === null) {
+    // Deleted or disabled since: like every other event for it, these are not sent.
+    await deps.redis.del(key);
+    return 0;
+  }
+  const deliveries = new DeliveryStore(deps.redis, deps.queues.prefix);
+  let sent = 0;
+  for (;;) {
+    const waiting = await deps.redis.llen(key);
+    if (waiting === 0 || (job.mode === 'full' && waiting < target.groupMaxItems)) return sent;
+    const chunk = fitting(await deps.redis.lrange(key, 0, target.groupMaxItems - 1), target.groupMaxItems);
+    const first = chunk[0];
+    if (first === undefined) return sent;
+    const batch = await deps.store.getBatchInternal(job.batch_id);
+    const body = eventBody('items.completed', {
+      batch_id: job.batch_id,
+      batch_counts: batch?.batch.counts ?? null,
+      count: chunk.length,
+      items: chunk.map((e) => JSON.parse(e) as unknown),
+    });
+    const webhookId = messageIdFor('items.completed', `${job.batch_id}\0${target.id}\0${first}`);
+    const { id, created } = await enqueueDelivery(deps, {
+      tenantId: job.tenant_id,
+      batchId: job.batch_id,
+      target,
+      url: target.url,
+      eventType: 'items.completed',
+      webhookId,
+      body,
+      itemCount: chunk.length,
+    });
+    const count = created ? chunk.length : ((await deliveries.getInternal(id))?.item_count ?? chunk.length);
+    await deps.redis.eval(TRIM_IF_HEAD, 1, key, first, count);
+    sent += count;
+  }
+}

@@ -1,0 +1,184 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import {
+  createWebhookEndpointSchema,
+  DEFAULT_ENDPOINT_EVENTS,
+  DeliveryStore,
+  EndpointStore,
+  InvalidCursorError,
+  ITEM_GROUP_DEFAULTS,
+  newEndpointId,
+  rotateSecretSchema,
+  updateWebhookEndpointSchema,
+  zodProblems,
+} from '@pixelmill/core';
+import { assertPublicUrl, generateWebhookSecret } from '@pixelmill/webhooks';
+import type { Context } from 'hono';
+import type { AppDeps } from '../deps.js';
+import { ApiError, invalidRequest, notFound } from '../errors.js';
+import { pageQuerySchema } from './pagination.js';
+import { readJsonBody } from './read-json.js';
+
+/** Enough for every environment and team of a tenant; fan-out reads them all on every event. */
+export const MAX_ENDPOINTS_PER_TENANT = 50;
+
+const idParam = z.object({ id: z.string().max(100) });
+
+/**
+ * Tenant-level webhook endpoints (api.md "Webhook endpoints"). The secret is returned once, by create
+ * and rotate-secret; every other answer leaves it out.
+ */
+export function webhookEndpointRoutes(deps: AppDeps): OpenAPIHono {
+  const app = new OpenAPIHono();
+  const endpoints = new EndpointStore(deps.redis, deps.queues.prefix);
+  const deliveries = new DeliveryStore(deps.redis, deps.queues.prefix);
+
+  /** SSRF guard at creation too, so a refused URL is a 400 now rather than failed deliveries later. */
+  async function checkUrl(url: string): Promise<void> {
+    try {
+      await assertPublicUrl(url, { allowPrivate: deps.options.allowPrivateWebhooks });
+    } catch (err) {
+      throw invalidRequest([{ path: 'url', message: (err as Error).message }]);
+    }
+  }
+
+  async function body<T>(c: Context, schema: z.ZodType<T>, optional = false): Promise<T> {
+    const empty =
+      optional && !c.req.header('content-type') && (c.req.header('content-length') ?? '0') === '0';
+    const raw = empty ? {} : await readJsonBody(c, 64 * 1024);
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) throw invalidRequest(zodProblems(parsed.error));
+    return parsed.data;
+  }
+
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/v1/webhook-endpoints',
+    summary: 'Create a webhook endpoint (the secret is returned once)',
+    request: { body: { content: { 'application/json': { schema: createWebhookEndpointSchema } } } },
+    responses: { 201: { description: 'Created' }, 400: { description: 'Invalid request' } },
+  });
+  app.post('/v1/webhook-endpoints', async (c) => {
+    const tenantId = c.get('tenantId');
+    const input = await body(c, createWebhookEndpointSchema);
+    await checkUrl(input.url);
+    if ((await endpoints.count(tenantId)) >= MAX_ENDPOINTS_PER_TENANT) {
+      throw new ApiError(
+        409,
+        'limit_exceeded',
+        `A tenant has at most ${MAX_ENDPOINTS_PER_TENANT} webhook endpoints`,
+      );
+    }
+    const secret = input.secret ?? generateWebhookSecret();
+    const endpoint = await endpoints.create(tenantId, {
+      id: newEndpointId(),
+      url: input.url,
+      description: input.description ?? '',
+      events: input.events ?? [...DEFAULT_ENDPOINT_EVENTS],
+      item_events: input.item_events ?? 'grouped',
+      item_group_max_items: input.item_group_max_items ?? ITEM_GROUP_DEFAULTS.maxItems,
+      item_group_max_wait_s: input.item_group_max_wait_s ?? ITEM_GROUP_DEFAULTS.maxWaitS,
+      enabled: input.enabled ?? true,
+      secret,
+    });
+    return c.json({ ...endpoint, secret }, 201);
+  });
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/webhook-endpoints',
+      summary: "List the tenant's webhook endpoints, oldest first",
+      request: { query: pageQuerySchema },
+      responses: { 200: { description: 'A page of endpoints' } },
+    }),
+    async (c) => {
+      const { cursor, limit } = c.req.valid('query');
+      try {
+        const page = await endpoints.list(c.get('tenantId'), { limit, ...(cursor ? { cursor } : {}) });
+        return c.json({ object: 'list', data: page.data, next_cursor: page.next_cursor }, 200);
+      } catch (err) {
+        if (err instanceof InvalidCursorError)
+          throw invalidRequest([{ path: 'cursor', message: err.message }]);
+        throw err;
+      }
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/webhook-endpoints/{id}',
+      summary: 'Get a webhook endpoint',
+      request: { params: idParam },
+      responses: { 200: { description: 'The endpoint' }, 404: { description: 'Not found' } },
+    }),
+    async (c) => {
+      const endpoint = await endpoints.get(c.get('tenantId'), c.req.valid('param').id);
+      if (endpoint === null) throw notFound('Webhook endpoint');
+      return c.json(endpoint, 200);
+    },
+  );
+
+  app.openAPIRegistry.registerPath({
+    method: 'patch',
+    path: '/v1/webhook-endpoints/{id}',
+    summary: 'Change a webhook endpoint; `enabled: true` re-enables a disabled one',
+    request: {
+      params: idParam,
+      body: { content: { 'application/json': { schema: updateWebhookEndpointSchema } } },
+    },
+    responses: { 200: { description: 'The endpoint' }, 404: { description: 'Not found' } },
+  });
+  app.patch('/v1/webhook-endpoints/:id', async (c) => {
+    const tenantId = c.get('tenantId');
+    const id = c.req.param('id');
+    if ((await endpoints.get(tenantId, id)) === null) throw notFound('Webhook endpoint');
+    const patch = await body(c, updateWebhookEndpointSchema);
+    if (patch.url !== undefined) await checkUrl(patch.url);
+    const endpoint = await endpoints.update(tenantId, id, patch);
+    if (endpoint === null) throw notFound('Webhook endpoint');
+    return c.json(endpoint, 200);
+  });
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/v1/webhook-endpoints/{id}',
+      summary: 'Delete a webhook endpoint; its pending deliveries are not sent',
+      request: { params: idParam },
+      responses: { 204: { description: 'Deleted' }, 404: { description: 'Not found' } },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      if (!(await endpoints.delete(c.get('tenantId'), id))) throw notFound('Webhook endpoint');
+      await deliveries.forgetEndpoint(id);
+      return c.body(null, 204);
+    },
+  );
+
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/v1/webhook-endpoints/{id}/rotate-secret',
+    summary: 'New signing secret (returned once); the old one keeps signing beside it for 24 h',
+    request: {
+      params: idParam,
+      body: { required: false, content: { 'application/json': { schema: rotateSecretSchema } } },
+    },
+    responses: {
+      200: { description: 'The endpoint with its new secret' },
+      404: { description: 'Not found' },
+    },
+  });
+  app.post('/v1/webhook-endpoints/:id/rotate-secret', async (c) => {
+    const tenantId = c.get('tenantId');
+    const id = c.req.param('id');
+    if ((await endpoints.get(tenantId, id)) === null) throw notFound('Webhook endpoint');
+    const input = await body(c, rotateSecretSchema, true);
+    const secret = input.secret ?? generateWebhookSecret();
+    const endpoint = await endpoints.rotateSecret(tenantId, id, secret);
+    if (endpoint === null) throw notFound('Webhook endpoint');
+    return c.json({ ...endpoint, secret }, 200);
+  });
+
+  return app;
+}

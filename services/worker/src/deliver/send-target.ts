@@ -1,0 +1,38 @@
+/** @module Where a delivery goes now and which secrets sign it, read fresh at every attempt. */
+import {
+  type DeliveryFailureReason,
+  type DeliveryInternal,
+  EndpointStore,
+  signingSecrets,
+} from '@pixelmill/core';
+import type { WorkerDeps } from '../deps.js';
+
+export type SendTarget =
+  | { kind: 'send'; url: string; secrets: string[]; endpointId: string | null }
+  | { kind: 'skip'; reason: DeliveryFailureReason };
+
+export async function sendTarget(
+  deps: WorkerDeps,
+  delivery: DeliveryInternal,
+  now = new Date(),
+): Promise<SendTarget> {
+  const endpoints = new EndpointStore(deps.redis, deps.queues.prefix);
+  if (delivery.endpoint_id !== null) {
+    const found = await endpoints.getInternal(delivery.endpoint_id);
+    if (found === null) return { kind: 'skip', reason: 'endpoint_deleted' };
+    if (!found.endpoint.enabled) return { kind: 'skip', reason: 'endpoint_disabled' };
+    // The endpoint's URL today: a PATCHed URL takes effect for pending retries too.
+    return {
+      kind: 'send',
+      url: found.endpoint.url,
+      secrets: signingSecrets(found, now),
+      endpointId: found.endpoint.id,
+    };
+  }
+  const batch = await deps.store.getBatchInternal(delivery.batch_id);
+  const webhook = batch?.spec.webhook;
+  if (webhook === null || webhook === undefined) return { kind: 'skip', reason: 'endpoint_deleted' };
+  if (await endpoints.batchWebhookDisabled(delivery.batch_id))
+    return { kind: 'skip', reason: 'endpoint_disabled' };
+  return { kind: 'send', url: webhook.url, secrets: [webhook.secret], endpointId: null };
+}

@@ -1,4 +1,5 @@
 export * from './errors.js';
+export { enqueueFinalize } from './finalize-job.js';
 export * from './ids.js';
 export * from './money.js';
 export { generateJobOptions, Queues } from './queues.js';
@@ -6,6 +7,8 @@ export * from './schemas/batch.js';
 export * from './schemas/batch-request.js';
 export * from './schemas/common.js';
 export * from './schemas/jobs.js';
+export * from './schemas/key-template.js';
+export * from './schemas/prompt-template.js';
 export * from './schemas/webhook-endpoint.js';
 export { finishedWithin, shutdownInOrder } from './shutdown.js';
 export { BatchStore, InvalidCursorError, type NewItem, type Page } from './store/batch-store.js';
@@ -30,4 +33,5 @@ export {
 } from './store/endpoint-store.js';
 export { storeKeys } from './store/keys.js';
 export type { BatchSpec, ItemSpec } from './store/records.js';
+export { RESULT_LIST_SEPARATOR, resultColumns, resultRows } from './store/results.js';
 export * from './validation.js';

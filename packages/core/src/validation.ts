@@ -41,6 +41,16 @@ export function validateBatchRequest(body: unknown): Validated<CreateBatchReques
   const parsed = createBatchRequestSchema.safeParse(body);
   const problems = parsed.success ? [] : zodProblems(parsed.error);
   const items = (body as { items?: unknown } | null)?.items;
+  // Without a template every item needs its own prompt (zod cannot see the header from an item).
+  const template = (body as { prompt_template?: unknown } | null)?.prompt_template;
+  if (Array.isArray(items) && template === undefined) {
+    const missing: FieldProblem[] = [];
+    items.forEach((item, i) => {
+      if (item !== null && typeof item === 'object' && !('prompt' in item))
+        missing.push({ path: `items[${i}].prompt`, message: 'Required' });
+    });
+    problems.unshift(...missing);
+  }
   for (const d of duplicateCustomIds(items)) {
     problems.push({
       path: `items[${d.index}].custom_id`,

@@ -11,6 +11,7 @@ export type ApiErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'idempotency_conflict'
+  | 'conflict'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'service_unavailable'

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   aspectRatioSchema,
+  batchModelSchema,
   customIdSchema,
   imageCountSchema,
   metadataSchema,
@@ -10,6 +11,8 @@ import {
   webhookEventTypeSchema,
   webhookSecretSchema,
 } from './common.js';
+import { keyTemplateSchema } from './key-template.js';
+import { promptTemplateSchema, varsSchema } from './prompt-template.js';
 import { itemEventsModeSchema } from './webhook-endpoint.js';
 
 /** Most images one item may reference; the model may allow fewer (checked against the registry). */
@@ -21,9 +24,15 @@ export const itemParamsSchema = z.strictObject({
   n: imageCountSchema.optional(),
 });
 
+/** Longest prompt, also after a template is filled in. */
+export const MAX_PROMPT_CHARS = 32_000;
+
 export const batchItemInputSchema = z.strictObject({
   custom_id: customIdSchema,
-  prompt: z.string().trim().min(1, 'Required').max(32_000),
+  // Optional here: an item without a prompt takes the batch's prompt_template (checked when resolving).
+  prompt: z.string().trim().min(1, 'Required').max(MAX_PROMPT_CHARS).optional(),
+  vars: varsSchema.optional(),
+  model: batchModelSchema.optional(),
   size: sizeSchema.optional(),
   aspect_ratio: aspectRatioSchema.optional(),
   n: imageCountSchema.optional(),
@@ -51,16 +60,25 @@ export const outputInputSchema = z.strictObject({
     )
     .optional(),
   format: outputFormatSchema.optional(),
+  key_template: keyTemplateSchema.optional(),
 });
 
 /** Everything about a batch except its items: the JSON body's top level and the NDJSON header line. */
 export const batchHeaderSchema = z.strictObject({
-  model: z.string().min(1).max(200),
+  model: batchModelSchema,
   defaults: itemParamsSchema.optional(),
+  prompt_template: promptTemplateSchema.optional(),
   webhook: webhookInputSchema.optional(),
   output: outputInputSchema.optional(),
   priority: prioritySchema.optional(),
   metadata: metadataSchema.optional(),
+  /** Items not started by then end `expired`. */
+  expires_at: z.iso
+    .datetime({ offset: true, error: 'Expected an RFC 3339 time like 2026-12-01T00:00:00Z' })
+    .refine((t) => Date.parse(t) > Date.now(), 'Must be in the future')
+    .optional(),
+  /** Reuse an identical earlier generation of this tenant instead of paying for it again. */
+  dedupe: z.boolean().optional(),
 });
 export type BatchHeader = z.infer<typeof batchHeaderSchema>;
 

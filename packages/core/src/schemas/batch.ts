@@ -1,9 +1,11 @@
 import type { ItemErrorCode } from '../errors.js';
 import type { Metadata, OutputFormat, Priority, Size, WebhookEventType } from './common.js';
 
-export type BatchStatus = 'queued' | 'running' | 'completed' | 'cancelled';
-export type ItemStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-export const terminalItemStatuses: readonly ItemStatus[] = ['succeeded', 'failed', 'cancelled'];
+/** `cancelling`: cancel was asked and running items are still finishing. */
+export type BatchStatus = 'queued' | 'running' | 'cancelling' | 'completed' | 'cancelled';
+export const itemStatuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'expired'] as const;
+export type ItemStatus = (typeof itemStatuses)[number];
+export const terminalItemStatuses: readonly ItemStatus[] = ['succeeded', 'failed', 'cancelled', 'expired'];
 
 export interface BatchCounts {
   total: number;
@@ -12,6 +14,8 @@ export interface BatchCounts {
   succeeded: number;
   failed: number;
   cancelled: number;
+  /** Items the batch's `expires_at` reached before they started. */
+  expired: number;
 }
 
 /** The batch object of the API (api.md "Batches"). */
@@ -28,9 +32,14 @@ export interface Batch {
   manifest_url: string | null;
   manifest_key: string | null;
   webhook: { url: string; events: WebhookEventType[]; secret?: string } | null;
-  output: { prefix: string; format: OutputFormat };
+  output: { prefix: string; format: OutputFormat; key_template: string };
   priority: Priority;
   metadata: Metadata;
+  expires_at: string | null;
+  dedupe: boolean;
+  /** The CSV of every item's outcome, written with the manifest when the batch ends. */
+  results_key: string | null;
+  results_url: string | null;
 }
 
 export interface ItemOutput {
@@ -68,6 +77,8 @@ export interface Item {
   metadata: Metadata;
   outputs: ItemOutput[];
   error: ItemError | null;
+  /** Set when the outputs were copied from an identical earlier generation (batch `dedupe`); cost 0. */
+  reused_from: { batch_id: string; item_id: string; custom_id: string } | null;
   cost_usd: number;
   started_at: string | null;
   finished_at: string | null;

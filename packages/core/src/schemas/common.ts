@@ -8,6 +8,9 @@ export const aspectRatioSchema = z
   .string()
   .regex(/^[1-9]\d{0,1}:[1-9]\d{0,1}$/, 'Expected a ratio of two whole numbers like "4:3"');
 
+/** A model id or alias from GET /v1/models (checked against the registry when resolving). */
+export const batchModelSchema = z.string().min(1).max(200);
+
 export const imageCountSchema = z.int().min(1).max(10);
 
 export const prioritySchema = z.enum(['high', 'normal', 'low']);

@@ -20,9 +20,20 @@ const spec: BatchSpec = {
   images_requested: 3,
 };
 
+const itemSpec = {
+  custom_id: 'a',
+  model: 'sim-image',
+  prompt: 'p',
+  size: '1K' as const,
+  aspect_ratio: '1:1',
+  n: 1,
+  reference_images: [],
+  metadata: {},
+};
+
 async function makeBatch(tenant: string, n: number): Promise<{ id: string; itemIds: string[] }> {
   const id = newBatchId();
-  await store.insertBatch({ id, tenantId: tenant, spec, total: n });
+  await store.insertBatch({ id, tenantId: tenant, spec });
   const items = Array.from({ length: n }, (_, i) => ({
     id: itemIdFor(id, `c${i}`),
     spec: {
@@ -55,7 +66,7 @@ afterAll(async () => {
 describe('BatchStore', () => {
   test('an invisible batch is not readable; a published one is, by its tenant only', async () => {
     const id = newBatchId();
-    await store.insertBatch({ id, tenantId: 'acme', spec, total: 1 });
+    await store.insertBatch({ id, tenantId: 'acme', spec });
     expect(await store.getBatch('acme', id)).toBeNull();
     await store.publishBatch(id, 'acme');
     expect((await store.getBatch('acme', id))?.status).toBe('queued');
@@ -88,6 +99,7 @@ describe('BatchStore', () => {
       succeeded: 20,
       failed: 0,
       cancelled: 0,
+      expired: 0,
     });
     expect(batch?.cost.actual_usd).toBeCloseTo(20 * 0.134, 6);
     expect(batch?.images.generated).toBe(20);
@@ -137,5 +149,125 @@ describe('BatchStore', () => {
     expect(seen).toEqual(itemIds);
     const running = await store.listItems(id, { limit: 10, status: 'running' });
     expect(running.data).toHaveLength(3);
+  });
+
+  test('the gate holds items of an unpublished batch, and ends queued items of a cancelled one', async () => {
+    const id = newBatchId();
+    await store.insertBatch({ id, tenantId: 'acme', spec });
+    const ids = ['a', 'b', 'c'].map((c) => itemIdFor(id, c));
+    await store.insertItems(
+      id,
+      'acme',
+      ids.map((itemId, i) => ({
+        id: itemId,
+        spec: { ...itemSpec, custom_id: ['a', 'b', 'c'][i] as string },
+      })),
+    );
+    expect(await store.gateItem(id, ids[0] as string)).toEqual({ state: 'pending', last: false });
+    await store.publishBatch(id, 'acme');
+    expect((await store.getBatch('acme', id))?.counts).toMatchObject({ total: 3, queued: 3 });
+    expect(await store.gateItem(id, ids[0] as string)).toEqual({ state: 'go', last: false });
+    await store.startItem(id, ids[0] as string);
+
+    expect(await store.requestCancel(id)).toBe(true);
+    expect((await store.getBatch('acme', id))?.status).toBe('cancelling');
+    const closed = await store.closeItems(id, [ids[1] as string], 'cancelled');
+    expect(closed).toEqual([{ itemId: ids[1], closed: true, last: false, retries: 0 }]);
+    // The running item is not touched by the gate; the queued one ends there.
+    expect(await store.gateItem(id, ids[0] as string)).toEqual({ state: 'go', last: false });
+    await store.endItem(id, ids[0] as string, { status: 'succeeded', costMicros: 1, images: 1 });
+    expect(await store.gateItem(id, ids[2] as string)).toEqual({ state: 'cancelled', last: true });
+    expect(await store.gateItem(id, ids[2] as string)).toEqual({ state: 'ended', last: false });
+    expect(await store.completeBatch(id, 'm.jsonl', 'r.csv')).toBe(true);
+    const batch = await store.getBatch('acme', id);
+    expect(batch?.status).toBe('cancelled');
+    expect(batch?.counts).toMatchObject({ total: 3, queued: 0, running: 0, succeeded: 1, cancelled: 2 });
+    expect(batch?.results_key).toBe('r.csv');
+    expect(await store.requestCancel(id)).toBe(false);
+  });
+
+  test('a passed deadline expires queued items at the gate', async () => {
+    const id = newBatchId();
+    await store.insertBatch({
+      id,
+      tenantId: 'acme',
+      spec: { ...spec, expires_at: new Date(Date.now() - 1000).toISOString() },
+    });
+    const itemId = itemIdFor(id, 'a');
+    await store.insertItems(id, 'acme', [{ id: itemId, spec: itemSpec }]);
+    await store.publishBatch(id, 'acme');
+    expect(await store.gateItem(id, itemId)).toEqual({ state: 'expired', last: true });
+    expect((await store.getItem(itemId))?.status).toBe('expired');
+    expect((await store.getBatch('acme', id))?.counts).toMatchObject({ queued: 0, expired: 1 });
+  });
+
+  test('retry re-opens an ended batch and takes back what the failed round added', async () => {
+    const { id, itemIds } = await makeBatch('acme', 2);
+    const [a, b] = itemIds as [string, string];
+    for (const itemId of itemIds) await store.startItem(id, itemId);
+    await store.recordOutput(a, {
+      index: 0,
+      key: 'k',
+      content_type: 'image/png',
+      width: 1,
+      height: 1,
+      bytes: 1,
+      sha256: 'x',
+    });
+    await store.endItem(id, a, {
+      status: 'failed',
+      costMicros: 500,
+      images: 1,
+      error: { code: 'timeout', message: 't', retryable: false },
+    });
+    expect((await store.endItem(id, b, { status: 'succeeded', costMicros: 700, images: 1 })).last).toBe(true);
+    expect(await store.completeBatch(id, 'm', 'r')).toBe(true);
+    expect((await store.getBatch('acme', id))?.cost.actual_usd).toBeCloseTo(0.0012, 9);
+
+    expect(await store.reopenBatch(id)).toBe(1);
+    expect(await store.retryItems(id, itemIds, ['failed'])).toEqual([
+      { itemId: a, round: 1 },
+      { itemId: b, round: 0 },
+    ]);
+    const reopened = await store.getBatch('acme', id);
+    expect(reopened).toMatchObject({ status: 'running', completed_at: null, manifest_key: null });
+    expect(reopened?.counts).toMatchObject({ queued: 1, failed: 0, succeeded: 1 });
+    expect(reopened?.cost.actual_usd).toBeCloseTo(0.0007, 9);
+    expect(reopened?.images.generated).toBe(1);
+    const item = await store.getItem(a);
+    expect(item).toMatchObject({ status: 'queued', attempts: 0, error: null });
+    expect(item?.outputs).toHaveLength(1); // kept: the retry does not pay for it again
+    // A finalize that ran while the retry re-opened the batch does not complete it.
+    expect(await store.completeBatch(id, 'm', 'r')).toBe(false);
+    await store.startItem(id, a);
+    expect((await store.endItem(id, a, { status: 'succeeded', costMicros: 900, images: 1 })).last).toBe(true);
+    expect(await store.completeBatch(id, 'm', 'r')).toBe(true);
+    expect((await store.getBatch('acme', id))?.cost.actual_usd).toBeCloseTo(0.0016, 9);
+  });
+
+  test('listing by status pages in submission order while items change state', async () => {
+    const { id, itemIds } = await makeBatch('acme', 30);
+    // Every third item fails.
+    for (const [i, itemId] of itemIds.entries()) {
+      if (i % 3 !== 0) continue;
+      await store.startItem(id, itemId);
+      await store.endItem(id, itemId, { status: 'failed', costMicros: 0, images: 0 });
+    }
+    const first = await store.listItems(id, { limit: 4, status: 'failed' });
+    expect(first.data.map((i) => i.id)).toEqual([0, 3, 6, 9].map((i) => itemIds[i]));
+    // Meanwhile an item before the cursor and one after it fail too, and a listed one is retried.
+    for (const i of [1, 13]) {
+      await store.startItem(id, itemIds[i] as string);
+      await store.endItem(id, itemIds[i] as string, { status: 'failed', costMicros: 0, images: 0 });
+    }
+    await store.retryItems(id, [itemIds[3] as string], ['failed']);
+    const rest = await store.listItems(id, {
+      limit: 100,
+      status: 'failed',
+      cursor: first.next_cursor as string,
+    });
+    // No item is listed twice or skipped among those that stayed failed; positions only move forward.
+    expect(rest.data.map((i) => i.id)).toEqual([12, 13, 15, 18, 21, 24, 27].map((i) => itemIds[i]));
+    expect(rest.next_cursor).toBeNull();
   });
 });

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Batch, Item, ItemError, ItemOutput, ItemStatus } from '../schemas/batch.js';
 import { type StoreKeys, storeKeys } from './keys.js';
 import { type BatchSpec, batchFromHash, type ItemSpec, itemFromHash } from './records.js';
-import { runScript } from './scripts.js';
+import { runScript, scriptCommand } from './scripts.js';
 
 export interface NewItem {
   id: string;
@@ -13,6 +13,9 @@ export interface Page<T> {
   data: T[];
   next_cursor: string | null;
 }
+
+/** Item statuses read per round trip when listing by status. */
+const STATUS_SCAN_WINDOW = 1000;
 
 /** Opaque cursors: clients must not build them, so their encoding can change. */
 const encodeCursor = (v: string): string => Buffer.from(v).toString('base64url');
@@ -37,24 +40,30 @@ export class BatchStore {
     this.keys = storeKeys(prefix);
   }
 
-  /** Step 1 of acceptance: the batch exists but is invisible (not listed, GET answers 404). */
-  async insertBatch(input: { id: string; tenantId: string; spec: BatchSpec; total: number }): Promise<void> {
+  /**
+   * Step 1 of acceptance: the batch exists but is invisible (not listed, GET answers 404, workers do
+   * not start its items). Its counts grow as chunks of items are inserted.
+   */
+  async insertBatch(input: { id: string; tenantId: string; spec: BatchSpec }): Promise<void> {
+    const deadline = input.spec.expires_at ? Date.parse(input.spec.expires_at) : Number.NaN;
     await this.redis.hset(this.keys.batch(input.id), {
       tenant_id: input.tenantId,
       spec: JSON.stringify(input.spec),
       visible: '0',
-      total: input.total,
-      queued: input.total,
+      total: 0,
+      queued: 0,
       running: 0,
       succeeded: 0,
       failed: 0,
       cancelled: 0,
+      expired: 0,
       images_generated: 0,
       actual_micros: 0,
+      ...(Number.isFinite(deadline) ? { expires_at_ms: deadline } : {}),
     });
   }
 
-  /** Step 2, once per chunk: item records and the batch's ordered item list. */
+  /** Step 2, once per chunk: item records, the batch's ordered item list and its counts. */
   async insertItems(batchId: string, tenantId: string, items: NewItem[]): Promise<void> {
     const pipe = this.redis.multi();
     for (const item of items) {
@@ -67,28 +76,41 @@ export class BatchStore {
       });
     }
     pipe.rpush(this.keys.batchItems(batchId), ...items.map((i) => i.id));
+    pipe.hincrby(this.keys.batch(batchId), 'total', items.length);
+    pipe.hincrby(this.keys.batch(batchId), 'queued', items.length);
     await pipe.exec();
   }
 
-  /** Step 3: the batch becomes visible and listed. Until then a failed ingest can be rolled back unseen. */
-  async publishBatch(batchId: string, tenantId: string): Promise<void> {
-    await this.redis
-      .multi()
+  /**
+   * Step 3: the batch becomes visible and listed, with its final spec (totals known only once the last
+   * chunk is in). Until then a failed ingest can be rolled back unseen.
+   */
+  async publishBatch(batchId: string, tenantId: string, spec?: BatchSpec): Promise<void> {
+    const pipe = this.redis.multi();
+    if (spec !== undefined) pipe.hset(this.keys.batch(batchId), 'spec', JSON.stringify(spec));
+    await pipe
       .hset(this.keys.batch(batchId), 'visible', '1')
       .zadd(this.keys.tenantBatches(tenantId), 0, batchId)
       .exec();
   }
 
-  /** Removes everything an unfinished acceptance wrote. */
-  async discardBatch(batchId: string, tenantId: string): Promise<string[]> {
-    const ids = await this.redis.lrange(this.keys.batchItems(batchId), 0, -1);
-    const pipe = this.redis.multi();
-    for (let i = 0; i < ids.length; i += 1000)
-      pipe.del(...ids.slice(i, i + 1000).map((id) => this.keys.item(id)));
-    pipe.del(this.keys.batchItems(batchId), this.keys.batch(batchId));
-    pipe.zrem(this.keys.tenantBatches(tenantId), batchId);
-    await pipe.exec();
-    return ids;
+  /** Removes everything an unfinished acceptance wrote, a window of items at a time. */
+  async discardBatch(batchId: string, tenantId: string): Promise<void> {
+    const listKey = this.keys.batchItems(batchId);
+    for (;;) {
+      const ids = await this.redis.lrange(listKey, 0, 999);
+      if (ids.length === 0) break;
+      await this.redis
+        .multi()
+        .del(...ids.map((id) => this.keys.item(id)))
+        .ltrim(listKey, ids.length, -1)
+        .exec();
+    }
+    await this.redis
+      .multi()
+      .del(listKey, this.keys.batch(batchId), this.keys.ingestIds(batchId))
+      .zrem(this.keys.tenantBatches(tenantId), batchId)
+      .exec();
   }
 
   /** A tenant's visible batch, or null (also for another tenant's batch: callers answer 404). */
@@ -149,27 +171,35 @@ export class BatchStore {
     if (raw !== undefined && !/^(0|[1-9]\d{0,15})$/.test(raw)) throw new InvalidCursorError('Invalid cursor');
     let pos = raw === undefined ? 0 : Number(raw);
     if (!Number.isSafeInteger(pos)) throw new InvalidCursorError('Invalid cursor');
-    const data: Item[] = [];
     const listKey = this.keys.batchItems(batchId);
     const total = await this.redis.llen(listKey);
-    // With a status filter, scan forward in windows until the page is full or the list ends.
-    while (data.length < opts.limit && pos < total) {
-      const window = Math.max(opts.limit * 2, 100);
-      const ids = await this.redis.lrange(listKey, pos, pos + window - 1);
+    if (opts.status === undefined) {
+      const ids = await this.redis.lrange(listKey, pos, pos + opts.limit - 1);
+      const end = pos + ids.length;
+      return { data: await this.getItems(ids), next_cursor: end < total ? encodeCursor(String(end)) : null };
+    }
+    // With a status filter, scan forward reading only each item's status (1,000 per round trip) until
+    // the page is full or the list ends; whole records are read for the matches only.
+    const matches: string[] = [];
+    while (matches.length < opts.limit && pos < total) {
+      const ids = await this.redis.lrange(listKey, pos, pos + STATUS_SCAN_WINDOW - 1);
+      if (ids.length === 0) break;
       const pipe = this.redis.pipeline();
-      for (const id of ids) pipe.hgetall(this.keys.item(id));
+      for (const id of ids) pipe.hget(this.keys.item(id), 'status');
       const rows = (await pipe.exec()) ?? [];
       let consumed = 0;
-      for (const [i, [, h]] of rows.entries()) {
+      for (const [i, [, status]] of rows.entries()) {
         consumed = i + 1;
-        const item = itemFromHash(ids[i] as string, h as Record<string, string>);
-        if (opts.status === undefined || item.status === opts.status) data.push(item);
-        if (data.length === opts.limit) break;
+        if (status === opts.status) matches.push(ids[i] as string);
+        if (matches.length === opts.limit) break;
       }
       pos += consumed;
-      if (ids.length === 0) break;
     }
-    return { data, next_cursor: pos < total ? encodeCursor(String(pos)) : null };
+    // A match may have changed status between the scan and this read; it is still shown (as it is now).
+    return {
+      data: await this.getItems(matches),
+      next_cursor: pos < total ? encodeCursor(String(pos)) : null,
+    };
   }
 
   async getItem(
@@ -249,21 +279,134 @@ export class BatchStore {
   }
 
   async cancelItem(batchId: string, itemId: string): Promise<{ cancelled: boolean; last: boolean }> {
-    const [cancelled, last] = (await runScript(
-      this.redis,
-      'cancelItem-2',
-      [this.keys.item(itemId), this.keys.batch(batchId)],
-      [new Date().toISOString()],
-    )) as [number, number];
-    return { cancelled: Number(cancelled) === 1, last: Number(last) === 1 };
+    const [r] = await this.closeItems(batchId, [itemId], 'cancelled');
+    return { cancelled: r?.closed ?? false, last: r?.last ?? false };
   }
 
-  /** The finalize step's last write: the batch is complete and its manifest is in the bucket. */
-  async completeBatch(batchId: string, manifestKey: string): Promise<void> {
-    await this.redis.hset(this.keys.batch(batchId), {
-      manifest_key: manifestKey,
-      completed_at: new Date().toISOString(),
+  /**
+   * Ends the queued ones of these items as cancelled or expired (one pipeline). For each: whether it was
+   * closed, whether that ended the batch (claim its finalize) and the item's retry round (its job id).
+   */
+  async closeItems(
+    batchId: string,
+    itemIds: string[],
+    status: 'cancelled' | 'expired',
+  ): Promise<{ itemId: string; closed: boolean; last: boolean; retries: number }[]> {
+    const command = scriptCommand(this.redis, 'closeItem-2');
+    const pipe = this.redis.pipeline() as unknown as Record<
+      string,
+      (...a: (string | number)[]) => unknown
+    > & {
+      exec(): Promise<[Error | null, unknown][] | null>;
+    };
+    const now = new Date().toISOString();
+    for (const id of itemIds) pipe[command]?.(this.keys.item(id), this.keys.batch(batchId), status, now);
+    const rows = (await pipe.exec()) ?? [];
+    return rows.map(([err, r], i) => {
+      if (err) throw err;
+      const [closed, last, retries] = r as [number, number, number];
+      return {
+        itemId: itemIds[i] as string,
+        closed: Number(closed) === 1,
+        last: Number(last) === 1,
+        retries: Number(retries),
+      };
     });
+  }
+
+  /**
+   * Whether a worker may run an item now (see gateItem-2.lua): `pending` while the batch is being
+   * ingested; a queued item of a cancelled or expired batch ends here.
+   */
+  async gateItem(
+    batchId: string,
+    itemId: string,
+  ): Promise<{ state: 'go' | 'pending' | 'missing' | 'ended' | 'cancelled' | 'expired'; last: boolean }> {
+    const now = new Date();
+    const [state, last] = (await runScript(
+      this.redis,
+      'gateItem-2',
+      [this.keys.item(itemId), this.keys.batch(batchId)],
+      [now.toISOString(), now.getTime()],
+    )) as [string, number];
+    return { state: state as 'go', last: Number(last) === 1 };
+  }
+
+  /** Asks for a batch to be cancelled; false when it had already ended. */
+  async requestCancel(batchId: string): Promise<boolean> {
+    const key = this.keys.batch(batchId);
+    const [completed] = await this.redis.hmget(key, 'completed_at');
+    if (completed) return false;
+    await this.redis.hsetnx(key, 'cancel_requested', new Date().toISOString());
+    return true;
+  }
+
+  /** Re-opens a batch for a retry round (see reopenBatch-1.lua); returns the round number. */
+  async reopenBatch(batchId: string): Promise<number> {
+    return Number(await runScript(this.redis, 'reopenBatch-1', [this.keys.batch(batchId)], [Date.now()]));
+  }
+
+  /** Puts these items back to queued if their status is one of `statuses`; returns each one's round (0: not retried). */
+  async retryItems(
+    batchId: string,
+    itemIds: string[],
+    statuses: readonly ItemStatus[],
+  ): Promise<{ itemId: string; round: number }[]> {
+    const command = scriptCommand(this.redis, 'retryItem-2');
+    const pipe = this.redis.pipeline() as unknown as Record<
+      string,
+      (...a: (string | number)[]) => unknown
+    > & {
+      exec(): Promise<[Error | null, unknown][] | null>;
+    };
+    for (const id of itemIds)
+      pipe[command]?.(this.keys.item(id), this.keys.batch(batchId), statuses.join(','));
+    const rows = (await pipe.exec()) ?? [];
+    return rows.map(([err, r], i) => {
+      if (err) throw err;
+      return { itemId: itemIds[i] as string, round: Number(r) };
+    });
+  }
+
+  /** Claims the finalize step when nothing is open (see claimFinalize-1.lua). */
+  async claimFinalize(batchId: string): Promise<boolean> {
+    const r = await runScript(
+      this.redis,
+      'claimFinalize-1',
+      [this.keys.batch(batchId)],
+      [new Date().toISOString()],
+    );
+    return Number(r) === 1;
+  }
+
+  /** The batch's finalize fields: whether it is claimed, the retry round. */
+  async finalizeState(batchId: string): Promise<{ claimed: boolean; completed: boolean; round: number }> {
+    const [claimed, completed, round] = await this.redis.hmget(
+      this.keys.batch(batchId),
+      'finalize_claimed',
+      'completed_at',
+      'round',
+    );
+    return { claimed: Boolean(claimed), completed: Boolean(completed), round: Number(round ?? 0) };
+  }
+
+  /** Records that an item's outputs were copied from an identical earlier generation. */
+  async markReused(itemId: string, from: NonNullable<Item['reused_from']>): Promise<void> {
+    await this.redis.hset(this.keys.item(itemId), 'reused_from', JSON.stringify(from));
+  }
+
+  /**
+   * The finalize step's last write: the batch is complete and its manifest and results are in the
+   * bucket. False when a retry re-opened it meanwhile (that round completes it).
+   */
+  async completeBatch(batchId: string, manifestKey: string, resultsKey = ''): Promise<boolean> {
+    const r = await runScript(
+      this.redis,
+      'completeBatch-1',
+      [this.keys.batch(batchId)],
+      [manifestKey, resultsKey, new Date().toISOString()],
+    );
+    return Number(r) === 1;
   }
 
   /** Ids of a batch's items, in order, a window at a time (for manifests and cancellation). */

@@ -6,6 +6,10 @@ export function storeKeys(prefix: string) {
     item: (itemId: string) => `${prefix}:item:${itemId}`,
     tenantBatches: (tenantId: string) => `${prefix}:tenant:${tenantId}:batches`,
     idempotency: (tenantId: string, key: string) => `${prefix}:idem:${tenantId}:${key}`,
+    /** custom_id → where it was first seen, while one ingest runs (duplicate detection); deleted after. */
+    ingestIds: (batchId: string) => `${prefix}:batch:${batchId}:ingest-ids`,
+    /** A tenant's earlier generation of one exact request (batch `dedupe`). */
+    dedupe: (tenantId: string, fingerprint: string) => `${prefix}:dedupe:${tenantId}:${fingerprint}`,
   };
 }
 export type StoreKeys = ReturnType<typeof storeKeys>;

@@ -2,6 +2,7 @@ import type { ItemErrorCode } from '../errors.js';
 import { fromMicros } from '../money.js';
 import type { Batch, BatchStatus, Item, ItemError, ItemOutput, ItemStatus } from '../schemas/batch.js';
 import type { Metadata, OutputFormat, Priority, Size, WebhookEventType } from '../schemas/common.js';
+import { DEFAULT_KEY_TEMPLATE } from '../schemas/key-template.js';
 
 /** The parts of a batch fixed at acceptance, kept as one JSON field of the batch hash. */
 export interface BatchSpec {
@@ -14,11 +15,15 @@ export interface BatchSpec {
     /** Absent on batches accepted before item grouping existed: grouped. */
     item_events?: 'each' | 'grouped';
   } | null;
-  output: { prefix: string; format: OutputFormat };
+  output: { prefix: string; format: OutputFormat; key_template?: string };
   priority: Priority;
   metadata: Metadata;
   estimated_micros: number;
   images_requested: number;
+  expires_at?: string | null;
+  dedupe?: boolean;
+  /** Every model an item of the batch uses (items may override the batch's model). */
+  models?: string[];
 }
 
 /** The parts of an item fixed at acceptance. */
@@ -44,9 +49,11 @@ export function batchFromHash(id: string, h: Record<string, string>): { batch: B
     succeeded: int(h.succeeded),
     failed: int(h.failed),
     cancelled: int(h.cancelled),
+    expired: int(h.expired),
   };
   let status: BatchStatus = 'queued';
   if (h.completed_at) status = h.cancel_requested ? 'cancelled' : 'completed';
+  else if (h.cancel_requested) status = 'cancelling';
   else if (h.started_at) status = 'running';
   const batch: Batch = {
     id,
@@ -61,9 +68,13 @@ export function batchFromHash(id: string, h: Record<string, string>): { batch: B
     manifest_url: null,
     manifest_key: h.manifest_key || null,
     webhook: spec.webhook ? { url: spec.webhook.url, events: spec.webhook.events } : null,
-    output: spec.output,
+    output: { ...spec.output, key_template: spec.output?.key_template ?? DEFAULT_KEY_TEMPLATE },
     priority: spec.priority,
     metadata: spec.metadata,
+    expires_at: spec.expires_at ?? null,
+    dedupe: spec.dedupe ?? false,
+    results_key: h.results_key || null,
+    results_url: null,
   };
   return { batch, tenantId: h.tenant_id ?? '' };
 }
@@ -97,6 +108,7 @@ export function itemFromHash(id: string, h: Record<string, string>): Item {
     metadata: spec.metadata,
     outputs,
     error: parseError(h.error) ?? null,
+    reused_from: h.reused_from ? (JSON.parse(h.reused_from) as Item['reused_from']) : null,
     cost_usd: fromMicros(int(h.cost_micros)),
     started_at: h.started_at || null,
     finished_at: h.finished_at || null,

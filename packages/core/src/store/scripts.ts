@@ -5,7 +5,16 @@ import type { Redis } from 'ioredis';
  * Loads `lua/<name>-<numKeys>.lua` once per connection (EVALSHA with automatic fallback to EVAL,
  * which is what ioredis' defineCommand does). The key count comes from the file name, as in BullMQ.
  */
-export type ScriptName = 'startItem-2' | 'requeueItem-2' | 'endItem-2' | 'cancelItem-2';
+export type ScriptName =
+  | 'startItem-2'
+  | 'requeueItem-2'
+  | 'endItem-2'
+  | 'closeItem-2'
+  | 'gateItem-2'
+  | 'retryItem-2'
+  | 'reopenBatch-1'
+  | 'completeBatch-1'
+  | 'claimFinalize-1';
 
 const sources = new Map<ScriptName, string>();
 
@@ -20,16 +29,23 @@ function source(name: ScriptName): string {
 
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
+/** Makes sure the script is defined on this connection, so pipelines can call it by its command name. */
+export function scriptCommand(redis: Redis, name: ScriptName): string {
+  const command = `pm_${name.replace('-', '_')}`;
+  const target = redis as unknown as Record<string, ScriptFn | undefined>;
+  if (target[command] === undefined) {
+    redis.defineCommand(command, { numberOfKeys: Number(name.split('-')[1]), lua: source(name) });
+  }
+  return command;
+}
+
 export function runScript(
   redis: Redis,
   name: ScriptName,
   keys: string[],
   args: (string | number)[],
 ): Promise<unknown> {
-  const command = `pm_${name.replace('-', '_')}`;
+  const command = scriptCommand(redis, name);
   const target = redis as unknown as Record<string, ScriptFn | undefined>;
-  if (target[command] === undefined) {
-    redis.defineCommand(command, { numberOfKeys: Number(name.split('-')[1]), lua: source(name) });
-  }
   return (target[command] as ScriptFn)(...keys, ...args);
 }

@@ -1,7 +1,12 @@
 import {
   type Batch,
+  type BatchHeader,
+  type BatchItemInput,
+  type BatchSpec,
   type CreateBatchRequest,
+  DEFAULT_KEY_TEMPLATE,
   type FieldProblem,
+  generateJobId,
   generateJobOptions,
   type ItemSpec,
   itemIdFor,
@@ -9,17 +14,17 @@ import {
   newBatchId,
   toMicros,
 } from '@pixelmill/core';
-import { estimateCostUsd } from '@pixelmill/providers';
+import { estimateCostUsd, type ModelSpec } from '@pixelmill/providers';
+import { createFairScheduler } from '@pixelmill/ratelimit';
 import { assertPublicUrl, generateWebhookSecret } from '@pixelmill/webhooks';
-import type { Queue } from 'bullmq';
 import type { AppDeps } from '../deps.js';
 import { ApiError, invalidRequest } from '../errors.js';
-import { resolveItem } from './resolve-items.js';
+import { type Locate, type ResolveContext, resolveItem } from './resolve-items.js';
 
 /** addBulk chunk size: BullMQ's addBulk latency grows past ~1,000 jobs per call (bullmq#1670). */
 const CHUNK = 1000;
-
-const priorityRank = { high: 1, normal: 2, low: 3 } as const;
+/** Problems reported in one 400 at most; past that a streamed body is not read any further. */
+export const MAX_PROBLEMS = 100;
 
 export interface AcceptedBatch {
   batch: Batch;
@@ -27,134 +32,364 @@ export interface AcceptedBatch {
   generatedSecret?: string;
 }
 
+interface PendingItem {
+  spec: ItemSpec;
+  where: string;
+}
+
 /**
- * Accepts a whole batch or nothing: everything is validated before the first write, the batch stays
- * invisible while its items and jobs are written, and any failure removes what was written.
+ * The one place generation jobs are built and enqueued (acceptance and retry), so every job gets the
+ * same options. Items of one chunk may use different models, hence different queues.
  */
+export async function enqueueItems(
+  deps: AppDeps,
+  batch: { id: string; tenantId: string; priority: BatchSpec['priority'] },
+  items: { id: string; model: string; round: number }[],
+): Promise<void> {
+  const byModel = new Map<string, typeof items>();
+  for (const item of items) {
+    const list = byModel.get(item.model) ?? [];
+    list.push(item);
+    byModel.set(item.model, list);
+  }
+  for (const [model, list] of byModel) {
+    // Fair share between tenants: priorities are start tags of fair queuing (ratelimit fair-queue.ts).
+    await createFairScheduler(deps.redis).addBulk(
+      deps.queues.generate(model),
+      { tenant: batch.tenantId, priority: batch.priority },
+      list.map((item) => ({
+        name: 'generate',
+        data: { batch_id: batch.id, item_id: item.id, tenant_id: batch.tenantId },
+        opts: {
+          ...generateJobOptions,
+          jobId: generateJobId(item.id, item.round),
+          attempts: deps.options.itemAttempts,
+        },
+      })),
+    );
+  }
+}
+
+/**
+ * Accepts a batch whose items arrive one at a time (a JSON array, NDJSON lines, CSV rows): each item is
+ * validated as it comes, valid items are written and enqueued a chunk at a time (the next chunk is
+ * validated while the previous one is written), and memory stays flat whatever the size. Acceptance is
+ * still whole or nothing: the batch stays invisible until `finish()`, its workers do not start its items
+ * before that (gateItem-2.lua), and any problem removes what was written.
+ */
+export class BatchAcceptance {
+  readonly id = newBatchId();
+  private readonly problems: FieldProblem[] = [];
+  private readonly problemKeys = new Set<string>();
+  private pending: PendingItem[] = [];
+  private inflight: Promise<void> = Promise.resolve();
+  private writeError: unknown;
+  private count = 0;
+  private imagesRequested = 0;
+  private estimatedMicros = 0;
+  private readonly modelsUsed = new Set<string>();
+  private closed = false;
+
+  private constructor(
+    private readonly deps: AppDeps,
+    readonly tenantId: string,
+    private readonly ctx: ResolveContext,
+    private readonly spec: BatchSpec,
+    readonly generatedSecret: string | undefined,
+    /** Where the first item would be (names "a batch needs at least one item"). */
+    private readonly itemsName: string,
+  ) {}
+
+  /**
+   * Checks the batch's header (model, webhook URL) and writes the invisible batch record. Throws the
+   * 400 (unknown_model, invalid_request) before anything is written.
+   */
+  static async begin(
+    deps: AppDeps,
+    tenantId: string,
+    header: BatchHeader,
+    names: { locateHeader: Locate; items: string },
+  ): Promise<BatchAcceptance> {
+    const model = deps.registry.resolve(header.model);
+    if (model === undefined) {
+      throw new ApiError(400, 'unknown_model', `Unknown model "${header.model}"; see GET /v1/models`, [
+        { path: names.locateHeader('model'), message: 'Unknown model' },
+      ]);
+    }
+    if (!deps.registry.available(model)) {
+      throw new ApiError(
+        400,
+        'model_unavailable',
+        `Model ${model.id} has no API key configured for its provider`,
+        [{ path: names.locateHeader('model'), message: `Provider ${model.provider} has no API key` }],
+      );
+    }
+    if (header.webhook) {
+      try {
+        await assertPublicUrl(header.webhook.url, { allowPrivate: deps.options.allowPrivateWebhooks });
+      } catch (err) {
+        throw invalidRequest([{ path: names.locateHeader('webhook.url'), message: (err as Error).message }]);
+      }
+    }
+    const generatedSecret = header.webhook && !header.webhook.secret ? generateWebhookSecret() : undefined;
+    const spec: BatchSpec = {
+      model: model.id,
+      created_at: new Date().toISOString(),
+      webhook: header.webhook
+        ? {
+            url: header.webhook.url,
+            events: header.webhook.events ?? ['batch.completed'],
+            item_events: header.webhook.item_events ?? 'grouped',
+            secret: header.webhook.secret ?? (generatedSecret as string),
+          }
+        : null,
+      output: {
+        prefix: header.output?.prefix ?? '',
+        format: header.output?.format ?? 'png',
+        key_template: header.output?.key_template ?? DEFAULT_KEY_TEMPLATE,
+      },
+      priority: header.priority ?? 'normal',
+      metadata: header.metadata ?? {},
+      estimated_micros: 0,
+      images_requested: 0,
+      expires_at: header.expires_at ?? null,
+      dedupe: header.dedupe ?? false,
+      models: [model.id],
+    };
+    const ctx: ResolveContext = {
+      header,
+      defaultModel: model,
+      registry: deps.registry,
+      locateHeader: names.locateHeader,
+      models: new Map([[header.model, model]]),
+    };
+    const acceptance = new BatchAcceptance(deps, tenantId, ctx, spec, generatedSecret, names.items);
+    await deps.store.insertBatch({ id: acceptance.id, tenantId, spec });
+    return acceptance;
+  }
+
+  /** True once enough problems were found that reading further is pointless. */
+  get full(): boolean {
+    return this.problems.length >= MAX_PROBLEMS;
+  }
+
+  get itemCount(): number {
+    return this.count;
+  }
+
+  /** Adds problems found outside item resolution (a row that did not parse, a schema error). */
+  report(problems: FieldProblem[]): void {
+    for (const p of problems) {
+      if (this.problems.length >= MAX_PROBLEMS) return;
+      const key = `${p.path}\0${p.message}`;
+      // A bad default is one problem however many items take it: name it once.
+      if (this.problemKeys.has(key)) continue;
+      this.problemKeys.add(key);
+      this.problems.push(p);
+    }
+  }
+
+  /** Counts an item against PIXELMILL_MAX_ITEMS_PER_BATCH, while streaming: 413 on the first one too many. */
+  private countItem(locate: Locate): void {
+    this.count += 1;
+    const max = this.deps.options.maxItemsPerBatch;
+    if (this.count > max) {
+      throw new ApiError(
+        413,
+        'payload_too_large',
+        `A batch holds at most ${max} items (PIXELMILL_MAX_ITEMS_PER_BATCH)`,
+        [
+          {
+            path: locate('').replace(/[.:\s]+$/, ''),
+            message: `Item ${this.count} is past the limit of ${max} items`,
+          },
+        ],
+      );
+    }
+  }
+
+  /** An item that did not even parse (bad JSON, schema): counted, its problems reported, nothing written. */
+  reject(locate: Locate, problems: FieldProblem[]): void {
+    this.countItem(locate);
+    this.report(problems);
+  }
+
+  /** Validates one item and queues it for writing; writes a chunk once CHUNK items are waiting. */
+  async add(input: BatchItemInput, locate: Locate): Promise<void> {
+    this.countItem(locate);
+    const found: FieldProblem[] = [];
+    const spec = resolveItem(this.ctx, input, locate, found);
+    this.report(found);
+    if (spec === null) return;
+    const model = this.ctx.models.get(input.model ?? this.ctx.header.model);
+    this.imagesRequested += spec.n;
+    this.estimatedMicros += toMicros(estimateCostUsd(model as ModelSpec, spec.size, spec.n));
+    this.modelsUsed.add(spec.model);
+    this.pending.push({ spec, where: locate('custom_id') });
+    if (this.pending.length >= CHUNK) await this.startFlush();
+  }
+
+  /** Waits for the previous chunk's write, then starts this one's (one chunk written while the next is read). */
+  private async startFlush(): Promise<void> {
+    await this.inflight;
+    const chunk = this.pending;
+    this.pending = [];
+    this.inflight = this.flush(chunk).catch((err: unknown) => {
+      this.writeError ??= err;
+    });
+  }
+
+  private async flush(chunk: PendingItem[]): Promise<void> {
+    if (chunk.length === 0 || this.writeError !== undefined) return;
+    const { redis, store } = this.deps;
+    // Duplicate custom_ids across the whole stream, without holding every id in memory: a Redis hash
+    // of custom_id → where it was first seen, for this ingest only (deleted when it ends).
+    const idsKey = store.keys.ingestIds(this.id);
+    const pipe = redis.pipeline();
+    for (const item of chunk) pipe.hsetnx(idsKey, item.spec.custom_id, item.where);
+    const set = (await pipe.exec()) ?? [];
+    const dups = chunk.filter((_, i) => Number(set[i]?.[1]) === 0);
+    if (dups.length > 0) {
+      const first = await redis.hmget(idsKey, ...dups.map((d) => d.spec.custom_id));
+      this.report(
+        dups.map((d, i) => ({ path: d.where, message: `Duplicate custom_id (also used by ${first[i]})` })),
+      );
+    }
+    // Once anything is wrong nothing more is written: the whole batch is refused and rolled back.
+    if (this.problems.length > 0) return;
+    const items: NewItem[] = chunk.map((c) => ({ id: itemIdFor(this.id, c.spec.custom_id), spec: c.spec }));
+    // Item records go first: the rollback finds every job id to remove in the batch's item list, even
+    // for an addBulk that failed after writing (its reply lost).
+    await store.insertItems(this.id, this.tenantId, items);
+    await enqueueItems(
+      this.deps,
+      { id: this.id, tenantId: this.tenantId, priority: this.spec.priority },
+      items.map((i) => ({ id: i.id, model: i.spec.model, round: 0 })),
+    );
+  }
+
+  /**
+   * Writes the last chunk and makes the batch visible, or rolls everything back and throws the 400
+   * naming each problem (or a 503 when Redis failed).
+   */
+  async finish(): Promise<AcceptedBatch> {
+    await this.startFlush();
+    await this.inflight;
+    if (this.count === 0) this.report([{ path: this.itemsName, message: 'A batch needs at least one item' }]);
+    if (this.writeError !== undefined) {
+      this.deps.logger.error({ err: this.writeError, batch_id: this.id }, 'batch acceptance failed');
+      await this.rollback();
+      throw new ApiError(
+        503,
+        'service_unavailable',
+        'Could not store the batch; nothing was accepted. Retry later.',
+      );
+    }
+    if (this.problems.length > 0) {
+      await this.rollback();
+      throw invalidRequest(this.problems);
+    }
+    const spec: BatchSpec = {
+      ...this.spec,
+      estimated_micros: this.estimatedMicros,
+      images_requested: this.imagesRequested,
+      models: [...new Set([this.spec.model, ...this.modelsUsed])],
+    };
+    try {
+      await this.deps.store.publishBatch(this.id, this.tenantId, spec);
+    } catch (err) {
+      this.deps.logger.error({ err, batch_id: this.id }, 'batch publish failed');
+      await this.rollback();
+      throw new ApiError(
+        503,
+        'service_unavailable',
+        'Could not store the batch; nothing was accepted. Retry later.',
+      );
+    }
+    // Accepted. What follows is housekeeping: the gate expires queued items even without the deadline job.
+    this.closed = true;
+    try {
+      await this.deps.redis.del(this.deps.store.keys.ingestIds(this.id));
+      if (spec.expires_at) await scheduleDeadline(this.deps, this.id, this.tenantId, spec.expires_at);
+    } catch (err) {
+      this.deps.logger.warn({ err, batch_id: this.id }, 'after-acceptance housekeeping failed');
+    }
+    const batch = await this.deps.store.getBatch(this.tenantId, this.id);
+    if (batch === null) throw new ApiError(500, 'internal_error', 'Batch vanished after acceptance');
+    return this.generatedSecret === undefined ? { batch } : { batch, generatedSecret: this.generatedSecret };
+  }
+
+  /** Ends an acceptance that failed outside (a parse error, a body too large): removes what was written. */
+  async abort(): Promise<void> {
+    if (this.closed) return;
+    await this.inflight;
+    await this.rollback();
+  }
+
+  /**
+   * Removes jobs, items, the batch and the duplicate-check hash. A job a worker already holds cannot be
+   * removed; the worker finds its batch unpublished or its item missing and drops it (gateItem-2.lua).
+   */
+  private async rollback(): Promise<void> {
+    this.closed = true;
+    try {
+      const queues = [...new Set([this.spec.model, ...this.modelsUsed])].map((m) =>
+        this.deps.queues.generate(m),
+      );
+      for await (const ids of this.deps.store.itemIds(this.id)) {
+        await Promise.all(ids.flatMap((id) => queues.map((q) => q.remove(id).catch(() => 0))));
+      }
+      await this.deps.store.discardBatch(this.id, this.tenantId);
+    } catch (err) {
+      this.deps.logger.error({ err, batch_id: this.id }, 'rollback incomplete');
+    }
+  }
+}
+
+/** The deadline job: at `expires_at` the finalize worker ends the batch's queued items `expired` (finalize/expire.ts). */
+export async function scheduleDeadline(
+  deps: AppDeps,
+  batchId: string,
+  tenantId: string,
+  expiresAt: string,
+): Promise<void> {
+  await deps.queues.finalize.add(
+    'expire',
+    { batch_id: batchId, tenant_id: tenantId },
+    {
+      jobId: `expire-${batchId}`,
+      delay: Math.max(0, Date.parse(expiresAt) - Date.now()),
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: true,
+    },
+  );
+}
+
+/** A whole JSON batch (already schema-checked): the same acceptance, fed from the array. */
 export async function acceptBatch(
   deps: AppDeps,
   tenantId: string,
   body: CreateBatchRequest,
 ): Promise<AcceptedBatch> {
-  const model = deps.registry.resolve(body.model);
-  if (model === undefined) {
-    throw new ApiError(400, 'unknown_model', `Unknown model "${body.model}"; see GET /v1/models`, [
-      { path: 'model', message: 'Unknown model' },
-    ]);
-  }
-  if (!deps.registry.available(model)) {
-    throw new ApiError(
-      400,
-      'model_unavailable',
-      `Model ${model.id} has no API key configured for its provider`,
-      [{ path: 'model', message: `Provider ${model.provider} has no API key` }],
-    );
-  }
-  if (body.items.length > deps.options.maxItemsPerBatch) {
+  const { items, ...header } = body;
+  if (items.length > deps.options.maxItemsPerBatch) {
     throw new ApiError(
       413,
       'payload_too_large',
-      `A batch holds at most ${deps.options.maxItemsPerBatch} items`,
+      `A batch holds at most ${deps.options.maxItemsPerBatch} items (PIXELMILL_MAX_ITEMS_PER_BATCH)`,
+      [{ path: 'items', message: `More than ${deps.options.maxItemsPerBatch} items` }],
     );
   }
-
-  const problems: FieldProblem[] = [];
-  const specs: ItemSpec[] = body.items.map((item, i) => resolveItem(model, body.defaults, item, i, problems));
-  if (body.webhook) {
-    try {
-      await assertPublicUrl(body.webhook.url, { allowPrivate: deps.options.allowPrivateWebhooks });
-    } catch (err) {
-      problems.push({ path: 'webhook.url', message: (err as Error).message });
-    }
-  }
-  // A bad default is one problem however many items take it: name it once.
-  if (problems.length > 0) throw invalidRequest(uniqueProblems(problems));
-
-  const id = newBatchId();
-  const generatedSecret = body.webhook && !body.webhook.secret ? generateWebhookSecret() : undefined;
-  const webhook = body.webhook
-    ? {
-        url: body.webhook.url,
-        events: body.webhook.events ?? ['batch.completed' as const],
-        item_events: body.webhook.item_events ?? ('grouped' as const),
-        secret: body.webhook.secret ?? (generatedSecret as string),
-      }
-    : null;
-  const estimatedMicros = specs.reduce((sum, s) => sum + toMicros(estimateCostUsd(model, s.size, s.n)), 0);
-  const spec = {
-    model: model.id,
-    created_at: new Date().toISOString(),
-    webhook,
-    output: { prefix: body.output?.prefix ?? '', format: body.output?.format ?? 'png' },
-    priority: body.priority ?? 'normal',
-    metadata: body.metadata ?? {},
-    estimated_micros: estimatedMicros,
-    images_requested: specs.reduce((sum, s) => sum + s.n, 0),
-  };
-
-  const queue = deps.queues.generate(model.id);
-  const enqueued: string[] = [];
-  try {
-    await deps.store.insertBatch({ id, tenantId, spec, total: specs.length });
-    for (let i = 0; i < specs.length; i += CHUNK) {
-      const chunk: NewItem[] = specs
-        .slice(i, i + CHUNK)
-        .map((s) => ({ id: itemIdFor(id, s.custom_id), spec: s }));
-      await deps.store.insertItems(id, tenantId, chunk);
-      // Recorded before the call: an addBulk that fails (e.g. its reply is lost) may still have written
-      // its jobs, and the rollback must remove them too (removing a job that does not exist is a no-op).
-      enqueued.push(...chunk.map((c) => c.id));
-      await queue.addBulk(
-        chunk.map((item) => ({
-          name: 'generate',
-          data: { batch_id: id, item_id: item.id, tenant_id: tenantId },
-          opts: {
-            ...generateJobOptions,
-            jobId: item.id,
-            attempts: deps.options.itemAttempts,
-            priority: priorityRank[spec.priority],
-          },
-        })),
-      );
-    }
-    await deps.store.publishBatch(id, tenantId);
-  } catch (err) {
-    deps.logger.error({ err, batch_id: id }, 'batch acceptance failed; rolling back');
-    await rollback(deps, id, tenantId, queue, enqueued);
-    throw new ApiError(
-      503,
-      'service_unavailable',
-      'Could not store the batch; nothing was accepted. Retry later.',
-    );
-  }
-
-  const batch = await deps.store.getBatch(tenantId, id);
-  if (batch === null) throw new ApiError(500, 'internal_error', 'Batch vanished after acceptance');
-  return generatedSecret === undefined ? { batch } : { batch, generatedSecret };
-}
-
-async function rollback(
-  deps: AppDeps,
-  batchId: string,
-  tenantId: string,
-  queue: Queue,
-  jobIds: string[],
-): Promise<void> {
-  try {
-    // A job a worker already holds cannot be removed; that worker finds no item record and drops it.
-    await Promise.all(jobIds.map((jobId) => queue.remove(jobId).catch(() => 0)));
-    await deps.store.discardBatch(batchId, tenantId);
-  } catch (err) {
-    deps.logger.error({ err, batch_id: batchId }, 'rollback incomplete');
-  }
-}
-
-function uniqueProblems(problems: FieldProblem[]): FieldProblem[] {
-  const seen = new Set<string>();
-  return problems.filter((p) => {
-    const key = `${p.path}\0${p.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
+  const acceptance = await BatchAcceptance.begin(deps, tenantId, header, {
+    locateHeader: (field) => field,
+    items: 'items',
   });
+  try {
+    for (const [i, item] of items.entries()) await acceptance.add(item, (field) => `items[${i}].${field}`);
+  } catch (err) {
+    await acceptance.abort();
+    throw err;
+  }
+  return acceptance.finish();
 }

@@ -8,6 +8,7 @@ export async function presentBatch(batch: Batch, objects: ObjectStore, ttlS: num
     ...rest,
     manifest_key,
     manifest_url: manifest_key ? await objects.presignGet(manifest_key, ttlS) : null,
+    results_url: batch.results_key ? await objects.presignGet(batch.results_key, ttlS) : null,
   };
 }
 

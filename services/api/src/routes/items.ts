@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { InvalidCursorError } from '@pixelmill/core';
+import { InvalidCursorError, itemStatuses } from '@pixelmill/core';
 import { presentItem } from '../batches/present.js';
 import type { AppDeps } from '../deps.js';
 import { invalidRequest, notFound } from '../errors.js';
@@ -11,11 +11,12 @@ export function itemRoutes(deps: AppDeps): OpenAPIHono {
     createRoute({
       method: 'get',
       path: '/v1/batches/{id}/items',
-      summary: "List a batch's items in submission order, optionally by status",
+      summary:
+        "List a batch's items in submission order, optionally by status; the cursor is a position in that order, so pages stay stable while items change state",
       request: {
         params: z.object({ id: z.string().max(100) }),
         query: pageQuerySchema.extend({
-          status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']).optional(),
+          status: z.enum(itemStatuses).optional(),
         }),
       },
       responses: { 200: { description: 'A page of items' }, 404: { description: 'Not found' } },

@@ -15,6 +15,11 @@ export async function readJsonBody(c: Context, maxBytes: number): Promise<unknow
   if (Buffer.byteLength(text) > maxBytes) {
     throw new ApiError(413, 'payload_too_large', `The body is larger than ${maxBytes} bytes`);
   }
+  return parseJson(text);
+}
+
+/** JSON.parse answering 400 in the API's error shape. */
+export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -3,7 +3,9 @@ import { normalizePrefix } from '@pixelmill/storage';
 import type { Job } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
 import { emitBatchEvent } from '../events/index.js';
+import { expireBatch } from './expire.js';
 import { manifestLines } from './manifest.js';
+import { resultsCsv } from './results.js';
 
 /**
  * Runs once per batch, after its last item ended: writes manifest.jsonl, marks the batch completed
@@ -13,6 +15,8 @@ import { manifestLines } from './manifest.js';
 export function createFinalizeProcessor(deps: WorkerDeps) {
   return async function finalize(job: Job<FinalizeJob>): Promise<void> {
     const data = finalizeJobSchema.parse(job.data);
+    // The same queue carries a batch's deadline (scheduled at acceptance for `expires_at`).
+    if (job.name === 'expire') return expireBatch(deps, data);
     const found = await deps.store.getBatchInternal(data.batch_id);
     if (found === null) return;
     const manifestKey = `${normalizePrefix(found.spec.output.prefix)}${data.batch_id}/manifest.jsonl`;
@@ -21,7 +25,14 @@ export function createFinalizeProcessor(deps: WorkerDeps) {
       manifestLines(deps.store, data.batch_id),
       'application/x-ndjson',
     );
-    await deps.store.completeBatch(data.batch_id, manifestKey);
+    const resultsKey = `${normalizePrefix(found.spec.output.prefix)}${data.batch_id}/results.csv`;
+    await deps.objects.putStream(
+      resultsKey,
+      resultsCsv(deps.store, data.batch_id, (key) => deps.objects.presignGet(key, deps.options.presignTtlS)),
+      'text/csv',
+    );
+    // Refused when a retry re-opened the batch meanwhile: that round finalizes it again.
+    if (!(await deps.store.completeBatch(data.batch_id, manifestKey, resultsKey))) return;
     deps.logger.info({ batch_id: data.batch_id, counts: found.batch.counts }, 'batch completed');
 
     // The status completeBatch left says which event: `cancelled` when a cancel ended the batch.

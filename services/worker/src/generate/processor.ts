@@ -10,7 +10,9 @@ import { estimateCostUsd, type ModelSpec } from '@pixelmill/providers';
 import { DelayedError, type Job, Worker } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
 import { emitItemEvent } from '../events/index.js';
+import { admitItem } from './admit.js';
 import { BatchSpecCache } from './batch-cache.js';
+import { dedupeItem } from './dedupe.js';
 import { handleFailure } from './handle-failure.js';
 import { loadReferenceImages } from './reference-images.js';
 import { keyResources } from './resources.js';
@@ -31,6 +33,7 @@ export function createGenerateProcessor(deps: WorkerDeps) {
   return async function generate(job: Job<GenerateJob>, token?: string): Promise<void> {
     const data = generateJobSchema.parse(job.data);
     const log = deps.logger.child({ batch_id: data.batch_id, item_id: data.item_id });
+    if (!(await admitItem(deps, data, job, token))) return;
     const item = await deps.store.getItem(data.item_id);
     // Missing: the batch's acceptance was rolled back. Ended: a duplicate or a cancelled item.
     if (item === null || terminalItemStatuses.includes(item.status)) return;
@@ -50,6 +53,13 @@ export function createGenerateProcessor(deps: WorkerDeps) {
       });
       return;
     }
+    // Batch `dedupe`: an identical earlier generation is copied instead of paid for again.
+    const dedupe = await dedupeItem(deps, data, item, spec);
+    if (dedupe.reused) {
+      // No model given: cost 0, no provider; item events and finalize as for any end.
+      await endItem(deps, data, { status: 'succeeded', error: null, images: item.n });
+      return;
+    }
     const resources = keyResources(deps.registry, model);
     const adapter = deps.registry.adapter(model);
     const done = new Set(item.outputs.map((o) => o.index));
@@ -58,6 +68,9 @@ export function createGenerateProcessor(deps: WorkerDeps) {
       batchId: data.batch_id,
       customId: item.custom_id,
       format: spec.output.format,
+      keyTemplate: spec.output.key_template,
+      itemId: data.item_id,
+      model: model.id,
     };
     // Images an earlier attempt paid for but did not store (crash, S3 outage) are uploaded, not regenerated.
     await storeSpooled(deps, data.item_id, place, done, item.n);
@@ -124,7 +137,14 @@ export function createGenerateProcessor(deps: WorkerDeps) {
         });
         await deps.limiter.onSuccess(grant.resourceId);
         // Spooled first, then uploaded and recorded one by one; the loop skips the indexes now done.
-        await storeGenerated(deps, data.item_id, place, result.images.slice(0, item.n - done.size), done, item.n);
+        await storeGenerated(
+          deps,
+          data.item_id,
+          place,
+          result.images.slice(0, item.n - done.size),
+          done,
+          item.n,
+        );
       } catch (err) {
         const action = await handleFailure(err, {
           limiter: deps.limiter,
@@ -167,6 +187,7 @@ export function createGenerateProcessor(deps: WorkerDeps) {
       model,
       size: item.size,
     });
+    await dedupe.remember();
     log.debug({ images: done.size }, 'item succeeded');
   };
 }

@@ -9,7 +9,6 @@ import type { Spool, SpoolSlot } from './spool.js';
 import type { UploadGate } from './upload-gate.js';
 
 const mimeOf: Record<OutputFormat, string> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' };
-const extOf: Record<OutputFormat, string> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
 
 /** A hung PUT counts as a failed try (the SDK sets no request timeout); the retry writes the same key. */
 const PUT_TIMEOUT_MS = 60_000;

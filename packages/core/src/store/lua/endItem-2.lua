@@ -3,7 +3,7 @@
 
   KEYS[1] item hash
   KEYS[2] batch hash
-  ARGV[1] final status: succeeded | failed | cancelled
+  ARGV[1] final status: succeeded | failed | cancelled | expired
   ARGV[2] now (RFC 3339)
   ARGV[3] error JSON ('' for none)
   ARGV[4] cost in micro-dollars (integer)
@@ -12,20 +12,22 @@
 
   Returns {ended, last}:
     ended 1 if this call ended the item, 0 if it had already ended (a duplicate delivery of the job)
-    last  1 if this call ended the batch's last open item; exactly one caller ever sees 1
+    last  1 if this call ended the batch's last open item; exactly one caller per round ever sees 1
 ]]
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'queued' and status ~= 'running' then return {0, 0} end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], 'finished_at', ARGV[2], 'error', ARGV[3], 'cost_micros', ARGV[4])
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'finished_at', ARGV[2], 'error', ARGV[3], 'cost_micros', ARGV[4],
+  'images', ARGV[5])
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'provider', ARGV[6]) end
 redis.call('HDEL', KEYS[1], 'last_error')
 redis.call('HINCRBY', KEYS[2], status, -1)
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 redis.call('HINCRBY', KEYS[2], 'actual_micros', tonumber(ARGV[4]))
 redis.call('HINCRBY', KEYS[2], 'images_generated', tonumber(ARGV[5]))
-local c = redis.call('HMGET', KEYS[2], 'total', 'succeeded', 'failed', 'cancelled')
-local ended = tonumber(c[2] or '0') + tonumber(c[3] or '0') + tonumber(c[4] or '0')
-if ended >= tonumber(c[1] or '0') and redis.call('HSETNX', KEYS[2], 'finalize_claimed', ARGV[2]) == 1 then
+-- The batch ends when nothing is open; retry re-opens it by deleting finalize_claimed.
+local c = redis.call('HMGET', KEYS[2], 'queued', 'running')
+if tonumber(c[1] or '0') + tonumber(c[2] or '0') <= 0
+  and redis.call('HSETNX', KEYS[2], 'finalize_claimed', ARGV[2]) == 1 then
   return {1, 1}
 end
 return {1, 0}

@@ -1,0 +1,39 @@
+--[[
+  Decides, each time a worker picks up an item's job, whether the item may run. A queued item of a
+  batch that was cancelled, or whose deadline passed, ends here without using any provider capacity.
+
+  KEYS[1] item hash
+  KEYS[2] batch hash
+  ARGV[1] now (RFC 3339)
+  ARGV[2] now (ms since the epoch)
+
+  Returns {state, last}:
+    'go'        run it (queued, or running after a crashed worker)
+    'pending'   the batch is still being ingested (invisible): try again shortly; never pay before
+                acceptance is complete, since a failed ingest is rolled back
+    'missing'   no such item (a rolled-back ingest)
+    'ended'     already ended
+    'cancelled' / 'expired'  ended by this call; last as in endItem-2
+]]
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'missing', 0} end
+if status ~= 'queued' and status ~= 'running' then return {'ended', 0} end
+local b = redis.call('HMGET', KEYS[2], 'visible', 'cancel_requested', 'expires_at_ms')
+if b[1] ~= '1' then return {'pending', 0} end
+if status == 'running' then return {'go', 0} end
+local final = false
+if b[2] then
+  final = 'cancelled'
+elseif b[3] and tonumber(b[3]) <= tonumber(ARGV[2]) then
+  final = 'expired'
+end
+if not final then return {'go', 0} end
+redis.call('HSET', KEYS[1], 'status', final, 'finished_at', ARGV[1])
+redis.call('HINCRBY', KEYS[2], 'queued', -1)
+redis.call('HINCRBY', KEYS[2], final, 1)
+local c = redis.call('HMGET', KEYS[2], 'queued', 'running')
+if tonumber(c[1] or '0') + tonumber(c[2] or '0') <= 0
+  and redis.call('HSETNX', KEYS[2], 'finalize_claimed', ARGV[1]) == 1 then
+  return {final, 1}
+end
+return {final, 0}

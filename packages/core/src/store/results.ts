@@ -1,0 +1,50 @@
+import type { Item } from '../schemas/batch.js';
+import type { BatchStore } from './batch-store.js';
+
+/** Columns of results.csv (api.md "Results"): one row per item, in submission order. */
+export const resultColumns = [
+  'custom_id',
+  'item_id',
+  'status',
+  'model',
+  'output_keys',
+  'output_urls',
+  'error_code',
+  'error_message',
+  'cost_usd',
+  'reused_from',
+] as const;
+
+/** Several outputs of one item share a cell, separated by `|` (never part of a key or a presigned URL). */
+export const RESULT_LIST_SEPARATOR = '|';
+
+/**
+ * A batch's result rows, a window of items at a time (memory stays flat for any batch size).
+ * `presign` turns an output key into a time-limited URL.
+ */
+export async function* resultRows(
+  store: BatchStore,
+  batchId: string,
+  presign: (key: string) => Promise<string>,
+): AsyncGenerator<string[]> {
+  for await (const ids of store.itemIds(batchId)) {
+    const items = await store.getItems(ids);
+    for (const item of items) yield await resultRow(item, presign);
+  }
+}
+
+async function resultRow(item: Item, presign: (key: string) => Promise<string>): Promise<string[]> {
+  const urls = await Promise.all(item.outputs.map((o) => presign(o.key)));
+  return [
+    item.custom_id,
+    item.id,
+    item.status,
+    item.model,
+    item.outputs.map((o) => o.key).join(RESULT_LIST_SEPARATOR),
+    urls.join(RESULT_LIST_SEPARATOR),
+    item.error?.code ?? '',
+    item.error?.message ?? '',
+    String(item.cost_usd),
+    item.reused_from ? `${item.reused_from.batch_id}/${item.reused_from.custom_id}` : '',
+  ];
+}

@@ -1,0 +1,87 @@
+import { type Batch, enqueueFinalize, generateJobId, type ItemStatus } from '@pixelmill/core';
+import type { AppDeps } from '../deps.js';
+import { ApiError, notFound } from '../errors.js';
+import { enqueueItems } from './accept-batch.js';
+
+async function batchOrNotFound(deps: AppDeps, tenantId: string, batchId: string): Promise<Batch> {
+  const batch = await deps.store.getBatch(tenantId, batchId);
+  if (batch === null) throw notFound('Batch');
+  return batch;
+}
+
+async function modelsOf(deps: AppDeps, batchId: string): Promise<string[]> {
+  const found = await deps.store.getBatchInternal(batchId);
+  return found ? (found.spec.models ?? [found.spec.model]) : [];
+}
+
+/**
+ * `POST /v1/batches/{id}/cancel`: queued items end `cancelled` and their jobs leave the queues; running
+ * items finish. A queued item this scan misses (a job a worker already holds, an item a failed attempt
+ * puts back) is cancelled by the worker's gate when it picks the job up (gateItem-2.lua). The batch
+ * is `cancelling` until its last item ends, then `cancelled`. Ended batches are returned unchanged.
+ */
+export async function cancelBatch(deps: AppDeps, tenantId: string, batchId: string): Promise<Batch> {
+  const batch = await batchOrNotFound(deps, tenantId, batchId);
+  if (!(await deps.store.requestCancel(batchId))) return batch;
+  const queues = (await modelsOf(deps, batchId)).map((m) => deps.queues.generate(m));
+  let last = false;
+  for await (const ids of deps.store.itemIds(batchId)) {
+    const closed = (await deps.store.closeItems(batchId, ids, 'cancelled')).filter((c) => c.closed);
+    // A job a worker holds is locked and stays; its worker finds the item ended and drops it.
+    await Promise.all(
+      closed.flatMap((c) => queues.map((q) => q.remove(generateJobId(c.itemId, c.retries)).catch(() => 0))),
+    );
+    if (closed.some((c) => c.last)) last = true;
+  }
+  if (last) await enqueueFinalize(deps.queues, batchId, tenantId);
+  return batchOrNotFound(deps, tenantId, batchId);
+}
+
+/**
+ * `POST /v1/batches/{id}/retry`: items in the given statuses (failed by default) go back to queued with
+ * their attempts reset and new jobs (new job ids: the old failed jobs may still be kept). The batch
+ * re-opens and finalizes again (manifest and results rewritten, a new completion webhook) when they end.
+ */
+export async function retryBatch(
+  deps: AppDeps,
+  tenantId: string,
+  batchId: string,
+  statuses: readonly ItemStatus[],
+): Promise<{ batch: Batch; retried: number }> {
+  const batch = await batchOrNotFound(deps, tenantId, batchId);
+  const candidates = statuses.reduce((sum, s) => sum + (batch.counts[s as keyof Batch['counts']] ?? 0), 0);
+  if (candidates === 0) return { batch, retried: 0 };
+  const state = await deps.store.finalizeState(batchId);
+  const finalizing = new ApiError(
+    409,
+    'conflict',
+    'The batch is being finalized right now; retry in a few seconds',
+  );
+  if (state.claimed && !state.completed) throw finalizing;
+  // A finished finalize job may linger for a moment under its fixed id; the next round needs that id.
+  const previous = await deps.queues.finalize.getJob(`finalize-${batchId}`);
+  if (previous)
+    await previous.remove().catch(() => {
+      throw finalizing;
+    });
+
+  await deps.store.reopenBatch(batchId);
+  const found = await deps.store.getBatchInternal(batchId);
+  const priority = found?.spec.priority ?? 'normal';
+  let retried = 0;
+  for await (const ids of deps.store.itemIds(batchId)) {
+    const rounds = (await deps.store.retryItems(batchId, ids, statuses)).filter((r) => r.round > 0);
+    if (rounds.length === 0) continue;
+    const items = await deps.store.getItems(rounds.map((r) => r.itemId));
+    await enqueueItems(
+      deps,
+      { id: batchId, tenantId, priority },
+      rounds.map((r, i) => ({ id: r.itemId, model: items[i]?.model ?? batch.model, round: r.round })),
+    );
+    retried += rounds.length;
+  }
+  // Another retry took them first: nothing is open, so this call finalizes the re-opened batch again.
+  if (retried === 0 && (await deps.store.claimFinalize(batchId)))
+    await enqueueFinalize(deps.queues, batchId, tenantId);
+  return { batch: await batchOrNotFound(deps, tenantId, batchId), retried };
+}

@@ -1,0 +1,28 @@
+import { enqueueFinalize, type GenerateJob } from '@pixelmill/core';
+import { DelayedError, type Job } from 'bullmq';
+import type { WorkerDeps } from '../deps.js';
+
+/** How long a job of a batch still being ingested waits before it looks again. */
+const PENDING_RETRY_MS = 1000;
+
+/**
+ * Asks the batch store whether this job's item may run now (gateItem-2.lua). A batch still being
+ * ingested is invisible and may yet be rolled back, so its jobs wait without calling any provider;
+ * a queued item of a cancelled batch, or one past its deadline, ends here (finalizing the batch when
+ * it was the last). Returns true when the item should run.
+ */
+export async function admitItem(
+  deps: WorkerDeps,
+  data: GenerateJob,
+  job: Job,
+  token?: string,
+): Promise<boolean> {
+  const gate = await deps.store.gateItem(data.batch_id, data.item_id);
+  if (gate.state === 'go') return true;
+  if (gate.state === 'pending') {
+    await job.moveToDelayed(Date.now() + PENDING_RETRY_MS, token);
+    throw new DelayedError();
+  }
+  if (gate.last) await enqueueFinalize(deps.queues, data.batch_id, data.tenant_id);
+  return false;
+}

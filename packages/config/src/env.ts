@@ -69,6 +69,19 @@ export const envSchema = z.object({
   WORKER_CONCURRENCY: positiveInt.max(1000).default(32),
   /** Real failures an item may have before it fails; waiting for rate limits never counts. */
   WORKER_ITEM_ATTEMPTS: positiveInt.max(50).default(5),
+  /**
+   * Longest an item may take from its batch's acceptance, waiting for capacity included; past it the
+   * item fails with `timeout` when a worker next picks it up.
+   */
+  WORKER_ITEM_DEADLINE_MS: positiveInt.default(24 * 3600 * 1000),
+  /** Consecutive 5xx/timeouts of a model that open its circuit breaker; open this long, then probe. */
+  WORKER_CIRCUIT_FAILURES: positiveInt.default(5),
+  WORKER_CIRCUIT_OPEN_MS: positiveInt.default(30_000),
+  /**
+   * Length of the limiter's window: rpm and ipm are counted per this many ms. Only tests and
+   * benchmarks against a compressed simulator shorten it.
+   */
+  PIXELMILL_RATE_WINDOW_MS: positiveInt.default(60_000),
   WORKER_SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
   /**
    * A job's lock lives this long without renewal; a crashed worker's jobs are picked up again within

@@ -23,6 +23,10 @@ export interface WorkerDeps {
   options: {
     concurrency: number;
     itemAttempts: number;
+    /** WORKER_ITEM_DEADLINE_MS: an item still not done this long after acceptance fails with `timeout`. */
+    itemDeadlineMs: number;
+    /** Per-model circuit breaker: consecutive 5xx/timeouts that open it, and how long it stays open. */
+    circuit: { failures: number; openMs: number };
     allowPrivateUrls: boolean;
     webhookScheduleMs: number[];
     webhookTimeoutMs: number;

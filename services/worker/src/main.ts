@@ -64,6 +64,8 @@ const deps = {
   options: {
     concurrency: env.WORKER_CONCURRENCY,
     itemAttempts: env.WORKER_ITEM_ATTEMPTS,
+    itemDeadlineMs: env.WORKER_ITEM_DEADLINE_MS,
+    circuit: { failures: env.WORKER_CIRCUIT_FAILURES, openMs: env.WORKER_CIRCUIT_OPEN_MS },
     allowPrivateUrls: env.PIXELMILL_WEBHOOK_ALLOW_PRIVATE,
     webhookScheduleMs: env.PIXELMILL_WEBHOOK_SCHEDULE_MS ?? [...deliverySchedule],
     webhookTimeoutMs: env.PIXELMILL_WEBHOOK_TIMEOUT_MS,
@@ -74,7 +76,7 @@ const deps = {
 };
 
 await checkRedisPersistence(redis, logger);
-await configureLimits(limiter, registry);
+await configureLimits(limiter, registry, { windowMs: env.PIXELMILL_RATE_WINDOW_MS });
 const metricsServer =
   env.WORKER_METRICS_PORT === undefined
     ? undefined

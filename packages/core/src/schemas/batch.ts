@@ -51,6 +51,8 @@ export interface ItemOutput {
   height: number;
   bytes: number;
   sha256: string;
+  /** The model that produced this image: the item's model, or the fallback it was moved to. */
+  model?: string;
 }
 
 export interface ItemError {

@@ -8,6 +8,8 @@ export const generateJobSchema = z.strictObject({
   batch_id: z.string(),
   item_id: z.string(),
   tenant_id: z.string(),
+  /** The model this job runs on when it is not the item's own: a fallback the worker moved it to. */
+  model: z.string().optional(),
 });
 export type GenerateJob = z.infer<typeof generateJobSchema>;
 

@@ -1,6 +1,7 @@
 import { type ItemError, isProviderError, ProviderError } from '@pixelmill/core';
 import type { Limiter } from '@pixelmill/ratelimit';
 import { fullJitterBackoff } from '@pixelmill/ratelimit';
+import { countsAgainstCircuit } from './scheduling.js';
 
 /** What the processor does next after a failed provider call or upload. */
 export type FailureAction =
@@ -40,10 +41,11 @@ export async function handleFailure(
   ctx: {
     limiter: Limiter;
     resourceId: string;
-    otherResourceIds: string[];
     grantedAt: number;
     attemptsMade: number;
     maxAttempts: number;
+    /** The call was the half-open probe of the model's circuit breaker. */
+    probe?: boolean;
   },
 ): Promise<FailureAction> {
   const e = toProviderError(err);
@@ -54,12 +56,14 @@ export async function handleFailure(
     return { kind: 'wait', error: itemError(e) };
   }
   if (e.code === 'quota_exhausted') {
-    // Never retried on this key: park it (until the quota resets, when the provider said when).
+    // Never retried on this key: park it (until the quota resets, when the provider said when). The
+    // item goes back to the queue; its next pickup takes another key, moves to a fallback model, or
+    // fails with quota_exhausted when every key is parked for good (scheduling.ts whenBlocked).
     await ctx.limiter.park(ctx.resourceId, e.retryAfterMs === undefined ? null : Date.now() + e.retryAfterMs);
-    const alternatives = await Promise.all(ctx.otherResourceIds.map((id) => ctx.limiter.state(id)));
-    if (alternatives.some((s) => s.parkedUntil === null)) return { kind: 'wait', error: itemError(e) };
-    return { kind: 'fail', error: itemError(e) };
+    return { kind: 'wait', error: itemError(e) };
   }
+  // A failed probe says the model is still down, not that this item is bad: it waits with the others.
+  if (ctx.probe === true && countsAgainstCircuit(e)) return { kind: 'wait', error: itemError(e) };
   if (!e.retryable) return { kind: 'fail', error: itemError(e) };
   if (ctx.attemptsMade + 1 >= ctx.maxAttempts) {
     return {

@@ -16,12 +16,11 @@ import { dedupeItem } from './dedupe.js';
 import { handleFailure } from './handle-failure.js';
 import { loadReferenceImages } from './reference-images.js';
 import { keyResources } from './resources.js';
+import { createScheduling, stampingModel } from './scheduling.js';
 import { type OutputPlace, storeGenerated, storeSpooled } from './store-image.js';
 
 /** A limiter lease outlives a crashed worker by at most this long; live calls extend it. */
 const LEASE_MS = 60_000;
-/** Longest a queue pauses for capacity before looking again (parked keys may be unparked). */
-const MAX_WAIT_MS = 60_000;
 
 /**
  * Generates one item: for each missing image, take capacity from the shared limiter, call the model,
@@ -29,6 +28,8 @@ const MAX_WAIT_MS = 60_000;
  */
 export function createGenerateProcessor(deps: WorkerDeps) {
   const specs = new BatchSpecCache(deps.store);
+  // Circuit breaker, fallbacks, deadline and fair share (scheduling.ts).
+  const scheduling = createScheduling(deps);
 
   return async function generate(job: Job<GenerateJob>, token?: string): Promise<void> {
     const data = generateJobSchema.parse(job.data);
@@ -43,13 +44,24 @@ export function createGenerateProcessor(deps: WorkerDeps) {
       log.info({ code: error.code }, 'item failed');
     };
 
-    const model = deps.registry.resolve(item.model);
+    const model = scheduling.modelOf(data, item);
     const spec = await specs.get(data.batch_id);
     if (model === undefined || spec === null) {
       await fail({
         code: 'config_error',
         message: `Model ${item.model} is not configured`,
         retryable: false,
+      });
+      return;
+    }
+    const late = scheduling.deadlineError(spec);
+    if (late !== null) {
+      await endItem(deps, data, {
+        status: 'failed',
+        error: late,
+        images: item.outputs.length,
+        model,
+        size: item.size,
       });
       return;
     }
@@ -73,7 +85,8 @@ export function createGenerateProcessor(deps: WorkerDeps) {
       model: model.id,
     };
     // Images an earlier attempt paid for but did not store (crash, S3 outage) are uploaded, not regenerated.
-    await storeSpooled(deps, data.item_id, place, done, item.n);
+    const storeDeps = stampingModel(deps, model.id);
+    await storeSpooled(storeDeps, data.item_id, place, done, item.n);
     const queue = deps.queues.generate(model.id);
     let started = false;
 
@@ -82,30 +95,37 @@ export function createGenerateProcessor(deps: WorkerDeps) {
         index += 1;
         continue;
       }
-      const want = Math.min(model.maxImagesPerCall, item.n - done.size);
-      const grant = await deps.limiter.pickAndAcquire(
+      const want = Math.min(scheduling.imagesPerCall(model), item.n - done.size);
+      const grant = await scheduling.acquire(
+        model,
         resources.map((r) => r.id),
         { images: want, leaseMs: LEASE_MS, holder: `${deps.options.workerId}:${job.id}` },
       );
       if (!grant.ok) {
-        if (
-          grant.reason === 'parked' &&
-          (await allParkedIndefinitely(
-            deps,
-            resources.map((r) => r.id),
-          ))
-        ) {
-          await fail({
-            code: 'quota_exhausted',
-            message: `Every API key of ${model.provider} is out of quota`,
-            retryable: false,
+        // Open circuit or no capacity: wait (no attempt spent), move to a fallback model, or fail.
+        const next = await scheduling.whenBlocked(model, item, spec, grant);
+        if (next.kind === 'fail') {
+          await endItem(deps, data, {
+            status: 'failed',
+            error: next.error,
+            images: done.size,
+            model,
+            size: item.size,
           });
           return;
         }
         if (started)
           await deps.store.requeueItem(data.batch_id, data.item_id, waiting(grant.reason), { refund: true });
+        if (next.kind === 'reroute') {
+          await scheduling.reroute(job, data, spec, item, next.to);
+          log.info(
+            { from: model.id, to: next.to.id, reason: grant.reason },
+            'item moved to a fallback model',
+          );
+          return;
+        }
         // Waiting for capacity never spends an attempt: the queue pauses and the job goes back to wait.
-        await queue.rateLimit(Math.min(Math.max(grant.retryInMs, 10), MAX_WAIT_MS));
+        await queue.rateLimit(next.ms);
         throw Worker.RateLimitError();
       }
       const resource = resources.find((r) => r.id === grant.resourceId);
@@ -117,6 +137,7 @@ export function createGenerateProcessor(deps: WorkerDeps) {
           return;
         }
         started = true;
+        await scheduling.started(queue, job);
       }
       const heartbeat = setInterval(() => {
         deps.limiter.extend(grant.resourceId, grant.leaseId, LEASE_MS).catch(() => undefined);
@@ -136,9 +157,10 @@ export function createGenerateProcessor(deps: WorkerDeps) {
           timeoutMs: model.timeoutMs,
         });
         await deps.limiter.onSuccess(grant.resourceId);
+        await scheduling.record(model, { probe: grant.probe });
         // Spooled first, then uploaded and recorded one by one; the loop skips the indexes now done.
         await storeGenerated(
-          deps,
+          storeDeps,
           data.item_id,
           place,
           result.images.slice(0, item.n - done.size),
@@ -146,13 +168,14 @@ export function createGenerateProcessor(deps: WorkerDeps) {
           item.n,
         );
       } catch (err) {
+        await scheduling.record(model, { err, probe: grant.probe });
         const action = await handleFailure(err, {
           limiter: deps.limiter,
           resourceId: grant.resourceId,
-          otherResourceIds: resources.filter((r) => r.id !== grant.resourceId).map((r) => r.id),
           grantedAt: grant.grantedAt,
           attemptsMade: job.attemptsMade,
           maxAttempts: job.opts.attempts ?? deps.options.itemAttempts,
+          probe: grant.probe,
         });
         log.warn(
           { code: action.error.code, action: action.kind, attempts_made: job.attemptsMade },
@@ -194,11 +217,6 @@ export function createGenerateProcessor(deps: WorkerDeps) {
 
 function waiting(reason: string): ItemError {
   return { code: 'rate_limited', message: `Waiting for provider capacity (${reason})`, retryable: true };
-}
-
-async function allParkedIndefinitely(deps: WorkerDeps, ids: string[]): Promise<boolean> {
-  const states = await Promise.all(ids.map((id) => deps.limiter.state(id)));
-  return states.length > 0 && states.every((s) => s.parkedUntil === 'indefinite');
 }
 
 export async function endItem(

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { ModelRegistry, ModelSpec } from '@pixelmill/providers';
-import type { Limiter } from '@pixelmill/ratelimit';
+import { DEFAULT_WINDOW_MS, type Limiter, type ResourceLimits, resourceIdFor } from '@pixelmill/ratelimit';
 
 /** One limited resource: a provider + model + API key. */
 export interface KeyResource {
@@ -10,26 +9,69 @@ export interface KeyResource {
 
 /**
  * Resource ids name a key by a short hash, never by the key itself: Redis key names show up in
- * monitoring and in `KEYS` output.
+ * monitoring and in `KEYS` output. GET /v1/models shows the same hash (ratelimit's keyId).
  */
 export function keyResources(registry: ModelRegistry, model: ModelSpec): KeyResource[] {
   const provider = registry.provider(model.provider);
-  return (provider?.apiKeys ?? []).map((apiKey) => ({
-    id: `${model.provider}|${model.id}|${createHash('sha256').update(apiKey).digest('hex').slice(0, 10)}`,
+  return [...new Set(provider?.apiKeys ?? [])].map((apiKey) => ({
+    id: resourceIdFor(model.provider, model.id, apiKey),
     apiKey,
   }));
 }
 
-/** Writes every model's declared limits to Redis, so all processes enforce the same numbers. */
-export async function configureLimits(limiter: Limiter, registry: ModelRegistry): Promise<void> {
+/**
+ * The limiter counts whole requests per window. PIXELMILL_CONFIG allows fractions (rpm: 0.5); they
+ * are kept exact by stretching the window instead of rounding the count: 0.5 per minute becomes 1
+ * per 2 minutes. Returns the count and the window, and nothing for an undeclared limit.
+ */
+export function windowedLimits(
+  limits: ModelSpec['limits'],
+  windowMs: number,
+): Pick<ResourceLimits, 'rpm' | 'ipm' | 'concurrency' | 'windowMs'> {
+  const rates = [limits.rpm, limits.ipm].filter((v): v is number => v !== undefined);
+  // The smallest multiple of the window (up to 60) that makes every declared rate a whole number.
+  let stretch = 1;
+  while (stretch < 60 && rates.some((r) => !Number.isInteger(Math.round(r * stretch * 1e6) / 1e6))) stretch++;
+  const per = (rate: number | undefined) =>
+    rate === undefined ? undefined : Math.max(1, Math.floor(rate * stretch + 1e-9));
+  const rpm = per(limits.rpm);
+  const ipm = per(limits.ipm);
+  return {
+    ...(rpm !== undefined ? { rpm } : {}),
+    ...(ipm !== undefined ? { ipm } : {}),
+    ...(limits.concurrency !== undefined ? { concurrency: limits.concurrency } : {}),
+    windowMs: windowMs * stretch,
+  };
+}
+
+/**
+ * The limiter counts a request when it grants it; the provider counts it when it arrives, a few
+ * milliseconds later and not always by the same delay. With a window used to the last slot, a
+ * request that travels faster than the one it replaces arrives while that one is still inside the
+ * provider's window: a 429. Our window is longer by this guard (1 %, at least 50 ms) to absorb that.
+ */
+export function guardedWindowMs(windowMs: number): number {
+  return windowMs + Math.max(50, Math.round(windowMs / 100));
+}
+
+/**
+ * Writes every model's declared limits (per API key) to Redis, so all processes enforce the same
+ * numbers; each worker does it at start-up. `windowMs` is the length of a "minute"
+ * (PIXELMILL_RATE_WINDOW_MS; shorter only for tests and benchmarks against a fast simulator).
+ */
+export async function configureLimits(
+  limiter: Limiter,
+  registry: ModelRegistry,
+  opts: { windowMs?: number } = {},
+): Promise<void> {
   for (const model of registry.list()) {
-    for (const r of keyResources(registry, model)) {
-      await limiter.configure({
-        id: r.id,
-        ...(model.limits.rpm !== undefined ? { rpm: model.limits.rpm } : {}),
-        ...(model.limits.ipm !== undefined ? { ipm: model.limits.ipm } : {}),
-        ...(model.limits.concurrency !== undefined ? { concurrency: model.limits.concurrency } : {}),
-      });
-    }
+    const limits = windowedLimits(model.limits, guardedWindowMs(opts.windowMs ?? DEFAULT_WINDOW_MS));
+    for (const r of keyResources(registry, model)) await limiter.configure({ id: r.id, ...limits });
   }
+}
+
+/** Most images one call may ask for: the model's per-call maximum, never more than its ipm allows. */
+export function imagesPerCall(model: ModelSpec): number {
+  const { ipm } = windowedLimits(model.limits, DEFAULT_WINDOW_MS);
+  return Math.max(1, Math.min(model.maxImagesPerCall, ipm ?? Number.POSITIVE_INFINITY));
 }

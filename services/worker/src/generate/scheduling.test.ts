@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { type BatchSpec, ProviderError } from '@pixelmill/core';
+import { buildRegistry } from '@pixelmill/providers';
+import { createLimiter, schedulingPrefixes } from '@pixelmill/ratelimit';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { WorkerDeps } from '../deps.js';
+import { configureLimits, keyResources } from './resources.js';
+import { countsAgainstCircuit, createScheduling } from './scheduling.js';
+
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+const prefix = `test-sched-${randomUUID().slice(0, 8)}`;
+
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+});
+
+const registry = buildRegistry({
+  providers: [
+    {
+      name: 'g',
+      kind: 'gemini',
+      api_keys: ['key-one-aaaa', 'key-two-bbbb'],
+      models: [
+        { id: 'sim-main', fallback: ['sim-small', 'sim-spare'] },
+        { id: 'sim-small', sizes: ['1K'] },
+        { id: 'sim-spare' },
+        { id: 'sim-alone' },
+      ],
+    },
+  ],
+});
+const limiter = createLimiter(redis, { prefix: schedulingPrefixes(prefix).limiter });
+const deps = {
+  redis,
+  registry,
+  limiter,
+  queues: { prefix },
+  logger: { warn: () => undefined },
+  options: { itemDeadlineMs: 60_000, itemAttempts: 3, circuit: { failures: 2, openMs: 5_000 } },
+} as unknown as WorkerDeps;
+const scheduling = createScheduling(deps);
+const spec = { created_at: new Date().toISOString(), priority: 'normal' } as BatchSpec;
+const item = {
+  model: 'sim-main',
+  size: '2K' as const,
+  aspect_ratio: null,
+  reference_images: [] as string[],
+  n: 1,
+};
+const model = (id: string) => registry.resolve(id)!;
+
+describe('scheduling policy', () => {
+  it('counts 5xx, network errors and timeouts against the circuit; not 4xx, 429 or our own errors', () => {
+    const e = (code: 'provider_error' | 'timeout' | 'rate_limited' | 'storage_error', status?: number) =>
+      new ProviderError({ code, message: 'x', retryable: true, scope: 'item', status });
+    expect(countsAgainstCircuit(e('provider_error', 503))).toBe(true);
+    expect(countsAgainstCircuit(e('provider_error'))).toBe(true);
+    expect(countsAgainstCircuit(e('timeout'))).toBe(true);
+    expect(countsAgainstCircuit(e('provider_error', 400))).toBe(false);
+    expect(countsAgainstCircuit(e('rate_limited', 429))).toBe(false);
+    expect(countsAgainstCircuit(e('storage_error'))).toBe(false);
+  });
+
+  it('fails an item past its deadline with timeout, and never waits past it', async () => {
+    const old = { ...spec, created_at: new Date(Date.now() - 59_000).toISOString() };
+    expect(scheduling.deadlineError(spec)).toBeNull();
+    expect(scheduling.deadlineError(old, Date.now() + 2_000)).toMatchObject({ code: 'timeout' });
+    const waited = await scheduling.whenBlocked(model('sim-alone'), item, old, {
+      ok: false,
+      reason: 'rpm',
+      retryInMs: 30_000,
+      resourceId: 'x',
+    });
+    expect(waited.kind).toBe('wait');
+    expect(waited.kind === 'wait' && waited.ms).toBeLessThanOrEqual(1_000);
+  });
+
+  it('moves an item off an open circuit to the first fallback that can take it', async () => {
+    await configureLimits(limiter, registry);
+    await scheduling.breaker.recordFailure('sim-main');
+    await scheduling.breaker.recordFailure('sim-main');
+    const gate = await scheduling.acquire(model('sim-main'), [], { images: 1, leaseMs: 1000, holder: 't' });
+    expect(gate).toMatchObject({ ok: false, reason: 'circuit' });
+    if (gate.ok) throw new Error('unreachable');
+    // sim-small cannot do 2K: sim-spare is the first usable fallback.
+    expect(await scheduling.whenBlocked(model('sim-main'), item, spec, gate)).toMatchObject({
+      kind: 'reroute',
+      to: { id: 'sim-spare' },
+    });
+    // A model without fallbacks waits for the circuit's half-open moment instead.
+    const alone = await scheduling.whenBlocked(
+      model('sim-alone'),
+      { ...item, model: 'sim-alone' },
+      spec,
+      gate,
+    );
+    expect(alone).toEqual({ kind: 'wait', ms: gate.retryInMs });
+  });
+
+  it('fails with quota_exhausted when every key is parked for good and no fallback is usable', async () => {
+    for (const r of keyResources(registry, model('sim-alone'))) await limiter.park(r.id, null);
+    const blocked = { ok: false, reason: 'parked', retryInMs: 60_000, resourceId: 'x' } as const;
+    expect(
+      await scheduling.whenBlocked(model('sim-alone'), { ...item, model: 'sim-alone' }, spec, blocked),
+    ).toMatchObject({ kind: 'fail', error: { code: 'quota_exhausted' } });
+    // Parked until a known time (a daily quota): wait for it.
+    for (const r of keyResources(registry, model('sim-alone')))
+      await limiter.park(r.id, Date.now() + 3_600_000);
+    expect(
+      (await scheduling.whenBlocked(model('sim-alone'), { ...item, model: 'sim-alone' }, spec, blocked)).kind,
+    ).toBe('wait');
+  });
+});

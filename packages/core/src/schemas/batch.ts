@@ -51,6 +51,9 @@ export interface ItemOutput {
   height: number;
   bytes: number;
   sha256: string;
+  /** A WebP preview (long side ≤ 256 px) next to the original; absent on outputs stored before previews. */
+  thumbnail_key?: string;
+  thumbnail_url?: string;
   /** The model that produced this image: the item's model, or the fallback it was moved to. */
   model?: string;
 }

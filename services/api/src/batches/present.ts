@@ -14,7 +14,11 @@ export async function presentBatch(batch: Batch, objects: ObjectStore, ttlS: num
 
 export async function presentItem(item: Item, objects: ObjectStore, ttlS: number): Promise<Item> {
   const outputs = await Promise.all(
-    item.outputs.map(async (o) => ({ ...o, url: await objects.presignGet(o.key, ttlS) })),
+    item.outputs.map(async (o) => ({
+      ...o,
+      url: await objects.presignGet(o.key, ttlS),
+      ...(o.thumbnail_key ? { thumbnail_url: await objects.presignGet(o.thumbnail_key, ttlS) } : {}),
+    })),
   );
   return { ...item, outputs };
 }

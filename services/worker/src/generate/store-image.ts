@@ -6,6 +6,7 @@ import pRetry from 'p-retry';
 import sharp from 'sharp';
 import { outputKeyFor } from './output-key.js';
 import type { Spool, SpoolSlot } from './spool.js';
+import { storeThumbnail } from './thumbnail.js';
 import type { UploadGate } from './upload-gate.js';
 
 const mimeOf: Record<OutputFormat, string> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' };
@@ -102,6 +103,7 @@ export async function storeImage(
       });
     });
     if (retrying !== undefined) deps.logger.info({ batch_id: where.batchId, key }, 'upload recovered');
+    const thumbnailKey = await storeThumbnail(deps.objects, bytes, key);
     return {
       index: where.index,
       key,
@@ -110,6 +112,7 @@ export async function storeImage(
       height: meta.height ?? 0,
       bytes: put.bytes,
       sha256: put.sha256,
+      thumbnail_key: thumbnailKey,
     };
   } finally {
     retrying?.();

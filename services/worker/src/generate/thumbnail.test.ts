@@ -1,0 +1,72 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createS3Store,
+  type LocalS3,
+  localS3Credentials,
+  type S3Store,
+  startLocalS3,
+} from '@pixelmill/storage';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeThumbnail, THUMBNAIL_MAX_PX, thumbnailKey } from './thumbnail.js';
+
+const BUCKET = 'pixelmill-thumb-test';
+
+const png = (width: number, height: number) =>
+  sharp({ create: { width, height, channels: 3, background: { r: 200, g: 80, b: 40 } } })
+    .png()
+    .toBuffer();
+
+describe('thumbnailKey', () => {
+  it('replaces the extension of the last path segment', () => {
+    expect(thumbnailKey('catalog/batch_1/sku-1/0.png')).toBe('catalog/batch_1/sku-1/0.thumb.webp');
+    expect(thumbnailKey('batch_1/sku.v2/3.jpg')).toBe('batch_1/sku.v2/3.thumb.webp');
+    expect(thumbnailKey('batch_1/sku.v2/3')).toBe('batch_1/sku.v2/3.thumb.webp');
+  });
+});
+
+describe('storeThumbnail against s3rver', () => {
+  let dir: string;
+  let s3: LocalS3;
+  let objects: S3Store;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pixelmill-thumb-'));
+    s3 = await startLocalS3({ directory: dir, bucket: BUCKET });
+    objects = createS3Store({
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      bucket: BUCKET,
+      forcePathStyle: true,
+      credentials: localS3Credentials,
+    });
+  });
+
+  afterAll(async () => {
+    objects?.destroy();
+    await s3?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('stores a WebP whose long side is at most 256 px and keeps the aspect ratio', async () => {
+    const key = await storeThumbnail(objects, await png(2048, 1152), 'b/batch_1/wide/0.png');
+    expect(key).toBe('b/batch_1/wide/0.thumb.webp');
+    expect((await objects.head(key))?.contentType).toBe('image/webp');
+    const meta = await sharp(await objects.get(key)).metadata();
+    expect(meta.format).toBe('webp');
+    expect([meta.width, meta.height]).toEqual([THUMBNAIL_MAX_PX, 144]);
+
+    const tall = await sharp(
+      await objects.get(await storeThumbnail(objects, await png(768, 1024), 't/0.jpg')),
+    ).metadata();
+    expect([tall.width, tall.height]).toEqual([192, THUMBNAIL_MAX_PX]);
+  });
+
+  it('never enlarges a small image', async () => {
+    const key = await storeThumbnail(objects, await png(120, 60), 'small/0.png');
+    const meta = await sharp(await objects.get(key)).metadata();
+    expect([meta.width, meta.height]).toEqual([120, 60]);
+  });
+});

@@ -1,0 +1,38 @@
+import type { ObjectStore } from '@pixelmill/storage';
+import pRetry from 'p-retry';
+import sharp from 'sharp';
+
+/** Longest side of a thumbnail in pixels: sharp enough for a gallery grid, a few kB each. */
+export const THUMBNAIL_MAX_PX = 256;
+
+/** `catalog/batch_1/sku-1/0.png` → `catalog/batch_1/sku-1/0.thumb.webp` (next to its original). */
+export function thumbnailKey(outputKey: string): string {
+  const slash = outputKey.lastIndexOf('/');
+  const dot = outputKey.lastIndexOf('.');
+  const stem = dot > slash ? outputKey.slice(0, dot) : outputKey;
+  return `${stem}.thumb.webp`;
+}
+
+/**
+ * Writes a small WebP preview of an output next to it, so the console's gallery never downloads
+ * originals (a 4K PNG is tens of MB). Never enlarges: a small image keeps its own size.
+ */
+export async function storeThumbnail(
+  objects: ObjectStore,
+  image: Buffer,
+  outputKey: string,
+): Promise<string> {
+  const bytes = await sharp(image)
+    .rotate() // honour EXIF orientation before the EXIF is dropped
+    .resize({ width: THUMBNAIL_MAX_PX, height: THUMBNAIL_MAX_PX, fit: 'inside', withoutEnlargement: true })
+    .webp({ quality: 75 })
+    .toBuffer();
+  const key = thumbnailKey(outputKey);
+  await pRetry(() => objects.put(key, bytes, 'image/webp'), {
+    retries: 5,
+    minTimeout: 200,
+    maxTimeout: 5_000,
+    randomize: true,
+  });
+  return key;
+}

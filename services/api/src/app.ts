@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { newRequestId, zodProblems } from '@pixelmill/core';
+import { consoleRoutes } from './console/routes.js';
 import type { AppDeps } from './deps.js';
 import { ApiError, invalidRequest } from './errors.js';
 import { bearerAuth } from './middleware/auth.js';
@@ -46,6 +47,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   app.route('/', healthRoutes(deps));
   app.route('/', metricsRoutes(metrics));
   app.route('/', docsRoutes());
+  app.route('/console', consoleRoutes());
   const admin = adminRoutes(deps);
   if (admin !== null) app.route('/admin/queues', admin);
   app.use('/v1/*', redisGate(deps.redis));

@@ -1,0 +1,35 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource hono/jsx */
+import { Layout } from './layout.js';
+
+/**
+ * The model registry as `GET /v1/models` returns it. `models.js` shows the known fields in columns and
+ * any other field (live limiter or circuit state, added by newer servers) under "Live state".
+ */
+export function ModelsPage() {
+  return (
+    <Layout title="Models" page="models">
+      <div class="page-head">
+        <h1>Models</h1>
+        <p class="live-indicator" id="live" />
+      </div>
+      <p id="load-error" class="notice notice-error" role="alert" hidden />
+      <div class="table-wrap">
+        <table class="table models-table">
+          <caption class="visually-hidden">Models, prices per image, limits and live state</caption>
+          <thead>
+            <tr>
+              <th scope="col">Model</th>
+              <th scope="col">Provider</th>
+              <th scope="col">Available</th>
+              <th scope="col">Price per image</th>
+              <th scope="col">Limits per key</th>
+              <th scope="col">Live state</th>
+            </tr>
+          </thead>
+          <tbody id="model-rows" />
+        </table>
+      </div>
+    </Layout>
+  );
+}

@@ -65,7 +65,8 @@ describe('kill -9 of a worker', () => {
     expect(a.providerSuccesses - 16).toBeLessThanOrEqual(4);
     recordRow({
       fault: 'worker kill -9 mid-generation',
-      injection: 'SIGKILL to 1 of 2 workers with 4 provider calls in flight (sim latency 1.5-2.5 s)',
+      injection:
+        'SIGKILL to 1 of 2 workers while all 8 job slots (4 per worker) were running, sim latency 1.5-2.5 s',
       submitted: a.submitted,
       ended: a.ended,
       duplicates: a.duplicates,
@@ -96,6 +97,14 @@ describe('kill -9 of a worker', () => {
     await waitFor('its upload to be failing', () =>
       victim!.output().includes('upload failed; retrying') ? true : undefined,
     );
+    // Calls that started before the first upload failed must have returned (and been spooled):
+    // killing the victim with a call in flight would make that image's next generation legitimate.
+    const metricsPort = Number(/"metrics_port":(\d+)/.exec(victim!.output())?.[1]);
+    await waitFor('the victim to have no provider call in flight', async () => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const inFlight = [...text.matchAll(/^pixelmill_provider_calls_in_flight\{[^}]*\} (\S+)$/gm)];
+      return inFlight.length > 0 && inFlight.every((m) => Number(m[1]) === 0) ? true : undefined;
+    });
     const spooledByVictim = spooledBy(victim!.output());
     victim!.child.kill('SIGKILL');
     await victim!.exited;

@@ -160,7 +160,8 @@ export async function startChaosStack(opts: ChaosOptions = {}): Promise<ChaosSta
         if (worker.child.exitCode !== null) throw new Error(`worker exited: ${worker.output()}`);
         return worker.output().includes('worker started') ? true : undefined;
       },
-      { timeoutMs: 60_000 },
+      // tsx compiles the worker at start: minutes-long on a 2-core machine shared with other test runs.
+      { timeoutMs: 100_000 },
     );
     return worker;
   };
@@ -171,7 +172,7 @@ export async function startChaosStack(opts: ChaosOptions = {}): Promise<ChaosSta
       if (api.child.exitCode !== null) throw new Error(`api exited: ${api.output()}`);
       return (await fetch(`${apiUrl}/readyz`)).ok ? true : undefined;
     },
-    { timeoutMs: 60_000 },
+    { timeoutMs: 100_000 },
   );
 
   const s3Client = new S3Client({
@@ -283,6 +284,14 @@ export async function startChaosStack(opts: ChaosOptions = {}): Promise<ChaosSta
         }
       }
       const successes = sim.stats().successesByPrompt;
+      const twice = [...received.entries()].filter(([, n]) => n > 1).map(([id]) => id);
+      if (twice.length > 0) {
+        // Say how it happened: every log line about those items, from every service.
+        const lines = output()
+          .split('\n')
+          .filter((l) => twice.some((id) => l.includes(id)));
+        process.stderr.write(`items whose bytes arrived twice: ${twice.join(', ')}\n${lines.join('\n')}\n`);
+      }
       return {
         submitted: batch.counts.total,
         ended: terminal.length,

@@ -10,6 +10,9 @@ export function isRedisUnavailable(err: unknown): boolean {
   return err instanceof Error && (REDIS_AWAY.test(err.message) || REDIS_AWAY.test(err.name));
 }
 
+/** A connection that was up and dropped (the first connect may still be under way: let that through). */
+const LOST = new Set(['reconnecting', 'close', 'end']);
+
 const unavailable = () =>
   new ApiError(503, 'service_unavailable', 'The queue store (Redis) is unavailable; retry shortly');
 
@@ -21,7 +24,7 @@ const unavailable = () =>
  */
 export function redisGate(redis: Pick<Redis, 'status'>): MiddlewareHandler {
   return async function redisGateMiddleware(c, next) {
-    if (redis.status !== 'ready') {
+    if (LOST.has(redis.status)) {
       c.header('retry-after', '5');
       throw unavailable();
     }

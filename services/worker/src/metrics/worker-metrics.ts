@@ -16,6 +16,7 @@ export interface WorkerMetrics {
   providerCalls: Counter<'provider' | 'model' | 'outcome'>;
   providerRateLimited: Counter<'provider' | 'model'>;
   providerLatency: Histogram<'provider' | 'model' | 'outcome'>;
+  providerInFlight: Gauge<'provider' | 'model'>;
   providerImages: Counter<'provider' | 'model'>;
   spendUsd: Counter<'provider' | 'model'>;
   webhookDeliveries: Counter<'outcome'>;
@@ -50,6 +51,12 @@ export function createWorkerMetrics(sources: {
       help: 'Duration of provider calls (downloads included), per model and outcome',
       labelNames: ['provider', 'model', 'outcome'],
       buckets: LATENCY_BUCKETS_S,
+      registers,
+    }),
+    providerInFlight: new Gauge({
+      name: 'pixelmill_provider_calls_in_flight',
+      help: 'Provider calls this worker is waiting on right now',
+      labelNames: ['provider', 'model'],
       registers,
     }),
     providerImages: new Counter({
@@ -153,6 +160,7 @@ export function instrumentRegistry(registry: ModelRegistry, metrics: WorkerMetri
     async generate(req) {
       const labels = { provider: model.provider, model: model.id };
       const end = metrics.providerLatency.startTimer(labels);
+      metrics.providerInFlight.inc(labels);
       try {
         const result = await inner.generate(req);
         end({ outcome: 'ok' });
@@ -166,6 +174,8 @@ export function instrumentRegistry(registry: ModelRegistry, metrics: WorkerMetri
         metrics.providerCalls.inc({ ...labels, outcome });
         if (outcome === 'rate_limited') metrics.providerRateLimited.inc(labels);
         throw err;
+      } finally {
+        metrics.providerInFlight.dec(labels);
       }
     },
   });

@@ -82,6 +82,32 @@ export class BatchStore {
   }
 
   /**
+   * Step 2 of a streamed ingest, once per chunk, in one round trip (insertChunk-3.lua): finds custom_ids
+   * already used in this ingest and writes the new items, unless `write` is false or a duplicate turns
+   * up (the batch is then refused and rolled back). Returns each duplicate's index in the chunk and
+   * where its custom_id was first seen.
+   */
+  async insertChunk(
+    batchId: string,
+    tenantId: string,
+    items: (NewItem & { where: string })[],
+    write: boolean,
+  ): Promise<{ index: number; firstSeen: string }[]> {
+    const args: string[] = [this.keys.item(''), batchId, tenantId, write ? '1' : '0'];
+    for (const item of items) args.push(item.spec.custom_id, item.where, item.id, JSON.stringify(item.spec));
+    const reply = (await runScript(
+      this.redis,
+      'insertChunk-3',
+      [this.keys.ingestIds(batchId), this.keys.batchItems(batchId), this.keys.batch(batchId)],
+      args,
+    )) as (number | string)[];
+    const dups: { index: number; firstSeen: string }[] = [];
+    for (let i = 0; i < reply.length; i += 2)
+      dups.push({ index: Number(reply[i]), firstSeen: String(reply[i + 1]) });
+    return dups;
+  }
+
+  /**
    * Step 3: the batch becomes visible and listed, with its final spec (totals known only once the last
    * chunk is in). Until then a failed ingest can be rolled back unseen.
    */

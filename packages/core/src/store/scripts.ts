@@ -14,7 +14,8 @@ export type ScriptName =
   | 'retryItem-2'
   | 'reopenBatch-1'
   | 'completeBatch-1'
-  | 'claimFinalize-1';
+  | 'claimFinalize-1'
+  | 'insertChunk-3';
 
 const sources = new Map<ScriptName, string>();
 

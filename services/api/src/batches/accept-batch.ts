@@ -10,7 +10,6 @@ import {
   generateJobOptions,
   type ItemSpec,
   itemIdFor,
-  type NewItem,
   newBatchId,
   toMicros,
 } from '@pixelmill/core';
@@ -23,6 +22,8 @@ import { type Locate, type ResolveContext, resolveItem } from './resolve-items.j
 
 /** addBulk chunk size: BullMQ's addBulk latency grows past ~1,000 jobs per call (bullmq#1670). */
 const CHUNK = 1000;
+/** Chunks being written while the next is read (see startFlush). */
+const WRITES_IN_FLIGHT = 2;
 /** Problems reported in one 400 at most; past that a streamed body is not read any further. */
 export const MAX_PROBLEMS = 100;
 
@@ -82,7 +83,8 @@ export class BatchAcceptance {
   private readonly problems: FieldProblem[] = [];
   private readonly problemKeys = new Set<string>();
   private pending: PendingItem[] = [];
-  private inflight: Promise<void> = Promise.resolve();
+  /** Chunk writes under way, oldest first (at most WRITES_IN_FLIGHT). */
+  private readonly writes: Promise<void>[] = [];
   private writeError: unknown;
   private count = 0;
   private imagesRequested = 0;
@@ -229,38 +231,48 @@ export class BatchAcceptance {
     if (this.pending.length >= CHUNK) await this.startFlush();
   }
 
-  /** Waits for the previous chunk's write, then starts this one's (one chunk written while the next is read). */
+  /**
+   * Starts writing the waiting chunk, after the oldest write when WRITES_IN_FLIGHT are under way: the
+   * next chunks are parsed and validated while earlier ones are written, so neither the API nor Redis
+   * waits for the other. Chunks reach Redis in order (one connection), so the item list keeps the
+   * submission order and duplicates are found against every earlier chunk.
+   */
   private async startFlush(): Promise<void> {
-    await this.inflight;
+    while (this.writes.length >= WRITES_IN_FLIGHT) await this.writes.shift();
     const chunk = this.pending;
     this.pending = [];
-    this.inflight = this.flush(chunk).catch((err: unknown) => {
-      this.writeError ??= err;
-    });
+    this.writes.push(
+      this.flush(chunk).catch((err: unknown) => {
+        this.writeError ??= err;
+      }),
+    );
+  }
+
+  private async settled(): Promise<void> {
+    while (this.writes.length > 0) await this.writes.shift();
   }
 
   private async flush(chunk: PendingItem[]): Promise<void> {
     if (chunk.length === 0 || this.writeError !== undefined) return;
-    const { redis, store } = this.deps;
-    // Duplicate custom_ids across the whole stream, without holding every id in memory: a Redis hash
-    // of custom_id → where it was first seen, for this ingest only (deleted when it ends).
-    const idsKey = store.keys.ingestIds(this.id);
-    const pipe = redis.pipeline();
-    for (const item of chunk) pipe.hsetnx(idsKey, item.spec.custom_id, item.where);
-    const set = (await pipe.exec()) ?? [];
-    const dups = chunk.filter((_, i) => Number(set[i]?.[1]) === 0);
-    if (dups.length > 0) {
-      const first = await redis.hmget(idsKey, ...dups.map((d) => d.spec.custom_id));
-      this.report(
-        dups.map((d, i) => ({ path: d.where, message: `Duplicate custom_id (also used by ${first[i]})` })),
-      );
-    }
-    // Once anything is wrong nothing more is written: the whole batch is refused and rolled back.
+    const items = chunk.map((c) => ({
+      id: itemIdFor(this.id, c.spec.custom_id),
+      spec: c.spec,
+      where: c.where,
+    }));
+    // Duplicate custom_ids across the whole stream, without holding every id in memory: a Redis hash of
+    // custom_id → where it was first seen, for this ingest only (deleted when it ends). The same script
+    // writes the chunk's items, so a chunk costs one round trip before its jobs are enqueued. Once
+    // anything is wrong nothing more is written: the batch is refused and rolled back.
+    const dups = await this.deps.store.insertChunk(this.id, this.tenantId, items, this.problems.length === 0);
+    this.report(
+      dups.map((d) => ({
+        path: chunk[d.index]?.where ?? '(body)',
+        message: `Duplicate custom_id (also used by ${d.firstSeen})`,
+      })),
+    );
     if (this.problems.length > 0) return;
-    const items: NewItem[] = chunk.map((c) => ({ id: itemIdFor(this.id, c.spec.custom_id), spec: c.spec }));
-    // Item records go first: the rollback finds every job id to remove in the batch's item list, even
-    // for an addBulk that failed after writing (its reply lost).
-    await store.insertItems(this.id, this.tenantId, items);
+    // The items are recorded before their jobs: the rollback finds every job id to remove in the
+    // batch's item list, even for an addBulk that failed after writing (its reply lost).
     await enqueueItems(
       this.deps,
       { id: this.id, tenantId: this.tenantId, priority: this.spec.priority },
@@ -274,7 +286,7 @@ export class BatchAcceptance {
    */
   async finish(): Promise<AcceptedBatch> {
     await this.startFlush();
-    await this.inflight;
+    await this.settled();
     if (this.count === 0) this.report([{ path: this.itemsName, message: 'A batch needs at least one item' }]);
     if (this.writeError !== undefined) {
       this.deps.logger.error({ err: this.writeError, batch_id: this.id }, 'batch acceptance failed');
@@ -322,7 +334,7 @@ export class BatchAcceptance {
   /** Ends an acceptance that failed outside (a parse error, a body too large): removes what was written. */
   async abort(): Promise<void> {
     if (this.closed) return;
-    await this.inflight;
+    await this.settled();
     await this.rollback();
   }
 

@@ -326,7 +326,14 @@ describe('the web console in Chromium, against the real API, worker, simulator a
     const text = await page.locator('#model-rows').textContent();
     expect(text).toContain('gemini-3-pro-image');
     expect(text).toMatch(/1K\$0\.\d{3}/);
+    // The live limiter state of each key and the circuit, as GET /v1/models reports them (if it does).
+    const models = (await call(stack, stack.apiKey, 'GET', '/v1/models')).json.data;
+    if (models[0]?.rate_limits) {
+      expect(text).toContain(models[0].rate_limits.circuit);
+      expect(text).toContain(models[0].rate_limits.keys[0].key_id);
+    }
     expect(await a11yViolations(page)).toEqual([]);
+    await screenshot('console-models', '.table-wrap');
   });
 
   test("another tenant's key sees neither the batch nor its images: the console says not found", async () => {

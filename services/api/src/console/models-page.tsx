@@ -3,8 +3,8 @@
 import { Layout } from './layout.js';
 
 /**
- * The model registry as `GET /v1/models` returns it. `models.js` shows the known fields in columns and
- * any other field (live limiter or circuit state, added by newer servers) under "Live state".
+ * The model registry as `GET /v1/models` returns it, with the live limiter state per key and the circuit
+ * breaker when the server reports them (`rate_limits`); `models.js` lists any other field as text.
  */
 export function ModelsPage() {
   return (
@@ -16,7 +16,9 @@ export function ModelsPage() {
       <p id="load-error" class="notice notice-error" role="alert" hidden />
       <div class="table-wrap">
         <table class="table models-table">
-          <caption class="visually-hidden">Models, prices per image, limits and live state</caption>
+          <caption class="visually-hidden">
+            Models, prices per image, declared limits, circuit state and each key's current usage
+          </caption>
           <thead>
             <tr>
               <th scope="col">Model</th>
@@ -24,7 +26,8 @@ export function ModelsPage() {
               <th scope="col">Available</th>
               <th scope="col">Price per image</th>
               <th scope="col">Limits per key</th>
-              <th scope="col">Live state</th>
+              <th scope="col">Circuit</th>
+              <th scope="col">Keys now</th>
             </tr>
           </thead>
           <tbody id="model-rows" />

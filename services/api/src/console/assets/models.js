@@ -1,14 +1,14 @@
-// The models page: what GET /v1/models returns. Known fields get columns; every other field (live
-// rate-limit state per key, circuit state, whatever a newer server adds) is listed under "Live state".
+// The models page: what GET /v1/models returns, including the live limiter state of each API key and
+// the circuit breaker (`rate_limits`). Fields a newer server adds are listed as text, not dropped.
 
 import { api } from './api.js';
 import { $, el, facts, fill } from './dom.js';
-import { clock, usd } from './format.js';
+import { clock, usd, when } from './format.js';
 import { poll, showLive } from './poll.js';
 
 const REFRESH_MS = 5_000;
 
-/** Fields shown in their own columns (or deliberately left out); the rest is "live state". */
+/** Fields shown in their own columns (or deliberately left out); any other is listed as text. */
 const known = new Set([
   'id',
   'object',
@@ -23,6 +23,7 @@ const known = new Set([
   'limits',
   'timeout_s',
   'fallback',
+  'rate_limits',
 ]);
 
 /** Flattens nested objects to `a.b: value` lines, so any shape of state can be shown as text. */
@@ -41,13 +42,48 @@ function flatten(value, prefix = '', out = []) {
   return out;
 }
 
+const circuitTone = { closed: 'succeeded', open: 'failed', half_open: 'running' };
+
+/** The circuit breaker of the model, as a status pill. */
+function circuitCell(limits) {
+  if (!limits?.circuit) return el('span', { class: 'no' }, 'not reported');
+  const pill = el(
+    'span',
+    { class: 'badge', 'data-status': circuitTone[limits.circuit] ?? '' },
+    limits.circuit,
+  );
+  return pill;
+}
+
+/** One line per API key (shown only as its short hash): usage in the window, in flight, and why it waits. */
+function keyLine(k) {
+  if (k.configured === false) return el('li', {}, el('code', {}, k.key_id), ' not used yet');
+  const waits = [];
+  if (k.parked) waits.push(k.parked_until ? `parked until ${when(k.parked_until)}` : 'parked (out of quota)');
+  if (k.cooldown_until) waits.push(`cooling down until ${when(k.cooldown_until)}`);
+  const rate =
+    k.effective_rpm !== null && k.effective_rpm !== undefined && k.effective_rpm !== k.rpm
+      ? `${k.effective_rpm} of ${k.rpm}`
+      : `${k.rpm ?? '∞'}`;
+  return el(
+    'li',
+    {},
+    el('code', {}, k.key_id),
+    ` ${k.requests_in_window ?? 0} req in window · effective ${rate} rpm · ${k.in_flight ?? 0}/${
+      k.concurrency ?? '∞'
+    } in flight`,
+    waits.length ? el('span', { class: 'count-bad' }, ` · ${waits.join(', ')}`) : null,
+  );
+}
+
 function row(m) {
   const prices = Object.entries(m.price_usd ?? {}).map(([size, p]) => [size, usd(p)]);
   const limits = Object.entries(m.limits ?? {}).map(([k, v]) => [k.replaceAll('_', ' '), String(v)]);
   if (m.timeout_s) limits.push(['timeout', `${m.timeout_s} s`]);
   if (m.fallback?.length) limits.push(['fallback', m.fallback.join(', ')]);
-  const extra = Object.fromEntries(Object.entries(m).filter(([k]) => !known.has(k)));
-  const state = flatten(extra);
+  const keys = m.rate_limits?.keys ?? [];
+  const unknown = Object.entries(m).filter(([k]) => !known.has(k));
+  const extra = unknown.length ? flatten(Object.fromEntries(unknown)) : [];
   return el(
     'tr',
     {},
@@ -72,10 +108,13 @@ function row(m) {
     ),
     el('td', {}, prices.length ? facts(prices, 'kv') : '—'),
     el('td', {}, limits.length ? facts(limits, 'kv') : '—'),
+    el('td', {}, circuitCell(m.rate_limits)),
     el(
       'td',
       {},
-      state.length ? facts(state, 'kv') : el('span', { class: 'no' }, 'not reported by this server'),
+      keys.length ? el('ul', { class: 'keys' }, keys.map(keyLine)) : null,
+      extra.length ? facts(extra, 'kv') : null,
+      !keys.length && !extra.length ? el('span', { class: 'no' }, 'not reported by this server') : null,
     ),
   );
 }

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningSim, type SimOptions, startSim } from '@pixelmill/provider-sim';
@@ -9,6 +11,18 @@ import { deletePrefix } from './redis-cleanup.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const BUCKET = 'pixelmill-e2e';
+
+/**
+ * A port the kernel just handed out and released. Far less likely to collide than a random pick
+ * (parallel test files, other services); the API reports EADDRINUSE loudly if it still does.
+ */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
 
 export interface StackOptions {
   workers?: number;
@@ -62,7 +76,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   writeFileSync(configPath, (opts.config ?? defaultConfig).replaceAll('{{SIM_URL}}', sim.url));
   const apiKey = `sk_test_${randomUUID()}`;
   const otherApiKey = `sk_test_${randomUUID()}`;
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const port = await freePort();
   const env: Record<string, string> = {
     REDIS_URL,
     PIXELMILL_QUEUE_PREFIX: prefix,

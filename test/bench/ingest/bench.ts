@@ -17,6 +17,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { repoRoot, startService, stopService, waitFor } from '../../support/processes.js';
 import { deletePrefix } from '../../support/redis-cleanup.js';
+import { freePort } from '../../support/stack.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SIZES = [10_000, 100_000];
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
   const prefix = `bench-ingest-${randomUUID().slice(0, 8)}`;
   const dir = mkdtempSync(join(tmpdir(), 'pixelmill-bench-ingest-'));
   const s3 = await startLocalS3({ directory: join(dir, 's3'), port: 0, bucket: 'bench' });
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const port = await freePort();
   const apiKey = `sk_bench_${randomUUID()}`;
   const api = startService('api', 'services/api/src/main.ts', {
     REDIS_URL,

@@ -6,6 +6,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { type RunningSim, type SimOptions, startSim } from '@pixelmill/provider-sim';
 import { type LocalS3, localS3Credentials, startLocalS3 } from '@pixelmill/storage';
 import { type Service, startService, stopService, waitFor } from '../../support/processes.js';
+import { freePort } from '../../support/stack.js';
 import { type PrivateRedis, startPrivateRedis } from './private-redis.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: API responses are inspected field by field
@@ -122,7 +123,7 @@ export async function startChaosStack(opts: ChaosOptions = {}): Promise<ChaosSta
   const apiKey = `sk_chaos_${randomUUID()}`;
   const otherApiKey = `sk_chaos_${randomUUID()}`;
   const adminKey = `admin_${randomUUID()}`;
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const port = await freePort();
   const env: Record<string, string> = {
     REDIS_URL: redis.url,
     PIXELMILL_QUEUE_PREFIX: prefix,

@@ -93,6 +93,21 @@ describe('deliverWebhook against a real receiver', () => {
     expect(result.retryAfterMs).toBeUndefined();
   });
 
+  it('reports a receiver that asks for no more attempts (webhook-delivery: abort-message)', async () => {
+    receiver.setHandler((_req, res) => {
+      res.statusCode = 422;
+      res.setHeader('webhook-delivery', 'abort-message');
+      res.end();
+    });
+    const result = await deliverWebhook({
+      url: receiver.url,
+      headers: signed(secret),
+      body,
+      allowPrivate: true,
+    });
+    expect(result).toMatchObject({ ok: false, status: 422, abort: true });
+  });
+
   it('reads Retry-After seconds on 429', async () => {
     receiver.setHandler((_req, res) => {
       res.writeHead(429, { 'retry-after': '7' }).end('slow down');

@@ -16,8 +16,9 @@ const isItemEvent = (e: string): boolean => e === 'item.succeeded' || e === 'ite
 
 /**
  * Sends `batch.completed` or `batch.cancelled` to every subscribed target, after sending whatever item
- * events still wait in groups. Idempotent: one webhook id per (event type, batch), so calling it again
- * (a retried finalize, or the cancel route and finalize both) records no second delivery.
+ * events still wait in groups. Idempotent: one webhook id per (event type, batch, completed_at), so
+ * calling it again for the same ending (a retried finalize) records no second delivery, while a batch
+ * that was retried and ended again gets a new event.
  * Returns the number of targets it was sent to.
  */
 export async function emitBatchEvent(
@@ -38,7 +39,8 @@ export async function emitBatchEvent(
   const found = await deps.store.getBatchInternal(batchId);
   if (found === null) return 0;
   const body = eventBody(type, await batchPayload(deps, found.batch));
-  const webhookId = messageIdFor(type, batchId);
+  // completed_at tells rounds apart: a batch that is retried ends again and deserves a new event.
+  const webhookId = messageIdFor(type, `${batchId}\0${found.batch.completed_at ?? ''}`);
   for (const target of subscribed) {
     await enqueueDelivery(deps, {
       tenantId,

@@ -1,0 +1,131 @@
+/**
+ * @module Deliveries per second through pixelmill's deliver path (delivery record and job written to
+ * Redis, a worker process taking them from the BullMQ deliver queue, signing, SSRF check, one fresh
+ * connection per attempt, attempt logged) against a plain `fetch` loop posting the same body to the
+ * same receiver with the same concurrency.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EndpointStore, messageIdFor, newEndpointId, Queues } from '@pixelmill/core';
+import { enqueueDelivery, generateWebhookSecret } from '@pixelmill/webhooks';
+import { Redis } from 'ioredis';
+import { REDIS_URL, startStack } from '../../support/stack.js';
+
+export interface ThroughputResult {
+  deliveries: number;
+  concurrency: number;
+  pixelmillPerS: number;
+  fetchPerS: number;
+}
+
+async function startReceiver(): Promise<{ url: string; count: () => number; close: () => Promise<void> }> {
+  let n = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      n += 1;
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hooks`,
+    count: () => n,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function until(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('benchmark timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export async function measureThroughput({ deliveries = 2000 } = {}): Promise<ThroughputResult> {
+  // One worker process: its deliver worker runs 50 attempts at a time (services/worker/src/workers.ts).
+  const concurrency = 50;
+  const stack = await startStack({ workers: 1, env: {} });
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const queues = new Queues(redis, stack.prefix);
+  const receiver = await startReceiver();
+  const body = JSON.stringify({
+    type: 'batch.completed',
+    timestamp: new Date().toISOString(),
+    data: { id: 'batch_bench', counts: { total: 1000, succeeded: 1000 }, padding: 'x'.repeat(1500) },
+  });
+  try {
+    // Baseline: the same POSTs with fetch (undici, keep-alive), `concurrency` at a time.
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < deliveries) {
+          next += 1;
+          const res = await fetch(receiver.url, {
+            method: 'POST',
+            body,
+            headers: { 'content-type': 'application/json' },
+          });
+          await res.arrayBuffer();
+        }
+      }),
+    );
+    const fetchS = (performance.now() - started) / 1000;
+    const baselineCount = receiver.count();
+
+    // pixelmill: deliveries recorded and queued as events would be, sent by the worker process.
+    const endpointId = newEndpointId();
+    await new EndpointStore(redis, stack.prefix).create('acme', {
+      id: endpointId,
+      url: receiver.url,
+      description: 'bench',
+      events: ['batch.completed'],
+      item_events: 'grouped',
+      item_group_max_items: 100,
+      item_group_max_wait_s: 10,
+      enabled: true,
+      secret: generateWebhookSecret(),
+    });
+    const target = { id: endpointId, endpointId };
+    const t0 = performance.now();
+    // Enqueued 100 at a time, as many item ends across worker processes would.
+    for (let i = 0; i < deliveries; i += 100) {
+      await Promise.all(
+        Array.from({ length: Math.min(100, deliveries - i) }, (_, k) =>
+          enqueueDelivery(
+            { redis, queues },
+            {
+              tenantId: 'acme',
+              batchId: `batch_bench${Math.floor((i + k) / 100)}`,
+              target,
+              url: receiver.url,
+              eventType: 'batch.completed',
+              webhookId: messageIdFor('batch.completed', `bench-${i + k}`),
+              body,
+            },
+          ),
+        ),
+      );
+    }
+    await until(() => receiver.count() - baselineCount >= deliveries, 300_000);
+    const pixelmillS = (performance.now() - t0) / 1000;
+    return {
+      deliveries,
+      concurrency,
+      pixelmillPerS: deliveries / pixelmillS,
+      fetchPerS: deliveries / fetchS,
+    };
+  } finally {
+    await receiver.close();
+    await queues.close();
+    await redis.quit();
+    await stack.stop();
+  }
+}

@@ -279,6 +279,29 @@ describe('tenant webhook endpoints', () => {
     }
   });
 
+  test('a cancelled batch sends batch.cancelled (not batch.completed) to a subscribed endpoint', async () => {
+    const secret = generateWebhookSecret();
+    const r = await receiver([secret]);
+    const created = await api('POST', '/v1/webhook-endpoints', { url: r.url, secret });
+    expect(created.json.events).toEqual(['batch.completed', 'batch.cancelled']);
+    const endpointId = created.json.id;
+    try {
+      const batchId = await submit({}, 300);
+      const cancel = await api('POST', `/v1/batches/${batchId}/cancel`);
+      expect(cancel.status, JSON.stringify(cancel.json)).toBe(200);
+      expect(['cancelling', 'cancelled']).toContain(cancel.json.status);
+      const [event] = await r.waitForAccepted('batch.cancelled', (a) =>
+        a.some((q) => q.payload?.data.id === batchId),
+      );
+      expect(event?.payload?.type).toBe('batch.cancelled');
+      expect(event?.payload?.data).toMatchObject({ id: batchId, status: 'cancelled' });
+      expect(event?.payload?.data.counts.cancelled).toBeGreaterThan(0);
+      expect(r.accepted().filter((q) => q.payload?.data.id === batchId)).toHaveLength(1);
+    } finally {
+      await api('DELETE', `/v1/webhook-endpoints/${endpointId}`);
+    }
+  });
+
   test('410 Gone disables the endpoint, and the API says why', async () => {
     const secret = generateWebhookSecret();
     const r = await receiver([secret], { kind: 'status', status: 410 });

@@ -170,6 +170,31 @@ describe('delivery to a batch webhook', () => {
     expect(after.attempts.map((a: Json) => a.series)).toEqual([0, 1]);
   });
 
+  test('a retried batch that ends again sends a new batch.completed, under a new webhook-id', async () => {
+    const secret = generateWebhookSecret();
+    const r = await receiver([secret]);
+    const created = await api('POST', '/v1/batches', {
+      model: 'gemini-3-pro-image',
+      // The simulator blocks prompts with "forbidden": that item fails for good, every round.
+      items: [
+        { custom_id: 'ok', prompt: 'Product shot' },
+        { custom_id: 'blocked', prompt: 'forbidden product shot' },
+      ],
+      webhook: { url: r.url, secret },
+    });
+    expect(created.status).toBe(201);
+    const batchId = created.json.id;
+    const [first] = await r.waitForAccepted('the first batch.completed', (a) => a.length === 1);
+    expect(first?.payload?.data.counts).toMatchObject({ succeeded: 1, failed: 1 });
+    const retried = await api('POST', `/v1/batches/${batchId}/retry`, {});
+    expect(retried.status, JSON.stringify(retried.json)).toBe(200);
+    const both = await r.waitForAccepted('the second batch.completed', (a) => a.length === 2);
+    expect(both.map((q) => q.payload?.type)).toEqual(['batch.completed', 'batch.completed']);
+    expect(both[1]?.webhookId).not.toBe(both[0]?.webhookId);
+    const log = await api('GET', `/v1/batches/${batchId}/deliveries`);
+    expect(log.json.data.filter((d: Json) => d.event_type === 'batch.completed')).toHaveLength(2);
+  });
+
   test('item events one by one when asked (item_events: each): links to every output', async () => {
     const secret = generateWebhookSecret();
     const r = await receiver([secret]);

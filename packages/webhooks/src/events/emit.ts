@@ -3,7 +3,7 @@
  * {@link emitBatchEvent} too (e.g. a cancel that ends a batch at once). Emitting only writes to Redis
  * and queues jobs on the `deliver` queue: no HTTP here, so generation never waits for a receiver.
  */
-import { messageIdFor } from '@pixelmill/core';
+import { messageIdFor, storeKeys } from '@pixelmill/core';
 import { enqueueDelivery } from './enqueue-delivery.js';
 import type { EventDeps } from './event-deps.js';
 import { pushGroupEntry, queueFlush } from './item-groups.js';
@@ -16,7 +16,7 @@ const isItemEvent = (e: string): boolean => e === 'item.succeeded' || e === 'ite
 
 /**
  * Sends `batch.completed` or `batch.cancelled` to every subscribed target, after sending whatever item
- * events still wait in groups. Idempotent: one webhook id per (event type, batch, completed_at), so
+ * events still wait in groups. Idempotent: one webhook id per (event type, batch, retry round), so
  * calling it again for the same ending (a retried finalize) records no second delivery, while a batch
  * that was retried and ended again gets a new event.
  * Returns the number of targets it was sent to.
@@ -39,8 +39,10 @@ export async function emitBatchEvent(
   const found = await deps.store.getBatchInternal(batchId);
   if (found === null) return 0;
   const body = eventBody(type, await batchPayload(deps, found.batch));
-  // completed_at tells rounds apart: a batch that is retried ends again and deserves a new event.
-  const webhookId = messageIdFor(type, `${batchId}\0${found.batch.completed_at ?? ''}`);
+  // The retry round tells endings apart: a batch that is retried ends again and deserves a new event,
+  // while a finalize that runs twice for the same ending finds the deliveries it already recorded.
+  const round = (await deps.redis.hget(storeKeys(deps.queues.prefix).batch(batchId), 'round')) ?? '0';
+  const webhookId = messageIdFor(type, `${batchId}\0${round}`);
   for (const target of subscribed) {
     await enqueueDelivery(deps, {
       tenantId,

@@ -128,33 +128,10 @@ async function main(): Promise<void> {
       return { ms, id: json.id };
     }
 
-    let last100k = '';
-    for (const n of SIZES) {
-      for (const kind of ['ndjson', 'csv'] as const) {
-        const before = memory(pid);
-        if (canReset) resetPeak(pid);
-        const { ms, id } = await post(kind, n);
-        const after = memory(pid);
-        const peakGrowthMb = canReset ? after.hwmMb - before.rssMb : null;
-        runs.push({ what: kind === 'ndjson' ? 'NDJSON' : 'CSV', items: n, ms, peakGrowthMb });
-        process.stdout.write(
-          `${kind} ${n}: ${ms.toFixed(0)} ms, peak RSS growth ${peakGrowthMb?.toFixed(1) ?? '?'} MB\n`,
-        );
-        if (n === 100_000) last100k = id;
-      }
-    }
-
-    // GET /items?status= over a whole 100,000-item batch with no match: the worst case of the scan.
-    const started = performance.now();
-    const page = await fetch(`${apiUrl}/v1/batches/${last100k}/items?status=failed&limit=100`, {
-      headers: { authorization: `Bearer ${apiKey}` },
-    });
-    scanMs = performance.now() - started;
-    if (!page.ok) throw new Error(`items: HTTP ${page.status}`);
-
-    // Baseline: a plain loop of queue.add, one awaited call per job, same Redis.
+    // Baseline: a plain loop of queue.add, one awaited call per job, same Redis. Run between the two
+    // ingests of the same size, so that both see the same load on a shared machine.
     const queue = new Queue('baseline', { connection: redis, prefix });
-    for (const n of SIZES) {
+    async function baseline(n: number): Promise<void> {
       const t0 = performance.now();
       for (let i = 0; i < n; i++) {
         await queue.add(
@@ -167,7 +144,35 @@ async function main(): Promise<void> {
       runs.push({ what: 'baseline: loop of queue.add', items: n, ms, peakGrowthMb: null });
       process.stdout.write(`queue.add loop ${n}: ${ms.toFixed(0)} ms\n`);
     }
+
+    let last100k = '';
+    for (const n of SIZES) {
+      for (const kind of ['ndjson', 'baseline', 'csv'] as const) {
+        if (kind === 'baseline') {
+          await baseline(n);
+          continue;
+        }
+        const before = memory(pid);
+        if (canReset) resetPeak(pid);
+        const { ms, id } = await post(kind, n);
+        const after = memory(pid);
+        const peakGrowthMb = canReset ? after.hwmMb - before.rssMb : null;
+        runs.push({ what: kind === 'ndjson' ? 'NDJSON' : 'CSV', items: n, ms, peakGrowthMb });
+        process.stdout.write(
+          `${kind} ${n}: ${ms.toFixed(0)} ms, peak RSS growth ${peakGrowthMb?.toFixed(1) ?? '?'} MB\n`,
+        );
+        if (n === 100_000) last100k = id;
+      }
+    }
     await queue.close();
+
+    // GET /items?status= over a whole 100,000-item batch with no match: the worst case of the scan.
+    const started = performance.now();
+    const page = await fetch(`${apiUrl}/v1/batches/${last100k}/items?status=failed&limit=100`, {
+      headers: { authorization: `Bearer ${apiKey}` },
+    });
+    scanMs = performance.now() - started;
+    if (!page.ok) throw new Error(`items: HTTP ${page.status}`);
   } finally {
     await stopService(api);
     await redis.quit();

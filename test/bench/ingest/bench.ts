@@ -207,7 +207,7 @@ the benchmark process, one job per item, without any validation or item records.
 ${rows.join('\n')}
 
 \`GET /v1/batches/{id}/items?status=failed&limit=100\` on the 100,000-item batch (no item matches, so the
-whole batch is scanned, 1,000 statuses per round trip): ${scanMs.toFixed(0)} ms.
+whole batch is scanned, in Redis, 5,000 statuses per call): ${scanMs.toFixed(0)} ms.
 
 Targets (issue 7, this 2-core machine): 10,000 accepted in < 1 s, 100,000 in < 10 s, peak RSS growth
 < 150 MB for 100,000.

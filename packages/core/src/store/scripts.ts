@@ -15,7 +15,8 @@ export type ScriptName =
   | 'reopenBatch-1'
   | 'completeBatch-1'
   | 'claimFinalize-1'
-  | 'insertChunk-3';
+  | 'insertChunk-3'
+  | 'scanStatus-1';
 
 const sources = new Map<ScriptName, string>();
 

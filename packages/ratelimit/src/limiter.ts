@@ -24,6 +24,12 @@ import { fraction, nonEmpty, nonNegativeMs, positiveInt } from './validate.js';
 
 export const DEFAULT_WINDOW_MS = 60_000;
 
+function atLeastOne(name: string, value: number): number {
+  if (!(Number.isFinite(value) && value >= 1))
+    throw new RangeError(`${name} must be a number >= 1, got ${value}`);
+  return value;
+}
+
 function optionalInt(name: string, value: number | undefined): number | '' {
   return value === undefined ? '' : positiveInt(name, value);
 }
@@ -39,6 +45,7 @@ async function configure(ctx: LimiterContext, limits: ResourceLimits): Promise<v
     optionalInt('concurrency', limits.concurrency),
     positiveInt('windowMs', limits.windowMs ?? DEFAULT_WINDOW_MS),
     optionalInt('minRpm', minRpm),
+    limits.burst === undefined ? '' : atLeastOne('burst', limits.burst),
   ];
   const keys = resourceKeys(ctx.prefix, nonEmpty('id', limits.id));
   await runLuaScript(ctx.redis, luaScript('configure-1.lua'), [keys.cfg], args);

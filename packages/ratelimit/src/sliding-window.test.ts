@@ -81,4 +81,32 @@ describe('sliding request window', () => {
     const limiter = createLimiter(connections[0]!, { prefix });
     await expect(limiter.tryAcquire('nobody', lease)).rejects.toBeInstanceOf(ResourceNotConfiguredError);
   });
+  it('spaces grants by windowMs / (effective rpm × burst) when smoothing is on', async () => {
+    const clock = manualClock();
+    const limiter = createLimiter(connections[0]!, { prefix, now: clock.now });
+    // 10 per second at most twice the average rate: one grant per 50 ms at most.
+    await limiter.configure({ id: 'smooth', rpm: 10, windowMs: 1_000, burst: 2 });
+    expect((await limiter.tryAcquire('smooth', lease)).ok).toBe(true);
+    clock.advance(10);
+    expect(await limiter.tryAcquire('smooth', lease)).toEqual({ ok: false, reason: 'rpm', retryInMs: 40 });
+    clock.advance(40);
+    expect((await limiter.tryAcquire('smooth', lease)).ok).toBe(true);
+    // The window still caps the total: 10 grants, then wait for the first to leave.
+    for (let i = 0; i < 8; i++) {
+      clock.advance(50);
+      expect((await limiter.tryAcquire('smooth', lease)).ok).toBe(true);
+    }
+    clock.advance(50);
+    expect(await limiter.tryAcquire('smooth', lease)).toMatchObject({
+      ok: false,
+      reason: 'rpm',
+      retryInMs: 500,
+    });
+    // AIMD halves the effective rpm, which doubles the spacing.
+    clock.advance(1_000);
+    await limiter.onRateLimited('smooth');
+    expect((await limiter.tryAcquire('smooth', lease)).ok).toBe(true);
+    clock.advance(50);
+    expect(await limiter.tryAcquire('smooth', lease)).toEqual({ ok: false, reason: 'rpm', retryInMs: 50 });
+  });
 });

@@ -13,6 +13,13 @@ export interface ResourceLimits {
   windowMs?: number;
   /** Floor of the effective rpm under AIMD; default 1. */
   minRpm?: number;
+  /**
+   * Smoothing: grants on the resource are at least windowMs / (effective rpm × burst) apart, so a
+   * window's requests cannot all leave at once (they would reach the provider spread by network
+   * jitter and meet its window edge as 429s). 2 = at most twice the average rate at any moment.
+   * Unset: no spacing, the whole window may be used in one burst.
+   */
+  burst?: number;
 }
 
 export interface AcquireOptions {

@@ -5,12 +5,12 @@
 
   Input:
     KEYS[1] cfg hash
-    ARGV[1] rpm, ARGV[2] ipm, ARGV[3] concurrency, ARGV[4] windowMs, ARGV[5] minRpm
+    ARGV[1] rpm, ARGV[2] ipm, ARGV[3] concurrency, ARGV[4] windowMs, ARGV[5] minRpm, ARGV[6] burst
             ('' = not declared, except windowMs which is always given)
 
   Output: 1
 ]]
-local fields = {'rpm', 'ipm', 'concurrency', 'windowMs', 'minRpm'}
+local fields = {'rpm', 'ipm', 'concurrency', 'windowMs', 'minRpm', 'burst'}
 for i, field in ipairs(fields) do
   if ARGV[i] == '' then
     redis.call('HDEL', KEYS[1], field)

@@ -33,6 +33,24 @@ const itemError = (e: ProviderError): ItemError => ({
 const jitter = (ms: number): number => ms + Math.floor(Math.random() * Math.min(1000, ms * 0.1 + 100));
 
 /**
+ * Was this 429 a disagreement at the window's edge rather than a limit lower than declared? Our
+ * window already held its whole rate when the provider refused (the provider counts a request when
+ * it arrives, a little after our grant and not always with the same delay), or the hint is a small
+ * part of the window (under 5 %). Then a cooldown for the hint is all it needs: the rate is right,
+ * and halving it (AIMD) would only lose throughput. A refusal while our window still had room means
+ * the provider allows less than declared: that lowers the rate.
+ */
+async function atWindowEdge(
+  limiter: Limiter,
+  resourceId: string,
+  hintMs: number | undefined,
+): Promise<boolean> {
+  const state = await limiter.state(resourceId);
+  if (state.effectiveRpm !== null && state.inWindow >= state.effectiveRpm) return true;
+  return hintMs !== undefined && hintMs < state.windowMs / 20;
+}
+
+/**
  * Applies the retry policy of design.md: the limiter learns from 429s and quota errors, and the
  * item is retried, made to wait, or failed.
  */
@@ -52,7 +70,8 @@ export async function handleFailure(
   if (e.code === 'rate_limited') {
     const wait = e.retryAfterMs ?? fullJitterBackoff(0, { baseMs: 1000, capMs: 60_000 }) ?? 1000;
     await ctx.limiter.cooldown(ctx.resourceId, jitter(wait));
-    await ctx.limiter.onRateLimited(ctx.resourceId, { grantedAt: ctx.grantedAt });
+    if (!(await atWindowEdge(ctx.limiter, ctx.resourceId, e.retryAfterMs)))
+      await ctx.limiter.onRateLimited(ctx.resourceId, { grantedAt: ctx.grantedAt });
     return { kind: 'wait', error: itemError(e) };
   }
   if (e.code === 'quota_exhausted') {

@@ -31,8 +31,10 @@ export function createGenerateProcessor(deps: WorkerDeps) {
   // Circuit breaker, fallbacks, deadline and fair share (scheduling.ts).
   const scheduling = createScheduling(deps);
 
-  return async function generate(job: Job<GenerateJob>, token?: string): Promise<void> {
+  return scheduling.trackRuns(async function generate(job: Job<GenerateJob>, token?: string): Promise<void> {
     const data = generateJobSchema.parse(job.data);
+    // Enough jobs of this process already ask the limiter for this model: back to the queue, cheaply.
+    if (await scheduling.yieldTurn(job)) throw Worker.RateLimitError();
     const log = deps.logger.child({ batch_id: data.batch_id, item_id: data.item_id });
     if (!(await admitItem(deps, data, job, token))) return;
     const item = await deps.store.getItem(data.item_id);
@@ -97,6 +99,7 @@ export function createGenerateProcessor(deps: WorkerDeps) {
       }
       const want = Math.min(scheduling.imagesPerCall(model), item.n - done.size);
       const grant = await scheduling.acquire(
+        queue,
         model,
         resources.map((r) => r.id),
         { images: want, leaseMs: LEASE_MS, holder: `${deps.options.workerId}:${job.id}` },
@@ -125,7 +128,7 @@ export function createGenerateProcessor(deps: WorkerDeps) {
           return;
         }
         // Waiting for capacity never spends an attempt: the queue pauses and the job goes back to wait.
-        await queue.rateLimit(next.ms);
+        await scheduling.pause(queue, next.ms);
         throw Worker.RateLimitError();
       }
       const resource = resources.find((r) => r.id === grant.resourceId);
@@ -133,7 +136,7 @@ export function createGenerateProcessor(deps: WorkerDeps) {
       if (!started) {
         const s = await deps.store.startItem(data.batch_id, data.item_id);
         if (s.state !== 'started') {
-          await deps.limiter.release(grant.resourceId, grant.leaseId);
+          await scheduling.release(grant);
           return;
         }
         started = true;
@@ -157,6 +160,7 @@ export function createGenerateProcessor(deps: WorkerDeps) {
           timeoutMs: model.timeoutMs,
         });
         await deps.limiter.onSuccess(grant.resourceId);
+        await scheduling.releaseEarly(grant);
         await scheduling.record(model, { probe: grant.probe });
         // Spooled first, then uploaded and recorded one by one; the loop skips the indexes now done.
         await storeGenerated(
@@ -200,7 +204,7 @@ export function createGenerateProcessor(deps: WorkerDeps) {
         throw action.error;
       } finally {
         clearInterval(heartbeat);
-        await deps.limiter.release(grant.resourceId, grant.leaseId).catch(() => false);
+        await scheduling.release(grant).catch(() => undefined);
       }
     }
     await endItem(deps, data, {
@@ -212,7 +216,7 @@ export function createGenerateProcessor(deps: WorkerDeps) {
     });
     await dedupe.remember();
     log.debug({ images: done.size }, 'item succeeded');
-  };
+  });
 }
 
 function waiting(reason: string): ItemError {

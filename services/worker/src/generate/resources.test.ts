@@ -22,9 +22,9 @@ describe('declared limits as limiter settings', () => {
     expect(windowedLimits({ rpm: 13 / 61 }, 60_000)).toEqual({ rpm: 12, windowMs: 3_600_000 });
   });
 
-  it('lengthens the window by 1 %, at least 50 ms, against arrival jitter', () => {
-    expect(guardedWindowMs(60_000)).toBe(60_600);
-    expect(guardedWindowMs(2_000)).toBe(2_050);
+  it('lengthens the window by 2 %, at least 100 ms, against arrival jitter', () => {
+    expect(guardedWindowMs(60_000)).toBe(61_200);
+    expect(guardedWindowMs(2_000)).toBe(2_100);
   });
 
   it('asks for no more images per call than ipm allows; names keys by hash', () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type BatchSpec, ProviderError } from '@pixelmill/core';
 import { buildRegistry } from '@pixelmill/providers';
 import { createLimiter, schedulingPrefixes } from '@pixelmill/ratelimit';
+import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { WorkerDeps } from '../deps.js';
@@ -37,7 +38,10 @@ const deps = {
   redis,
   registry,
   limiter,
-  queues: { prefix },
+  queues: {
+    prefix,
+    generate: (model: string) => ({ name: `generate-${model}`, rateLimit: async () => undefined }),
+  },
   logger: { warn: () => undefined },
   options: { itemDeadlineMs: 60_000, itemAttempts: 3, circuit: { failures: 2, openMs: 5_000 } },
 } as unknown as WorkerDeps;
@@ -82,7 +86,12 @@ describe('scheduling policy', () => {
     await configureLimits(limiter, registry);
     await scheduling.breaker.recordFailure('sim-main');
     await scheduling.breaker.recordFailure('sim-main');
-    const gate = await scheduling.acquire(model('sim-main'), [], { images: 1, leaseMs: 1000, holder: 't' });
+    const queue = { name: 'q', rateLimit: async () => undefined } as unknown as Queue;
+    const gate = await scheduling.acquire(queue, model('sim-main'), [], {
+      images: 1,
+      leaseMs: 1000,
+      holder: 't',
+    });
     expect(gate).toMatchObject({ ok: false, reason: 'circuit' });
     if (gate.ok) throw new Error('unreachable');
     // sim-small cannot do 2K: sim-spare is the first usable fallback.

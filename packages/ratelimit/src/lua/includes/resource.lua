@@ -3,7 +3,7 @@
   expired, evaluate its limits and record a grant.
 
   Keys of one resource:
-    cfg    hash: declared limits (rpm, ipm, concurrency, windowMs, minRpm) and shared state
+    cfg    hash: declared limits (rpm, ipm, concurrency, windowMs, minRpm, burst) and shared state
            (effRpm, lastDecreaseAt, cooldownUntil, parkedUntil (-1 = indefinitely), winImages)
     win    sorted set: one member per granted request, "<leaseId>#<images>" scored by grant time
     leases sorted set: leaseId scored by expiry time
@@ -106,6 +106,15 @@ local function evaluate(r, winKey, leaseKey, now, images, concurrencyPollMs, par
       block(tonumber(nth[2]) + r.windowMs - now, 'rpm')
     end
     headroom = math.min(headroom, (rpm - r.inWindow) / rpm)
+    if r.burst ~= nil and r.inWindow > 0 then
+      -- Smoothing: the newest grant must be at least windowMs / (rpm * burst) old.
+      local newest = redis.call('ZRANGE', winKey, -1, -1, 'WITHSCORES')
+      local spacing = r.windowMs / (rpm * r.burst)
+      local since = now - tonumber(newest[2])
+      if since < spacing then
+        block(math.ceil(spacing - since), 'rpm')
+      end
+    end
   end
 
   if r.ipm ~= nil then

@@ -116,6 +116,6 @@ describe('tenants', () => {
 
   test("a tenant's own deliveries list is empty before any webhook", async () => {
     const r = await call(env.app, 'GET', `/v1/batches/${acmeBatch}/deliveries`, { key: env.acme.key });
-    expect(r.json).toEqual({ object: 'list', data: [] });
+    expect(r.json).toEqual({ object: 'list', data: [], next_cursor: null });
   });
 });

@@ -174,7 +174,12 @@ async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
  * meta hash, its event stream, its job and priority counters and the marker that wakes workers.
  */
 function isQueueBookkeeping(prefix: string, key: string): boolean {
-  return new RegExp(`^${prefix}:generate-[^:]+:(meta|events|pc|marker|id)$`).test(key);
+  // BullMQ's own queue keys, and the fair-queue scheduler's per-model clock (`fq:<queue>`), which is
+  // shared by every tenant of the model and not part of any one batch.
+  return (
+    new RegExp(`^${prefix}:generate-[^:]+:(meta|events|pc|marker|id)$`).test(key) ||
+    new RegExp(`^${prefix}:fq:generate-[^:]+$`).test(key)
+  );
 }
 
 /** Keys under the prefix that are not BullMQ bookkeeping: batches, items, tenant lists, jobs, queue lists. */

@@ -14,7 +14,9 @@
  * normal one. All tagging happens in Lua, atomically per chunk.
  *
  * BullMQ priorities end at 2^21 - 1. Tags are kept small by a rebase (see fairStart-8.lua) when V
- * reaches `rebaseAt`; a backlog deeper than the remaining range is capped at the last priority,
+ * reaches `rebaseAt` (2^20: about 500,000 normal items started). A rebase is one Lua pass over the
+ * queue's jobs and blocks Redis meanwhile: 0.6 s for 100,000 waiting jobs on the 2-core development
+ * machine. A backlog deeper than the remaining range is capped at the last priority,
  * where its jobs keep FIFO order (fairness degrades to BullMQ's plain order beyond ~1M units of
  * queued work, it never loses or starves a job).
  */

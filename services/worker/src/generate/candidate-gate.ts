@@ -14,7 +14,7 @@
 import type { Job } from 'bullmq';
 
 /** Jobs per process and queue that wait for the limiter, ready for the next slot. */
-export const CANDIDATES_PER_QUEUE = 4;
+const CANDIDATES_PER_QUEUE = 4;
 /** Pause when the candidates have not heard from the limiter yet. */
 const ASKING_PAUSE_MS = 20;
 

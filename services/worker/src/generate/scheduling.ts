@@ -354,8 +354,6 @@ export function createScheduling(deps: WorkerDeps) {
   };
 }
 
-export type Scheduling = ReturnType<typeof createScheduling>;
-
 /** The same deps, except that every output recorded through them names the model that produced it. */
 export function stampingModel<D extends { store: Pick<BatchStore, 'recordOutput'> }>(
   deps: D,

@@ -228,6 +228,39 @@ describe('lifecycle', () => {
     expect(done.cost.actual_usd).toBeCloseTo(bItems[2].cost_usd, 9);
   });
 
+  test('output format and key template: WebP and JPEG conversions land at the templated keys', async () => {
+    for (const [format, ext, magic] of [
+      [
+        'webp',
+        'webp',
+        (b: Buffer) => b.subarray(0, 4).toString() === 'RIFF' && b.subarray(8, 12).toString() === 'WEBP',
+      ],
+      ['jpeg', 'jpg', (b: Buffer) => b[0] === 0xff && b[1] === 0xd8],
+    ] as const) {
+      const created = await call(stack, stack.apiKey, 'POST', '/v1/batches', {
+        model: 'gemini-3-pro-image',
+        output: {
+          prefix: `fmt/${format}`,
+          format,
+          key_template: '{prefix}{model}/{custom_id}-{index}.{ext}',
+        },
+        items: [{ custom_id: 'shoe', prompt: `format ${format} [sim:64x64]`, n: 2 }],
+      });
+      expect(created.status, JSON.stringify(created.json)).toBe(201);
+      await ended(created.json.id);
+      const [item] = await items(created.json.id);
+      expect(item.outputs.map((o: Json) => [o.key, o.content_type])).toEqual([
+        [`fmt/${format}/gemini-3-pro-image/shoe-0.${ext}`, `image/${format}`],
+        [`fmt/${format}/gemini-3-pro-image/shoe-1.${ext}`, `image/${format}`],
+      ]);
+      for (const o of item.outputs) {
+        const bytes = await getObject(o.key);
+        expect(magic(bytes)).toBe(true);
+        expect(sha256(bytes)).toBe(o.sha256);
+      }
+    }
+  });
+
   test('a deadline: items not started by expires_at end expired, and the batch completes', async () => {
     await setSim({ latencyMs: { min: 800, max: 1000 } });
     try {

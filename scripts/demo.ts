@@ -242,7 +242,8 @@ async function main(): Promise<void> {
     `  webhook    ${received.includes('batch.completed') ? 'batch.completed received and verified' : 'not received'}`,
   );
   say(`  api        ${api}/v1/batches/${batch.id}  (Authorization: Bearer ${apiKey})`);
-  say(`             ${api}/v1/models · ${api}/openapi.json`);
+  say(`             ${api}/v1/models · ${api}/openapi.json · ${api}/docs`);
+  say(`  console    ${api}/console  (sign in with the key above)`);
   if (keepRunning) {
     say('\nServices keep running so you can explore the API. Press Ctrl-C to stop.');
     return;

@@ -3,3 +3,4 @@ export { type Env, envSchema, loadEnv } from './env.js';
 export { ConfigError } from './errors.js';
 export { interpolate } from './interpolate.js';
 export { loadPixelmillConfig, type PixelmillConfig, pixelmillConfigSchema } from './pixelmill-config.js';
+export { loadStartupConfigOrExit, s3OptionsFromEnv } from './startup.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { serve } from '@hono/node-server';
-import { ConfigError, loadEnv, loadPixelmillConfig } from '@pixelmill/config';
+import { loadStartupConfigOrExit, s3OptionsFromEnv } from '@pixelmill/config';
 import { BatchStore, finishedWithin, Queues, shutdownInOrder } from '@pixelmill/core';
 import { createLogger } from '@pixelmill/logger';
 import { buildRegistry } from '@pixelmill/providers';
@@ -9,19 +9,7 @@ import { Redis } from 'ioredis';
 import { createApp } from './app.js';
 import { createApiMetrics } from './metrics/api-metrics.js';
 
-function fail(err: unknown): never {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
-  process.exit(1);
-}
-
-let env: ReturnType<typeof loadEnv>;
-let config: ReturnType<typeof loadPixelmillConfig>;
-try {
-  env = loadEnv();
-  config = loadPixelmillConfig(env.PIXELMILL_CONFIG);
-} catch (err) {
-  fail(err);
-}
+const { env, config } = loadStartupConfigOrExit();
 
 const logger = createLogger({ name: 'api', level: env.LOG_LEVEL });
 let apiKeys = env.PIXELMILL_API_KEYS ?? [];
@@ -36,15 +24,7 @@ if (apiKeys.length === 0) {
 // wait for Redis to return.
 const redis = new Redis(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
-const objects = createS3Store({
-  region: env.S3_REGION,
-  bucket: env.S3_BUCKET,
-  forcePathStyle: env.S3_FORCE_PATH_STYLE,
-  ...(env.S3_ENDPOINT ? { endpoint: env.S3_ENDPOINT } : {}),
-  ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-    ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } }
-    : {}),
-});
+const objects = createS3Store(s3OptionsFromEnv(env));
 const queues = new Queues(redis, env.PIXELMILL_QUEUE_PREFIX);
 const store = new BatchStore(redis, env.PIXELMILL_QUEUE_PREFIX);
 const registry = buildRegistry({ ...(config ? { providers: config.providers } : {}), env: process.env });

@@ -1,6 +1,6 @@
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadEnv, loadPixelmillConfig } from '@pixelmill/config';
+import { loadStartupConfigOrExit, s3OptionsFromEnv } from '@pixelmill/config';
 import { BatchStore, finishedWithin, Queues, shutdownInOrder } from '@pixelmill/core';
 import { createLogger } from '@pixelmill/logger';
 import { buildRegistry } from '@pixelmill/providers';
@@ -16,19 +16,7 @@ import { startMetricsServer } from './metrics/metrics-server.js';
 import { createWorkerMetrics, instrumentRegistry } from './metrics/worker-metrics.js';
 import { startWorkers } from './workers.js';
 
-function fail(err: unknown): never {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
-  process.exit(1);
-}
-
-let env: ReturnType<typeof loadEnv>;
-let config: ReturnType<typeof loadPixelmillConfig>;
-try {
-  env = loadEnv();
-  config = loadPixelmillConfig(env.PIXELMILL_CONFIG);
-} catch (err) {
-  fail(err);
-}
+const { env, config } = loadStartupConfigOrExit();
 
 const logger = createLogger({ name: 'worker', level: env.LOG_LEVEL });
 // BullMQ workers block on Redis: their connections must never give up on a command. While Redis is
@@ -36,15 +24,7 @@ const logger = createLogger({ name: 'worker', level: env.LOG_LEVEL });
 const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 const baseRegistry = buildRegistry({ ...(config ? { providers: config.providers } : {}), env: process.env });
-const objects = createS3Store({
-  region: env.S3_REGION,
-  bucket: env.S3_BUCKET,
-  forcePathStyle: env.S3_FORCE_PATH_STYLE,
-  ...(env.S3_ENDPOINT ? { endpoint: env.S3_ENDPOINT } : {}),
-  ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-    ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } }
-    : {}),
-});
+const objects = createS3Store(s3OptionsFromEnv(env));
 const queues = new Queues(redis, env.PIXELMILL_QUEUE_PREFIX);
 const limiter = createLimiter(redis, { prefix: `${env.PIXELMILL_QUEUE_PREFIX}:rl` });
 const spool = new Spool(env.WORKER_SPOOL_DIR ?? join(tmpdir(), 'pixelmill-spool'));

@@ -4,7 +4,7 @@ import type { GeneratedImage } from '@pixelmill/providers';
 import type { ObjectStore } from '@pixelmill/storage';
 import pRetry from 'p-retry';
 import sharp from 'sharp';
-import { outputKeyFor } from './output-key.js';
+import { type KeyParts, outputKeyFor } from './output-key.js';
 import type { Spool, SpoolSlot } from './spool.js';
 import { storeThumbnail } from './thumbnail.js';
 import type { UploadGate } from './upload-gate.js';
@@ -14,17 +14,8 @@ const mimeOf: Record<OutputFormat, string> = { png: 'image/png', jpeg: 'image/jp
 /** A hung PUT counts as a failed try (the SDK sets no request timeout); the retry writes the same key. */
 const PUT_TIMEOUT_MS = 60_000;
 
-/** Where an item's outputs go: everything of the bucket key but the index. */
-export interface OutputPlace {
-  prefix: string;
-  batchId: string;
-  customId: string;
-  format: OutputFormat;
-  /** `output.key_template` and what it may name besides the above (generate/output-key.ts). */
-  keyTemplate?: string | undefined;
-  itemId?: string | undefined;
-  model?: string | undefined;
-}
+/** Where an item's outputs go: everything of the bucket key but the index (generate/output-key.ts). */
+export type OutputPlace = KeyParts;
 
 export interface StoreDeps {
   objects: ObjectStore;

@@ -22,6 +22,11 @@ export interface LocalS3 {
   /** `http://host:port`, to pass as `endpoint` with `forcePathStyle: true`. */
   endpoint: string;
   bucket: string;
+  /**
+   * Stops the server like a crash would: no new connections, and open ones (kept alive by the SDK,
+   * even busy ones) are dropped. Node's own close() keeps serving requests on busy kept-alive
+   * sockets until they go idle, so a client that never pauses would never see the server gone.
+   */
   close(): Promise<void>;
 }
 
@@ -44,9 +49,9 @@ export async function startLocalS3({
     endpoint: `http://${urlHost}:${address.port}`,
     bucket,
     close: async () => {
-      // The SDK keeps sockets alive; drop idle ones so close() does not wait for their timeout.
-      server.httpServer?.closeIdleConnections();
-      await server.close();
+      const closed = server.close();
+      server.httpServer?.closeAllConnections();
+      await closed;
     },
   };
 }

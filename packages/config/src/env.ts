@@ -89,6 +89,12 @@ export const envSchema = z.object({
    */
   WORKER_LOCK_DURATION_MS: positiveInt.default(30_000),
   WORKER_STALLED_INTERVAL_MS: positiveInt.default(15_000),
+  /**
+   * How long an item stays its worker's without a renewal (renewed every quarter of it). A worker
+   * silent for longer than its lock but shorter than this (a long pause, a starved CPU) gets its jobs
+   * taken by BullMQ, but no other worker pays for the same images meanwhile. Unset: twice the lock.
+   */
+  WORKER_ITEM_LEASE_MS: positiveInt.optional(),
   /** Provider bytes are written here before upload, so a crash or an S3 outage never regenerates them. */
   WORKER_SPOOL_DIR: z.string().optional(),
   /** Generation pauses while this many bytes are generated but not yet in the bucket. */

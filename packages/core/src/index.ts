@@ -11,7 +11,13 @@ export * from './schemas/key-template.js';
 export * from './schemas/prompt-template.js';
 export * from './schemas/webhook-endpoint.js';
 export { finishedWithin, shutdownInOrder } from './shutdown.js';
-export { BatchStore, InvalidCursorError, type NewItem, type Page } from './store/batch-store.js';
+export {
+  BatchStore,
+  InvalidCursorError,
+  type ItemLease,
+  type NewItem,
+  type Page,
+} from './store/batch-store.js';
 export {
   type Delivery,
   type DeliveryAttempt,

@@ -33,7 +33,9 @@ export interface WorkerDeps {
     presignTtlS: number;
     /** How long one upload retries before the item spends an attempt (its bytes stay spooled). */
     uploadRetryMs: number;
-    /** Identifies this process in limiter leases. */
+    /** Identifies this process in limiter and item leases. */
     workerId: string;
+    /** WORKER_ITEM_LEASE_MS: an item stays this worker's this long without a renewal (item-lease.ts). */
+    itemLeaseMs: number;
   };
 }

@@ -52,6 +52,7 @@ const deps = {
     presignTtlS: env.PIXELMILL_PRESIGN_TTL_S,
     uploadRetryMs: env.WORKER_UPLOAD_RETRY_MS,
     workerId: `${hostname()}:${process.pid}`,
+    itemLeaseMs: env.WORKER_ITEM_LEASE_MS ?? 2 * env.WORKER_LOCK_DURATION_MS,
   },
 };
 
@@ -73,6 +74,7 @@ logger.info(
     spool_dir: spool.dir,
     lock_duration_ms: env.WORKER_LOCK_DURATION_MS,
     stalled_interval_ms: env.WORKER_STALLED_INTERVAL_MS,
+    item_lease_ms: deps.options.itemLeaseMs,
     ...(metricsServer ? { metrics_port: metricsServer.port } : {}),
   },
   'worker started',

@@ -5,6 +5,7 @@ import { createDeliverProcessor } from './deliver/processor.js';
 import type { WorkerDeps } from './deps.js';
 import { createFinalizeProcessor } from './finalize/processor.js';
 import { endAbandonedItems } from './generate/abandoned-items.js';
+import { runnerOf } from './generate/item-lease.js';
 import { createGenerateProcessor } from './generate/processor.js';
 import type { WorkerMetrics } from './metrics/worker-metrics.js';
 
@@ -136,6 +137,11 @@ export function startWorkers(
       await Promise.all(
         entries.map(async ({ job, token, queue }) => {
           try {
+            // Its item is given up first, so the worker that takes the job starts it at once
+            // instead of waiting out this process's item lease.
+            const itemId = (job.data as { item_id?: unknown }).item_id;
+            if (typeof itemId === 'string')
+              await deps.store.releaseItemLease(itemId, runnerOf(deps.options.workerId, job, token));
             await job.moveToWait(token);
             metrics?.jobs.inc({ queue, outcome: 'handed_back' });
             deps.logger.info({ job_id: job.id, queue }, 'handed a running job back to the queue');

@@ -52,6 +52,15 @@ async function makeBatch(tenant: string, n: number): Promise<{ id: string; itemI
   return { id, itemIds: items.map((i) => i.id) };
 }
 
+/** Polls `check` every 5 ms for up to 5 s. */
+async function waitUntil(check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 beforeAll(() => {
   redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   store = new BatchStore(redis, prefix);
@@ -105,22 +114,59 @@ describe('BatchStore', () => {
     expect(batch?.images.generated).toBe(20);
   });
 
+  test("an item's lease: another runner is busy until it runs out; its holder renews, requeues or releases it", async () => {
+    const { id, itemIds } = await makeBatch('acme', 1);
+    const itemId = itemIds[0] as string;
+    const a = { runner: 'w1:job', ms: 60_000 };
+    const b = { runner: 'w2:job', ms: 60_000 };
+    expect(await store.startItem(id, itemId, a)).toMatchObject({ state: 'started', attempts: 1 });
+    // The second runner (its job handed over by a lapsed BullMQ lock) waits, at the gate and at start.
+    const gate = await store.gateItem(id, itemId, b.runner);
+    expect(gate.state).toBe('busy');
+    expect(gate.waitMs).toBeGreaterThan(59_000);
+    const busy = await store.startItem(id, itemId, b);
+    expect(busy).toMatchObject({ state: 'busy', attempts: 1 });
+    expect(busy.waitMs).toBeLessThanOrEqual(60_000);
+    // The holder itself may start again (a retry of its own job) and renew; the other may not renew.
+    expect((await store.gateItem(id, itemId, a.runner)).state).toBe('go');
+    expect(await store.renewItemLease(itemId, a)).toBe('held');
+    expect(await store.renewItemLease(itemId, b)).toBe('taken');
+    // A requeue by a runner that does not hold the lease changes nothing.
+    const err = { code: 'provider_error' as const, message: '503', retryable: true };
+    expect(await store.requeueItem(id, itemId, err, { refund: false, runner: b.runner })).toBe(false);
+    expect((await store.getItem(itemId))?.status).toBe('running');
+    // Released (a job handed back at shutdown): anyone may start it at once.
+    expect(await store.releaseItemLease(itemId, a.runner)).toBe(true);
+    expect(await store.releaseItemLease(itemId, a.runner)).toBe(false);
+    expect(await store.startItem(id, itemId, b)).toMatchObject({ state: 'started', attempts: 2 });
+    // A lease that ran out (its holder crashed) lets the next runner in.
+    expect(await store.renewItemLease(itemId, { runner: b.runner, ms: 1 })).toBe('held');
+    await waitUntil(async () => (await store.gateItem(id, itemId, a.runner)).state === 'go');
+    expect(await store.startItem(id, itemId, a)).toMatchObject({ state: 'started', attempts: 3 });
+    // Requeued by its holder: released with it.
+    expect(await store.requeueItem(id, itemId, err, { refund: true, runner: a.runner })).toBe(true);
+    expect(await store.startItem(id, itemId, b)).toMatchObject({ state: 'started' });
+    await store.endItem(id, itemId, { status: 'succeeded', costMicros: 0, images: 1 });
+    expect(await store.renewItemLease(itemId, b)).toBe('gone');
+    expect(await redis.hmget(store.keys.item(itemId), 'runner', 'runner_until')).toEqual([null, null]);
+  });
+
   test('requeue moves a running item back; attempts count starts', async () => {
     const { id, itemIds } = await makeBatch('acme', 1);
     const itemId = itemIds[0] as string;
-    expect(await store.startItem(id, itemId)).toEqual({ state: 'started', attempts: 1 });
+    expect(await store.startItem(id, itemId)).toEqual({ state: 'started', attempts: 1, waitMs: 0 });
     expect(
       await store.requeueItem(id, itemId, { code: 'provider_error', message: '503', retryable: true }),
     ).toBe(true);
     expect((await store.getBatch('acme', id))?.counts.queued).toBe(1);
-    expect(await store.startItem(id, itemId)).toEqual({ state: 'started', attempts: 2 });
+    expect(await store.startItem(id, itemId)).toEqual({ state: 'started', attempts: 2, waitMs: 0 });
     await store.endItem(id, itemId, {
       status: 'failed',
       error: { code: 'content_blocked', message: 'blocked', retryable: false },
       costMicros: 0,
       images: 0,
     });
-    expect(await store.startItem(id, itemId)).toEqual({ state: 'ended', attempts: 2 });
+    expect(await store.startItem(id, itemId)).toEqual({ state: 'ended', attempts: 2, waitMs: 0 });
     const item = await store.getItem(itemId);
     expect(item?.status).toBe('failed');
     expect(item?.error?.code).toBe('content_blocked');
@@ -163,10 +209,10 @@ describe('BatchStore', () => {
         spec: { ...itemSpec, custom_id: ['a', 'b', 'c'][i] as string },
       })),
     );
-    expect(await store.gateItem(id, ids[0] as string)).toEqual({ state: 'pending', last: false });
+    expect(await store.gateItem(id, ids[0] as string)).toEqual({ state: 'pending', last: false, waitMs: 0 });
     await store.publishBatch(id, 'acme');
     expect((await store.getBatch('acme', id))?.counts).toMatchObject({ total: 3, queued: 3 });
-    expect(await store.gateItem(id, ids[0] as string)).toEqual({ state: 'go', last: false });
+    expect(await store.gateItem(id, ids[0] as string)).toEqual({ state: 'go', last: false, waitMs: 0 });
     await store.startItem(id, ids[0] as string);
 
     expect(await store.requestCancel(id)).toBe(true);
@@ -174,10 +220,10 @@ describe('BatchStore', () => {
     const closed = await store.closeItems(id, [ids[1] as string], 'cancelled');
     expect(closed).toEqual([{ itemId: ids[1], closed: true, last: false, retries: 0 }]);
     // The running item is not touched by the gate; the queued one ends there.
-    expect(await store.gateItem(id, ids[0] as string)).toEqual({ state: 'go', last: false });
+    expect(await store.gateItem(id, ids[0] as string)).toEqual({ state: 'go', last: false, waitMs: 0 });
     await store.endItem(id, ids[0] as string, { status: 'succeeded', costMicros: 1, images: 1 });
-    expect(await store.gateItem(id, ids[2] as string)).toEqual({ state: 'cancelled', last: true });
-    expect(await store.gateItem(id, ids[2] as string)).toEqual({ state: 'ended', last: false });
+    expect(await store.gateItem(id, ids[2] as string)).toEqual({ state: 'cancelled', last: true, waitMs: 0 });
+    expect(await store.gateItem(id, ids[2] as string)).toEqual({ state: 'ended', last: false, waitMs: 0 });
     expect(await store.completeBatch(id, 'm.jsonl', 'r.csv')).toBe(true);
     const batch = await store.getBatch('acme', id);
     expect(batch?.status).toBe('cancelled');
@@ -196,7 +242,7 @@ describe('BatchStore', () => {
     const itemId = itemIdFor(id, 'a');
     await store.insertItems(id, 'acme', [{ id: itemId, spec: itemSpec }]);
     await store.publishBatch(id, 'acme');
-    expect(await store.gateItem(id, itemId)).toEqual({ state: 'expired', last: true });
+    expect(await store.gateItem(id, itemId)).toEqual({ state: 'expired', last: true, waitMs: 0 });
     expect((await store.getItem(itemId))?.status).toBe('expired');
     expect((await store.getBatch('acme', id))?.counts).toMatchObject({ queued: 0, expired: 1 });
   });

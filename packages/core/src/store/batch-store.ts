@@ -4,6 +4,12 @@ import { type StoreKeys, storeKeys } from './keys.js';
 import { type BatchSpec, batchFromHash, type ItemSpec, itemFromHash } from './records.js';
 import { runScript, scriptCommand } from './scripts.js';
 
+/** Who runs an item (one job in one worker process) and for how long without a renewal. */
+export interface ItemLease {
+  runner: string;
+  ms: number;
+}
+
 export interface NewItem {
   id: string;
   spec: ItemSpec;
@@ -237,34 +243,61 @@ export class BatchStore {
     };
   }
 
+  /**
+   * Moves an item to running and counts the attempt. With `lease`, the item is the runner's until
+   * the lease runs out (renewed by `renewItemLease`): another runner gets `busy` meanwhile, even when
+   * BullMQ handed it the job because the first one's lock lapsed (see startItem-2.lua).
+   */
   async startItem(
     batchId: string,
     itemId: string,
-  ): Promise<{ state: 'started' | 'ended' | 'missing'; attempts: number }> {
-    const [state, attempts] = (await runScript(
+    lease?: ItemLease,
+  ): Promise<{ state: 'started' | 'busy' | 'ended' | 'missing'; attempts: number; waitMs: number }> {
+    const [state, attempts, waitMs] = (await runScript(
       this.redis,
       'startItem-2',
       [this.keys.item(itemId), this.keys.batch(batchId)],
-      [new Date().toISOString()],
-    )) as [string, number];
-    return { state: state as 'started' | 'ended' | 'missing', attempts: Number(attempts) };
+      [new Date().toISOString(), lease?.runner ?? '', lease?.ms ?? 0],
+    )) as [string, number, number];
+    return {
+      state: state as 'started' | 'busy' | 'ended' | 'missing',
+      attempts: Number(attempts),
+      waitMs: Number(waitMs),
+    };
   }
 
   /**
-   * Puts a running item back to queued. `refund` gives back the attempt counted at start: waiting for
-   * a rate limit is not an attempt.
+   * Extends the runner's lease on an item by `ms` from now: `held`. `gone` when no lease is held (the
+   * item ended or was requeued), `taken` when another runner took the item over.
+   */
+  async renewItemLease(itemId: string, lease: ItemLease): Promise<'held' | 'gone' | 'taken'> {
+    const r = Number(
+      await runScript(this.redis, 'itemLease-1', [this.keys.item(itemId)], [lease.runner, lease.ms]),
+    );
+    return r === 1 ? 'held' : r === 0 ? 'gone' : 'taken';
+  }
+
+  /** Gives the item up without ending it (a job handed back at shutdown); false when not held. */
+  async releaseItemLease(itemId: string, runner: string): Promise<boolean> {
+    return Number(await runScript(this.redis, 'itemLease-1', [this.keys.item(itemId)], [runner, 0])) === 1;
+  }
+
+  /**
+   * Puts a running item back to queued and releases its lease. `refund` gives back the attempt
+   * counted at start: waiting for a rate limit is not an attempt. With `runner`, nothing changes
+   * when another runner has taken the item over.
    */
   async requeueItem(
     batchId: string,
     itemId: string,
     lastError: ItemError,
-    opts: { refund: boolean } = { refund: false },
+    opts: { refund: boolean; runner?: string } = { refund: false },
   ): Promise<boolean> {
     const r = await runScript(
       this.redis,
       'requeueItem-2',
       [this.keys.item(itemId), this.keys.batch(batchId)],
-      [JSON.stringify(lastError), opts.refund ? 1 : 0],
+      [JSON.stringify(lastError), opts.refund ? 1 : 0, opts.runner ?? ''],
     );
     return Number(r) === 1;
   }
@@ -339,20 +372,26 @@ export class BatchStore {
 
   /**
    * Whether a worker may run an item now (see gateItem-2.lua): `pending` while the batch is being
-   * ingested; a queued item of a cancelled or expired batch ends here.
+   * ingested; `busy` while another runner holds its lease; a queued item of a cancelled or expired
+   * batch ends here.
    */
   async gateItem(
     batchId: string,
     itemId: string,
-  ): Promise<{ state: 'go' | 'pending' | 'missing' | 'ended' | 'cancelled' | 'expired'; last: boolean }> {
+    runner = '',
+  ): Promise<{
+    state: 'go' | 'busy' | 'pending' | 'missing' | 'ended' | 'cancelled' | 'expired';
+    last: boolean;
+    waitMs: number;
+  }> {
     const now = new Date();
-    const [state, last] = (await runScript(
+    const [state, last, waitMs] = (await runScript(
       this.redis,
       'gateItem-2',
       [this.keys.item(itemId), this.keys.batch(batchId)],
-      [now.toISOString(), now.getTime()],
-    )) as [string, number];
-    return { state: state as 'go', last: Number(last) === 1 };
+      [now.toISOString(), now.getTime(), runner],
+    )) as [string, number, number | undefined];
+    return { state: state as 'go', last: Number(last) === 1, waitMs: Number(waitMs ?? 0) };
   }
 
   /** Asks for a batch to be cancelled; false when it had already ended. */

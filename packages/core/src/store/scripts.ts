@@ -16,7 +16,8 @@ export type ScriptName =
   | 'completeBatch-1'
   | 'claimFinalize-1'
   | 'insertChunk-3'
-  | 'scanStatus-1';
+  | 'scanStatus-1'
+  | 'itemLease-1';
 
 const sources = new Map<ScriptName, string>();
 

@@ -1,6 +1,7 @@
 import { enqueueFinalize, type GenerateJob } from '@pixelmill/core';
 import { DelayedError, type Job } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
+import { waitForLease } from './item-lease.js';
 
 /** How long a job of a batch still being ingested waits before it looks again. */
 const PENDING_RETRY_MS = 1000;
@@ -8,17 +9,26 @@ const PENDING_RETRY_MS = 1000;
 /**
  * Asks the batch store whether this job's item may run now (gateItem-2.lua). A batch still being
  * ingested is invisible and may yet be rolled back, so its jobs wait without calling any provider;
- * a queued item of a cancelled batch, or one past its deadline, ends here (finalizing the batch when
- * it was the last). Returns true when the item should run.
+ * an item another live worker still holds (item-lease.ts) waits, before taking any provider
+ * capacity; a queued item of a cancelled batch, or one past its deadline, ends here (finalizing the
+ * batch when it was the last). Returns true when the item should run.
  */
 export async function admitItem(
   deps: WorkerDeps,
   data: GenerateJob,
   job: Job,
-  token?: string,
+  token: string | undefined,
+  runner: string,
 ): Promise<boolean> {
-  const gate = await deps.store.gateItem(data.batch_id, data.item_id);
+  const gate = await deps.store.gateItem(data.batch_id, data.item_id, runner);
   if (gate.state === 'go') return true;
+  if (gate.state === 'busy') {
+    deps.logger.info(
+      { batch_id: data.batch_id, item_id: data.item_id, wait_ms: gate.waitMs },
+      'item is still leased by another worker; waiting instead of generating it again',
+    );
+    return waitForLease(job, token, gate.waitMs);
+  }
   if (gate.state === 'pending') {
     await job.moveToDelayed(Date.now() + PENDING_RETRY_MS, token);
     throw new DelayedError();

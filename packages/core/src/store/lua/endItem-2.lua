@@ -19,7 +19,7 @@ if status ~= 'queued' and status ~= 'running' then return {0, 0} end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'finished_at', ARGV[2], 'error', ARGV[3], 'cost_micros', ARGV[4],
   'images', ARGV[5])
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'provider', ARGV[6]) end
-redis.call('HDEL', KEYS[1], 'last_error')
+redis.call('HDEL', KEYS[1], 'last_error', 'runner', 'runner_until')
 redis.call('HINCRBY', KEYS[2], status, -1)
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 redis.call('HINCRBY', KEYS[2], 'actual_micros', tonumber(ARGV[4]))

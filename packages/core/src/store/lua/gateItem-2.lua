@@ -6,9 +6,12 @@
   KEYS[2] batch hash
   ARGV[1] now (RFC 3339)
   ARGV[2] now (ms since the epoch)
+  ARGV[3] runner asking ('' for any): see the lease in startItem-2.lua
 
-  Returns {state, last}:
-    'go'        run it (queued, or running after a crashed worker)
+  Returns {state, last, waitMs}:
+    'go'        run it (queued, or running with no live lease of another runner: a crashed worker)
+    'busy'      running under another runner's live lease: look again in waitMs (before taking
+                any provider capacity; startItem-2 makes the same check atomically with the start)
     'pending'   the batch is still being ingested (invisible): try again shortly; never pay before
                 acceptance is complete, since a failed ingest is rolled back
     'missing'   no such item (a rolled-back ingest)
@@ -20,7 +23,15 @@ if not status then return {'missing', 0} end
 if status ~= 'queued' and status ~= 'running' then return {'ended', 0} end
 local b = redis.call('HMGET', KEYS[2], 'visible', 'cancel_requested', 'expires_at_ms')
 if b[1] ~= '1' then return {'pending', 0} end
-if status == 'running' then return {'go', 0} end
+if status == 'running' then
+  local lease = redis.call('HMGET', KEYS[1], 'runner', 'runner_until')
+  if lease[1] and lease[1] ~= ARGV[3] then
+    local t = redis.call('TIME')
+    local wait = tonumber(lease[2]) - (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+    if wait > 0 then return {'busy', 0, wait} end
+  end
+  return {'go', 0}
+end
 local final = false
 if b[2] then
   final = 'cancelled'

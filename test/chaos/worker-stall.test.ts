@@ -47,10 +47,14 @@ describe('a stalled worker (SIGSTOP past its locks)', () => {
       // until an image is paid for twice, or 5 s. Within the item lease (WORKER_ITEM_LEASE_MS).
       const takenAt = Date.now();
       const paidTwice = () => Object.values(stack.sim.stats().successesByPrompt).some((n) => n > 1);
-      await waitFor('a takeover to run', () => (paidTwice() || Date.now() - takenAt > 5000 ? true : undefined), {
-        timeoutMs: 10_000,
-        intervalMs: 50,
-      });
+      await waitFor(
+        'a takeover to run',
+        () => (paidTwice() || Date.now() - takenAt > 5000 ? true : undefined),
+        {
+          timeoutMs: 10_000,
+          intervalMs: 50,
+        },
+      );
     } finally {
       victim!.child.kill('SIGCONT');
     }

@@ -61,6 +61,18 @@ async function extend(ctx: LimiterContext, resourceId: string, leaseId: string, 
   return reply === 1;
 }
 
+async function sent(ctx: LimiterContext, resourceId: string, leaseId: string, images: number) {
+  const keys = resourceKeys(ctx.prefix, resourceId);
+  const member = `${nonEmpty('leaseId', leaseId)}#${positiveInt('images', images)}`;
+  const reply = await runLuaScript(
+    ctx.redis,
+    luaScript('sent-2.lua'),
+    [keys.cfg, keys.win],
+    [ctx.clockArg(), member],
+  );
+  return reply === 1;
+}
+
 async function cooldown(ctx: LimiterContext, resourceId: string, ms: number): Promise<number> {
   const reply = await runLuaScript(
     ctx.redis,
@@ -88,6 +100,7 @@ export function createLimiter(redis: Redis, opts: LimiterOptions): Limiter {
     configure: (limits) => configure(ctx, limits),
     tryAcquire: (id, acquireOpts) => tryAcquire(ctx, id, acquireOpts),
     pickAndAcquire: (ids, acquireOpts) => pickAndAcquire(ctx, ids, acquireOpts),
+    sent: (id, leaseId, images = 1) => sent(ctx, id, leaseId, images),
     // The request still counts against rpm/ipm: it was sent. Only the concurrency slot returns.
     release: async (id, leaseId) => (await redis.zrem(resourceKeys(ctx.prefix, id).leases, leaseId)) === 1,
     extend: (id, leaseId, leaseMs) => extend(ctx, id, leaseId, leaseMs),

@@ -40,6 +40,32 @@ describe('sliding request window', () => {
     expect(perConnection.filter((g) => g.length > 0).length).toBeGreaterThan(1);
   });
 
+  it('counts a request from when it was sent: its slot frees one window after the send', async () => {
+    const clock = manualClock();
+    const limiter = createLimiter(connections[0]!, { prefix, now: clock.now });
+    await limiter.configure({ id: 'sent', rpm: 2, ipm: 4, windowMs: 1_000 });
+
+    const first = await limiter.tryAcquire('sent', { ...lease, images: 2 });
+    expect(first.ok).toBe(true);
+    expect((await limiter.tryAcquire('sent', lease)).ok).toBe(true);
+    // The first request left 300 ms after its grant (a slow reference-image download, say).
+    clock.advance(300);
+    expect(await limiter.sent('sent', first.ok ? first.leaseId : '', 2)).toBe(true);
+    clock.advance(700);
+    // At +1000 the second request's slot is free; the first one's is not until +1300.
+    expect((await limiter.tryAcquire('sent', lease)).ok).toBe(true);
+    expect(await limiter.tryAcquire('sent', lease)).toEqual({ ok: false, reason: 'rpm', retryInMs: 300 });
+    // A lease or image count that does not match a window member is refused.
+    expect(await limiter.sent('sent', 'no-such-lease', 2)).toBe(false);
+    expect(await limiter.sent('sent', first.ok ? first.leaseId : '', 1)).toBe(false);
+    clock.advance(300);
+    expect((await limiter.tryAcquire('sent', lease)).ok).toBe(true);
+    // Gone from the window: nothing to move.
+    clock.advance(2_000);
+    expect(await limiter.sent('sent', first.ok ? first.leaseId : '', 2)).toBe(false);
+    expect((await limiter.state('sent')).imagesInWindow).toBe(0);
+  });
+
   it('hints the time until the oldest request leaves the window', async () => {
     const clock = manualClock();
     const limiter = createLimiter(connections[0]!, { prefix, now: clock.now });

@@ -73,6 +73,11 @@ export interface Limiter {
   configure(resource: ResourceLimits): Promise<void>;
   tryAcquire(resourceId: string, opts: AcquireOptions): Promise<AcquireResult>;
   pickAndAcquire(resourceIds: readonly string[], opts: AcquireOptions): Promise<PickResult>;
+  /**
+   * The granted request was just sent: count it in the window from now rather than from its grant
+   * (sent-2.lua). `images` as given to acquire. false when it is no longer in the window.
+   */
+  sent(resourceId: string, leaseId: string, images?: number): Promise<boolean>;
   /** false when the lease had already expired or been released. */
   release(resourceId: string, leaseId: string): Promise<boolean>;
   /** Sets the lease to expire leaseMs from now; false when it had already expired (slot lost). */

@@ -72,6 +72,9 @@ try {
   const cpuAfter = { pixelmill: totalCpu(pixelmillPids), bullmq: totalCpu(bullmq.pids) };
   await sampler.stop();
   trace?.stop();
+  if (trace)
+    for (const w of stack.workers)
+      for (const line of w.output().split('\n')) if (line.includes('"batch completed"')) console.log(line);
   const runs = { pixelmill: pm, naive, bullmq: bull };
   const stats = await sim.stats();
   const used = (c: 'pixelmill' | 'bullmq') => {
@@ -94,6 +97,11 @@ const ideal = results[0]!.idealS;
 const roundsOf = (x: number | null) =>
   x === null ? '' : ` (${(x / (WINDOW_MS / 1000)).toFixed(1)} windows)`;
 
+const phases = (r: Result) =>
+  r.phasesS === null
+    ? ''
+    : `\npixelmill's own timestamps, from the start: first item started ${r.phasesS.firstStart.toFixed(1)} s, last item ended ${r.phasesS.lastEnd.toFixed(1)} s, batch completed (manifest and results.csv written) ${r.phasesS.completed.toFixed(1)} s; the poller saw it at ${r.makespanS.toFixed(1)} s.`;
+
 console.log(`
 ### Rate limits (issue 5)
 
@@ -114,10 +122,12 @@ ${row('requests answered 429', (r) => pct(r.share429))}
 ${row(`max requests in any window, per key (limit ${PER_KEY})`, (r) => r.maxWindowUse.join(' / '))}
 ${row(`makespan (ideal ${ideal.toFixed(1)} s)`, (r) => `${r.makespanS.toFixed(1)} s (${((r.makespanS / ideal - 1) * 100).toFixed(1)} %)`)}
 ${row('makespan from the big batch accepted', (r) => `${r.makespanAfterAcceptS.toFixed(1)} s (${((r.makespanAfterAcceptS / ideal - 1) * 100).toFixed(1)} %)`)}
+${row('start → last successful provider answer (sampled every 250 ms)', (r) => `${r.lastSuccessS.toFixed(1)} s (${((r.lastSuccessS / ideal - 1) * 100).toFixed(1)} %)`)}
 ${row('items succeeded / failed', (r) => `${r.succeeded} / ${r.failed}`)}
 ${row('small batch: submission → last item done', (r) => `${s(r.smallWaitS)}${roundsOf(r.smallWaitS)}`)}
 ${row('small batch: submission → first item started', (r) => s(r.smallFirstStartS))}
 ${row('requests sent', (r) => String(r.requests))}
 ${row('CPU seconds used by the contender processes', (r) => (r.cpuS === null ? 'n/a (runner process)' : r.cpuS.toFixed(1)))}
+${phases(results[0]!)}
 `);
 console.log(JSON.stringify(results));

@@ -41,7 +41,10 @@ async function waitDone(
   stack: Stack,
   apiKey: string,
   id: string,
-): Promise<{ at: number; batch: { counts: { succeeded: number; failed: number } } }> {
+): Promise<{
+  at: number;
+  batch: { counts: { succeeded: number; failed: number }; completed_at: string | null };
+}> {
   for (;;) {
     const res = await call(stack, apiKey, 'GET', `/v1/batches/${id}`);
     if (res.json?.status === 'completed') return { at: Date.now(), batch: res.json };
@@ -66,12 +69,35 @@ export async function runPixelmill(stack: Stack, startAt: number): Promise<RunRe
   const ends = items.map((i) => Date.parse(i.finished_at ?? '')).filter(Number.isFinite);
   const bigResult = await bigDone;
   const counts = [bigResult.batch.counts, smallDone.batch.counts];
+  // Where the makespan goes: every item of the big batch, page by page.
+  const bigItems: { started_at: string | null; finished_at: string | null }[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { json: { data: typeof bigItems; next_cursor: string | null } } = await call(
+      stack,
+      stack.apiKey,
+      'GET',
+      `/v1/batches/${big}/items?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
+    bigItems.push(...page.json.data);
+    cursor = page.json.next_cursor;
+  } while (cursor);
+  const times = (field: 'started_at' | 'finished_at') =>
+    [...bigItems, ...items].map((i) => Date.parse(i[field] ?? '')).filter(Number.isFinite);
   return {
     startedAt,
     acceptedAt,
     endedAt: Math.max(bigResult.at, smallDone.at),
     succeeded: counts.reduce((s, c) => s + c.succeeded, 0),
     failed: counts.reduce((s, c) => s + c.failed, 0),
+    phases: {
+      firstStartAt: Math.min(...times('started_at')),
+      lastEndAt: Math.max(...times('finished_at')),
+      completedAt: Math.max(
+        Date.parse(bigResult.batch.completed_at ?? ''),
+        Date.parse(smallDone.batch.completed_at ?? ''),
+      ),
+    },
     small: {
       submittedAt: smallSubmittedAt,
       acceptedAt: smallAcceptedAt,

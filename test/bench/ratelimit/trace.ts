@@ -9,6 +9,7 @@ import { keysOf, MODEL } from './workload.js';
 export function traceLimits(prefix: string, readStats: () => Promise<SimStats>): { stop(): void } {
   let lastOk = 0;
   let last429 = 0;
+  let last5xx = 0;
   const redis = new Redis(REDIS_URL);
   const registry = buildRegistry({
     providers: [
@@ -28,11 +29,15 @@ export function traceLimits(prefix: string, readStats: () => Promise<SimStats>):
       keysOf('pixelmill').reduce((n, k) => n + (stats.byKey[k]?.byStatus[status] ?? 0), 0);
     const ok = sum('200');
     const limited = sum('429');
+    const failed = Object.keys(stats.byStatus)
+      .filter((status) => status.startsWith('5'))
+      .reduce((n, status) => n + sum(status), 0);
     console.log(
-      `trace ${((Date.now() - t0) / 1000).toFixed(1)} s | ok +${ok - lastOk} 429 +${limited - last429} | ${keys.join(' | ')}`,
+      `trace ${((Date.now() - t0) / 1000).toFixed(1)} s | ok +${ok - lastOk} 429 +${limited - last429} 5xx +${failed - last5xx} | ${keys.join(' | ')}`,
     );
     lastOk = ok;
     last429 = limited;
+    last5xx = failed;
   }, 1000);
   return {
     stop: () => {

@@ -39,6 +39,8 @@ export interface RunReport {
   endedAt: number;
   succeeded: number;
   failed: number;
+  /** pixelmill only: its own timestamps of the first item start, the last item end, the batch's completion. */
+  phases?: { firstStartAt: number; lastEndAt: number; completedAt: number };
   /** acceptedAt: when the submission returned (the API's 201; at once for the in-process contenders). */
   small: { submittedAt: number; acceptedAt: number; firstStartAt: number; doneAt: number } | null;
 }
@@ -103,6 +105,8 @@ export interface Result {
   makespanS: number;
   /** From the big batch's acceptance, for pixelmill whose API takes a while to accept 1,000 items. */
   makespanAfterAcceptS: number;
+  /** From the start to the last successful provider answer (sampled): the provider-bound part. */
+  lastSuccessS: number;
   idealS: number;
   succeeded: number;
   failed: number;
@@ -111,6 +115,8 @@ export interface Result {
   requests: number;
   /** CPU seconds the contender's own processes used during the run (null: not measurable). */
   cpuS: number | null;
+  /** Seconds from the start: first item started, last item ended, batch completed (pixelmill). */
+  phasesS: { firstStart: number; lastEnd: number; completed: number } | null;
 }
 
 export function summarise(
@@ -133,6 +139,7 @@ export function summarise(
     maxWindowUse: keysOf(c).map((k) => stats.byKey[k]?.maxWindowUse ?? 0),
     makespanS: (run.endedAt - run.startedAt) / 1000,
     makespanAfterAcceptS: (run.endedAt - run.acceptedAt) / 1000,
+    lastSuccessS: ((samples.find((x) => x.ok === last.ok)?.t ?? run.endedAt) - run.startedAt) / 1000,
     idealS: (BIG_ITEMS + SMALL_ITEMS) / TOTAL_PER_S,
     succeeded: run.succeeded,
     failed: run.failed,
@@ -140,6 +147,13 @@ export function summarise(
     smallFirstStartS: run.small ? (run.small.firstStartAt - run.small.submittedAt) / 1000 : null,
     requests: last.requests,
     cpuS,
+    phasesS: run.phases
+      ? {
+          firstStart: (run.phases.firstStartAt - run.startedAt) / 1000,
+          lastEnd: (run.phases.lastEndAt - run.startedAt) / 1000,
+          completed: (run.phases.completedAt - run.startedAt) / 1000,
+        }
+      : null,
   };
 }
 

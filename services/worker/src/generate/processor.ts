@@ -166,7 +166,7 @@ export function createGenerateProcessor(deps: WorkerDeps) {
           const references = await loadReferenceImages(item.reference_images, deps.objects, {
             allowPrivate: deps.options.allowPrivateUrls,
           });
-          const result = await adapter.generate({
+          const call = adapter.generate({
             upstreamModel: model.upstreamId,
             prompt: item.prompt,
             size: item.size,
@@ -176,6 +176,13 @@ export function createGenerateProcessor(deps: WorkerDeps) {
             apiKey: resource.apiKey,
             timeoutMs: model.timeoutMs,
           });
+          // The provider counts the request when it arrives, not when we were granted it (the
+          // reference images above may have taken seconds): count it from now, after this turn of
+          // the event loop has handed the request to the HTTP client (ratelimit sent-2.lua).
+          setImmediate(() => {
+            deps.limiter.sent(grant.resourceId, grant.leaseId, want).catch(() => undefined);
+          });
+          const result = await call;
           await deps.limiter.onSuccess(grant.resourceId);
           await scheduling.releaseEarly(grant);
           await scheduling.record(model, { probe: grant.probe });

@@ -22,9 +22,10 @@ describe('declared limits as limiter settings', () => {
     expect(windowedLimits({ rpm: 13 / 61 }, 60_000)).toEqual({ rpm: 12, windowMs: 3_600_000 });
   });
 
-  it('lengthens the window by 2 %, at least 100 ms, against arrival jitter', () => {
-    expect(guardedWindowMs(60_000)).toBe(61_200);
-    expect(guardedWindowMs(2_000)).toBe(2_100);
+  it('lengthens the window by 0.25 %, at least 25 ms, against arrival jitter', () => {
+    expect(guardedWindowMs(60_000)).toBe(60_150);
+    expect(guardedWindowMs(6_000)).toBe(6_025);
+    expect(guardedWindowMs(2_000)).toBe(2_025);
   });
 
   it('asks for no more images per call than ipm allows; names keys by hash', () => {

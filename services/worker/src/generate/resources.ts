@@ -45,14 +45,16 @@ export function windowedLimits(
 }
 
 /**
- * The limiter counts a request when it grants it; the provider counts it when it arrives, a few
- * milliseconds later and not always by the same delay. With a window used to the last slot, a
- * request that travels faster than the one it replaces arrives while that one is still inside the
- * provider's window: a 429. Our window is longer by this guard (2 %, at least 100 ms) to absorb that
- * (measured: with 1 % / 50 ms, 1–2 % of requests still met the window edge on a loaded machine).
+ * The limiter counts a request from the moment the worker sent it (ratelimit sent-2.lua); the
+ * provider counts it when it arrives, a little later and not always by the same delay (a new
+ * connection's handshake, network jitter, clocks). With a window used to the last slot, a request
+ * that travels faster than the one it replaces arrives while that one is still inside the
+ * provider's window: a 429. Our window is longer by this guard (0.25 %, at least 25 ms: 150 ms on a
+ * minute) to absorb that. Before requests were counted from their send, a guard of 2 % was needed
+ * on a loaded machine (BENCHMARKS.md).
  */
 export function guardedWindowMs(windowMs: number): number {
-  return windowMs + Math.max(100, Math.round(windowMs / 50));
+  return windowMs + Math.max(25, Math.round(windowMs / 400));
 }
 
 /**

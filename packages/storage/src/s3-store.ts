@@ -14,9 +14,9 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { hashingTap, sha256Hex } from './hash.js';
 import type { HeadResult, ObjectStore, PutResult } from './object-store.js';
+import { createPresigner } from './presigner.js';
 import { describeError, isNotFound } from './s3-errors.js';
 
 export interface S3StoreOptions {
@@ -55,6 +55,7 @@ export function createS3Store(options: S3StoreOptions): S3Store {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+  const presigner = createPresigner(client, bucket);
 
   return {
     bucket,
@@ -115,9 +116,7 @@ export function createS3Store(options: S3StoreOptions): S3Store {
       if (!Number.isInteger(expiresInS) || expiresInS < 1 || expiresInS > MAX_PRESIGN_S) {
         throw new RangeError(`expiresInS must be an integer from 1 to ${MAX_PRESIGN_S}, got ${expiresInS}`);
       }
-      return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), {
-        expiresIn: expiresInS,
-      });
+      return presigner.presignGet(key, expiresInS);
     },
 
     async delete(key): Promise<void> {

@@ -1,0 +1,90 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from './hash.js';
+import { type LocalS3, localS3Credentials, startLocalS3 } from './local-s3.js';
+import { createPresigner } from './presigner.js';
+import { createS3Store } from './s3-store.js';
+
+const keys = [
+  'catalog/fall/batch_1/sku-1001-front/0.png',
+  'a b/c+d/é ü/0.png',
+  "x!'()*~/y=z&w?v#u/%20/0.webp",
+  'emoji 📷/日本語/0.jpeg',
+  'trailing/',
+  'single',
+];
+const signingDate = new Date('2026-11-30T12:34:56Z');
+const credentials = {
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+};
+
+describe('createPresigner gives the URL getSignedUrl gives, much faster', () => {
+  it.each([
+    ['AWS, virtual-hosted', { region: 'eu-west-1' }],
+    ['AWS, path style', { region: 'us-east-1', forcePathStyle: true }],
+    [
+      'a local endpoint, path style',
+      { region: 'us-east-1', endpoint: 'http://127.0.0.1:4568', forcePathStyle: true },
+    ],
+    ['an S3-compatible endpoint with a path', { region: 'auto', endpoint: 'https://s3.example.com/store' }],
+  ])('%s', async (_, config) => {
+    const client = new S3Client({ ...config, credentials });
+    const presigner = createPresigner(client, 'pixelmill-out');
+    try {
+      for (const key of keys) {
+        const expected = await getSignedUrl(
+          client,
+          new GetObjectCommand({ Bucket: 'pixelmill-out', Key: key }),
+          {
+            expiresIn: 3600,
+            signingDate,
+          },
+        );
+        expect(await presigner.presignGet(key, 3600, signingDate)).toBe(expected);
+      }
+    } finally {
+      client.destroy();
+    }
+  });
+});
+
+describe('presigned URLs against s3rver', () => {
+  let dir: string;
+  let s3: LocalS3;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pixelmill-presign-'));
+    s3 = await startLocalS3({ directory: dir, bucket: 'presign' });
+  });
+
+  afterAll(async () => {
+    await s3?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('fetch the stored bytes for every key shape', async () => {
+    const store = createS3Store({
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      bucket: 'presign',
+      forcePathStyle: true,
+      credentials: localS3Credentials,
+    });
+    try {
+      for (const [i, key] of keys.filter((k) => !k.endsWith('/')).entries()) {
+        const body = Buffer.from(`object ${i} ${key}`);
+        await store.put(key, body, 'application/octet-stream');
+        const res = await fetch(await store.presignGet(key, 300));
+        expect(res.status, key).toBe(200);
+        expect(sha256Hex(Buffer.from(await res.arrayBuffer()))).toBe(sha256Hex(body));
+      }
+    } finally {
+      store.destroy();
+    }
+  });
+});

@@ -70,8 +70,8 @@ describe('limits per provider, model and key', () => {
     for (const key of model.rate_limits.keys) {
       expect(key).toMatchObject({
         configured: true,
-        // The worker's window is the declared one plus a guard of 2 %, at least 100 ms (resources.ts).
-        window_ms: WINDOW_MS + 100,
+        // The worker's window is the declared one plus a guard of 0.25 %, at least 25 ms (resources.ts).
+        window_ms: WINDOW_MS + 25,
         rpm: 600,
         effective_rpm: 600,
         ipm: 450,

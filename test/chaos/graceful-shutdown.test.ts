@@ -1,7 +1,14 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startService, stopService, waitFor } from '../support/processes.js';
-import { type ChaosStack, chaosItems, MODEL, recordRow, startChaosStack } from './support/chaos-stack.js';
+import {
+  auditCounts,
+  type ChaosStack,
+  chaosItems,
+  MODEL,
+  recordRow,
+  startChaosStack,
+} from './support/chaos-stack.js';
 
 let stack: ChaosStack;
 
@@ -37,12 +44,7 @@ describe('SIGTERM', () => {
     recordRow({
       fault: 'worker SIGTERM (jobs finish in time)',
       injection: 'SIGTERM to 1 of 2 busy workers; calls take 1.5-2.5 s, WORKER_SHUTDOWN_TIMEOUT_MS=5000',
-      submitted: a.submitted,
-      ended: a.ended,
-      duplicates: a.duplicates,
-      lost: a.lost,
-      doubleGenerations: a.doubleGenerations,
-      providerSuccesses: a.providerSuccesses,
+      ...auditCounts(a),
       recoverMs: exitMs,
       note: 'time = SIGTERM to exit 0',
     });
@@ -78,12 +80,7 @@ describe('SIGTERM', () => {
     recordRow({
       fault: 'worker SIGTERM (deadline passes)',
       injection: 'SIGTERM to a worker with 4 calls of 4-5 s in flight, WORKER_SHUTDOWN_TIMEOUT_MS=1000',
-      submitted: a.submitted,
-      ended: a.ended,
-      duplicates: a.duplicates,
-      lost: a.lost,
-      doubleGenerations: a.doubleGenerations,
-      providerSuccesses: a.providerSuccesses,
+      ...auditCounts(a),
       recoverMs: exitMs,
       note: `time = SIGTERM to exit 0; jobs handed back at once; ${a.providerSuccesses - a.submitted} abandoned in-flight calls charged upstream`,
     });
@@ -149,12 +146,7 @@ describe('SIGTERM', () => {
       recordRow({
         fault: 'API SIGTERM',
         injection: 'SIGTERM while a 50-item POST /v1/batches body is half sent',
-        submitted: a.submitted,
-        ended: a.ended,
-        duplicates: a.duplicates,
-        lost: a.lost,
-        doubleGenerations: a.doubleGenerations,
-        providerSuccesses: a.providerSuccesses,
+        ...auditCounts(a),
         recoverMs: exitMs,
         note: 'time = SIGTERM to exit 0; the in-flight request answered 201, new connections were refused',
       });

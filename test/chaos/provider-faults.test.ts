@@ -2,7 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { waitFor } from '../support/processes.js';
-import { type ChaosStack, chaosItems, recordRow, startChaosStack } from './support/chaos-stack.js';
+import {
+  auditCounts,
+  type ChaosStack,
+  chaosItems,
+  recordRow,
+  startChaosStack,
+} from './support/chaos-stack.js';
 
 const OUTAGE_MS = 12_000;
 
@@ -62,12 +68,7 @@ describe('provider outage', () => {
     recordRow({
       fault: 'provider outage',
       injection: `simulator POST /__config faults.http5xx=1 for ${OUTAGE_MS / 1000} s, then 0 (WORKER_ITEM_ATTEMPTS=3)`,
-      submitted: a.submitted,
-      ended: a.ended,
-      duplicates: a.duplicates,
-      lost: a.lost,
-      doubleGenerations: a.doubleGenerations,
-      providerSuccesses: a.providerSuccesses,
+      ...auditCounts(a),
       recoverMs,
       note: `${serverErrors} calls answered 5xx during the outage; 0 items failed; time = provider back to batch completed`,
     });
@@ -90,12 +91,7 @@ describe('poison input', () => {
       fault: 'poison item',
       injection:
         '1 of 10 items has a reference image whose host drops every connection (WORKER_ITEM_ATTEMPTS=3)',
-      submitted: a.submitted,
-      ended: a.ended,
-      duplicates: a.duplicates,
-      lost: a.lost,
-      doubleGenerations: a.doubleGenerations,
-      providerSuccesses: a.providerSuccesses,
+      ...auditCounts(a),
       recoverMs: Date.now() - startedAt,
       note: `poison item failed with ${poisoned.error.code}: "${poisoned.error.message.replace(/https?:\/\/\S+/, '<url>')}"; the other 9 succeeded; time = submission to batch completed`,
     });

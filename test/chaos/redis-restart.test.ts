@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { waitFor } from '../support/processes.js';
 import {
+  auditCounts,
   type ChaosStack,
   chaosItems,
   type Json,
@@ -37,12 +38,7 @@ async function timed(
 describe('Redis restart during a batch', () => {
   test('the API fails fast with 503 while Redis is away; workers reconnect; nothing accepted is lost', async () => {
     const batchId = await stack.submit(chaosItems(24, 'redis'));
-    await waitFor(
-      'a few items to end',
-      async () =>
-        (await stack.call('GET', `/v1/batches/${batchId}`)).json.counts.succeeded >= 4 ? true : undefined,
-      { timeoutMs: 30_000, intervalMs: 100 },
-    );
+    await stack.waitForCount(batchId, 'succeeded', 4, 30_000);
     const stoppedAt = Date.now();
     await stack.redis.stop();
 
@@ -81,12 +77,7 @@ describe('Redis restart during a batch', () => {
     recordRow({
       fault: 'Redis restart',
       injection: `private redis-server (AOF everysec) stopped with SIGTERM for ${(downMs / 1000).toFixed(1)} s mid-batch, restarted on the same port and directory`,
-      submitted: a.submitted,
-      ended: a.ended,
-      duplicates: a.duplicates,
-      lost: a.lost,
-      doubleGenerations: a.doubleGenerations,
-      providerSuccesses: a.providerSuccesses,
+      ...auditCounts(a),
       recoverMs,
       note: `API answered 503 in ${ready.ms} ms (/readyz) and ${write.ms} ms (POST) while Redis was down; time = Redis back to batch completed`,
     });

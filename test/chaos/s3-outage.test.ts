@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { waitFor } from '../support/processes.js';
-import { type ChaosStack, chaosItems, recordRow, startChaosStack } from './support/chaos-stack.js';
+import {
+  auditCounts,
+  type ChaosStack,
+  chaosItems,
+  recordRow,
+  startChaosStack,
+} from './support/chaos-stack.js';
 
 /** `pnpm chaos:report` runs the 30 s outage of the issue; CI a shorter one. */
 const OUTAGE_MS = Number(process.env.CHAOS_S3_OUTAGE_MS ?? 8000);
@@ -74,12 +80,7 @@ describe('S3 outage', () => {
     recordRow({
       fault: `S3 outage ${Math.round(OUTAGE_MS / 1000)} s`,
       injection: `s3rver stopped for ${((restartedAt - stoppedAt) / 1000).toFixed(1)} s mid-batch, restarted on the same port and directory`,
-      submitted: a.submitted,
-      ended: a.ended,
-      duplicates: a.duplicates,
-      lost: a.lost,
-      doubleGenerations: a.doubleGenerations,
-      providerSuccesses: a.providerSuccesses,
+      ...auditCounts(a),
       recoverMs,
       note: `provider calls during the outage: ${late - early}; un-uploaded bytes held per worker: ${pending.join(', ')}; time = S3 back to batch completed`,
     });

@@ -2,7 +2,14 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { waitFor } from '../support/processes.js';
-import { type ChaosStack, chaosItems, logLines, recordRow, startChaosStack } from './support/chaos-stack.js';
+import {
+  auditCounts,
+  type ChaosStack,
+  chaosItems,
+  logLines,
+  recordRow,
+  startChaosStack,
+} from './support/chaos-stack.js';
 
 let stack: ChaosStack;
 
@@ -41,12 +48,7 @@ describe('kill -9 of a worker', () => {
     const items = chaosItems(16, 'crashgen');
     const batchId = await stack.submit(items);
     // Both workers saturated (4 calls each, 1.5-2.5 s per call): the victim has calls in flight.
-    await waitFor(
-      'both workers to be generating',
-      async () =>
-        (await stack.call('GET', `/v1/batches/${batchId}`)).json.counts.running >= 8 ? true : undefined,
-      { timeoutMs: 20_000, intervalMs: 50 },
-    );
+    await stack.waitForCount(batchId, 'running', 8, 20_000);
     const killedAt = Date.now();
     victim!.child.kill('SIGKILL');
     await victim!.exited;
@@ -67,12 +69,7 @@ describe('kill -9 of a worker', () => {
       fault: 'worker kill -9 mid-generation',
       injection:
         'SIGKILL to 1 of 2 workers while all 8 job slots (4 per worker) were running, sim latency 1.5-2.5 s',
-      submitted: a.submitted,
-      ended: a.ended,
-      duplicates: a.duplicates,
-      lost: a.lost,
-      doubleGenerations: a.doubleGenerations,
-      providerSuccesses: a.providerSuccesses,
+      ...auditCounts(a),
       recoverMs,
       note: `${a.providerSuccesses - a.submitted} calls cut off by the kill were charged upstream but never delivered (not a regeneration of delivered bytes)`,
     });
@@ -127,12 +124,7 @@ describe('kill -9 of a worker', () => {
     recordRow({
       fault: 'worker kill -9 mid-upload',
       injection: `S3 stopped, SIGKILL to 1 of 2 workers holding ${spooledByVictim} spooled image(s) mid-upload, S3 restarted`,
-      submitted: a.submitted,
-      ended: a.ended,
-      duplicates: a.duplicates,
-      lost: a.lost,
-      doubleGenerations: a.doubleGenerations,
-      providerSuccesses: a.providerSuccesses,
+      ...auditCounts(a),
       recoverMs,
     });
   });

@@ -6,7 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { waitFor } from '../support/processes.js';
-import { type ChaosStack, chaosItems, recordRow, startChaosStack } from './support/chaos-stack.js';
+import {
+  auditCounts,
+  type ChaosStack,
+  chaosItems,
+  recordRow,
+  startChaosStack,
+} from './support/chaos-stack.js';
 
 let stack: ChaosStack;
 
@@ -28,12 +34,7 @@ describe('a stalled worker (SIGSTOP past its locks)', () => {
     const [victim, survivor] = stack.workers;
     const items = chaosItems(16, 'stall');
     const batchId = await stack.submit(items);
-    await waitFor(
-      'both workers to be generating',
-      async () =>
-        (await stack.call('GET', `/v1/batches/${batchId}`)).json.counts.running >= 8 ? true : undefined,
-      { timeoutMs: 20_000, intervalMs: 50 },
-    );
+    await stack.waitForCount(batchId, 'running', 8, 20_000);
     const stoppedAt = Date.now();
     victim!.child.kill('SIGSTOP');
     try {
@@ -73,12 +74,7 @@ describe('a stalled worker (SIGSTOP past its locks)', () => {
     recordRow({
       fault: 'worker stalled past its locks',
       injection: `SIGSTOP to 1 of 2 busy workers for ${(stalledMs / 1000).toFixed(1)} s (lock 5 s), until the other took its jobs; then SIGCONT`,
-      submitted: a.submitted,
-      ended: a.ended,
-      duplicates: a.duplicates,
-      lost: a.lost,
-      doubleGenerations: a.doubleGenerations,
-      providerSuccesses: a.providerSuccesses,
+      ...auditCounts(a),
       recoverMs: stalledMs,
       note: 'time = SIGSTOP to SIGCONT',
     });

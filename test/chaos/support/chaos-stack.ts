@@ -84,6 +84,8 @@ export interface ChaosStack {
   call(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; json: Json }>;
   submit(items: unknown[], extra?: Record<string, unknown>): Promise<string>;
   waitForBatch(batchId: string, timeoutMs?: number): Promise<Json>;
+  /** Polls the batch until `counts[counter]` reaches `atLeast` (e.g. 8 running, 3 succeeded). */
+  waitForCount(batchId: string, counter: string, atLeast: number, timeoutMs?: number): Promise<void>;
   audit(batchId: string): Promise<Audit>;
   /** Every line every service printed so far (killed ones included). */
   output(): string;
@@ -245,6 +247,16 @@ export async function startChaosStack(opts: ChaosOptions = {}): Promise<ChaosSta
         },
         { timeoutMs, intervalMs: 250 },
       ),
+    waitForCount: async (batchId, counter, atLeast, timeoutMs = 30_000) => {
+      await waitFor(
+        `${atLeast} items of batch ${batchId} to be ${counter}`,
+        async () => {
+          const r = await call('GET', `/v1/batches/${batchId}`);
+          return (r.json?.counts?.[counter] ?? 0) >= atLeast ? true : undefined;
+        },
+        { timeoutMs, intervalMs: 50 },
+      );
+    },
     audit: async (batchId) => {
       const batch = (await call('GET', `/v1/batches/${batchId}`)).json;
       const items: Json[] = [];
@@ -330,6 +342,17 @@ export interface ReportRow {
   providerSuccesses: number;
   recoverMs: number;
   note?: string;
+}
+
+/** The columns of a report row that come straight from an audit. */
+export function auditCounts(
+  a: Audit,
+): Pick<
+  ReportRow,
+  'submitted' | 'ended' | 'duplicates' | 'lost' | 'doubleGenerations' | 'providerSuccesses'
+> {
+  const { submitted, ended, duplicates, lost, doubleGenerations, providerSuccesses } = a;
+  return { submitted, ended, duplicates, lost, doubleGenerations, providerSuccesses };
 }
 
 /** Appends one row of the reliability table (docs/reliability.md) when `pnpm chaos:report` runs. */

@@ -282,6 +282,72 @@ describe('GET /v1/batches/{id}/items', () => {
   });
 });
 
+describe('paging while items change state', () => {
+  const ids = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'];
+  const ended = { status: 'succeeded' as const, costMicros: 0, images: 1, provider: 'gemini' };
+
+  test('the full list shows every item once, in order, whatever ends between pages', async () => {
+    const batchId = (await accepted({ model: MODEL, items: ids.map((c) => item(c)) })).id;
+    const itemId = (c: string) => itemIdFor(batchId, c);
+    const page = (cursor: string | null) =>
+      get(`/v1/batches/${batchId}/items?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let round = 0;
+    do {
+      const r: Reply = await page(cursor);
+      seen.push(...r.json.data.map((i: Json) => `${i.custom_id}:${i.status}`));
+      cursor = r.json.next_cursor;
+      // Between pages a worker ends one item already listed and one not listed yet.
+      const behind = ids[round * 2] as string;
+      const ahead = ids[round * 2 + 3];
+      for (const c of [behind, ahead]) {
+        if (c === undefined) continue;
+        await env.store.startItem(batchId, itemId(c));
+        await env.store.endItem(batchId, itemId(c), ended);
+      }
+      round += 1;
+    } while (cursor !== null);
+    expect(seen.map((s) => s.split(':')[0])).toEqual(ids);
+    // Items ahead of the cursor are shown as they are when their page is read.
+    expect(seen).toEqual([
+      'p0:queued',
+      'p1:queued',
+      'p2:queued',
+      'p3:succeeded',
+      'p4:queued',
+      'p5:succeeded',
+    ]);
+  });
+
+  test('a status filter never repeats an item; items ahead appear or not as their state is then', async () => {
+    const batchId = (await accepted({ model: MODEL, items: ids.map((c) => item(c)) })).id;
+    const itemId = (c: string) => itemIdFor(batchId, c);
+    const queued = (cursor: string | null) =>
+      get(
+        `/v1/batches/${batchId}/items?status=queued&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+    const first = await queued(null);
+    expect(first.json.data.map((i: Json) => i.custom_id)).toEqual(['p0', 'p1']);
+    // p0 (listed) starts and goes back to queued; p2 (not listed yet) starts running.
+    await env.store.startItem(batchId, itemId('p0'));
+    await env.store.requeueItem(batchId, itemId('p0'), {
+      code: 'provider_error',
+      message: '503',
+      retryable: true,
+    });
+    await env.store.startItem(batchId, itemId('p2'));
+    const rest: string[] = [];
+    let cursor: string | null = first.json.next_cursor;
+    while (cursor !== null) {
+      const r: Reply = await queued(cursor);
+      rest.push(...r.json.data.map((i: Json) => i.custom_id));
+      cursor = r.json.next_cursor;
+    }
+    expect(rest).toEqual(['p3', 'p4', 'p5']);
+  });
+});
+
 describe('an invalid batch is refused whole, with nothing written', () => {
   const refs = (n: number) => Array.from({ length: n }, (_, i) => `https://example.com/ref-${i}.png`);
 

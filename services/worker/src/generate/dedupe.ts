@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { BatchSpec, GenerateJob, Item, ItemOutput } from '@pixelmill/core';
 import { sha256Hex } from '@pixelmill/storage';
 import type { WorkerDeps } from '../deps.js';
-import { outputKeyFor } from './output-key.js';
+import { keyPartsOf, outputKeyFor } from './output-key.js';
 import { loadReferenceImages } from './reference-images.js';
 
 /** How long a generation stays reusable (its objects may be deleted sooner: reuse then falls back to generating). */
@@ -124,18 +124,7 @@ async function copyOutputs(
       return false;
     }
     if (sha256Hex(bytes) !== out.sha256) return false;
-    const key = outputKeyFor(
-      {
-        prefix: spec.output.prefix,
-        batchId: data.batch_id,
-        customId: item.custom_id,
-        format: spec.output.format,
-        keyTemplate: spec.output.key_template,
-        itemId: data.item_id,
-        model: item.model,
-      },
-      out.index,
-    );
+    const key = outputKeyFor(keyPartsOf(spec, data, item, item.model), out.index);
     const put = await deps.objects.put(key, bytes, out.content_type);
     await deps.store.recordOutput(data.item_id, { ...out, key, bytes: put.bytes, sha256: put.sha256 });
   }

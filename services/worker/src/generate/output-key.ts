@@ -1,4 +1,11 @@
-import { DEFAULT_KEY_TEMPLATE, type OutputFormat, renderKeyTemplate } from '@pixelmill/core';
+import {
+  type BatchSpec,
+  DEFAULT_KEY_TEMPLATE,
+  type GenerateJob,
+  type Item,
+  type OutputFormat,
+  renderKeyTemplate,
+} from '@pixelmill/core';
 
 /** File extension of each output format (jpeg is written `.jpg`). */
 export const extensionOf: Record<OutputFormat, string> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
@@ -13,6 +20,19 @@ export interface KeyParts {
   keyTemplate?: string | undefined;
   itemId?: string | undefined;
   model?: string | undefined;
+}
+
+/** Where an item's outputs go, from its batch's `output` settings; `model` fills `{model}`. */
+export function keyPartsOf(spec: BatchSpec, data: GenerateJob, item: Item, model: string): KeyParts {
+  return {
+    prefix: spec.output.prefix,
+    batchId: data.batch_id,
+    customId: item.custom_id,
+    format: spec.output.format,
+    keyTemplate: spec.output.key_template,
+    itemId: data.item_id,
+    model,
+  };
 }
 
 /** The bucket key of one output; the template was validated at submission. */

@@ -15,6 +15,7 @@ import { BatchSpecCache } from './batch-cache.js';
 import { dedupeItem } from './dedupe.js';
 import { handleFailure } from './handle-failure.js';
 import { itemLeaseFor, keepItemLease, waitForLease } from './item-lease.js';
+import { keyPartsOf } from './output-key.js';
 import { loadReferenceImages } from './reference-images.js';
 import { keyResources } from './resources.js';
 import { createScheduling, stampingModel } from './scheduling.js';
@@ -89,15 +90,7 @@ export function createGenerateProcessor(deps: WorkerDeps) {
       const resources = keyResources(deps.registry, model);
       const adapter = deps.registry.adapter(model);
       const done = new Set(item.outputs.map((o) => o.index));
-      const place: OutputPlace = {
-        prefix: spec.output.prefix,
-        batchId: data.batch_id,
-        customId: item.custom_id,
-        format: spec.output.format,
-        keyTemplate: spec.output.key_template,
-        itemId: data.item_id,
-        model: model.id,
-      };
+      const place: OutputPlace = keyPartsOf(spec, data, item, model.id);
       // Images an earlier attempt paid for but did not store (crash, S3 outage) are uploaded, not regenerated.
       const storeDeps = stampingModel(deps, model.id);
       await storeSpooled(storeDeps, data.item_id, place, done, item.n);

@@ -106,7 +106,11 @@ export function createPresigner(client: S3Client, bucket: string): Presigner {
   let template: Promise<Template | null> | undefined;
   return {
     async presignGet(key, expiresInS, signingDate) {
-      template ??= buildTemplate(client, bucket).catch(() => null);
+      // A failed build (the endpoint rules threw, say) is tried again on the next URL, not kept.
+      template ??= buildTemplate(client, bucket).catch(() => {
+        template = undefined;
+        return null;
+      });
       const t = await template;
       const options = { expiresIn: expiresInS, ...(signingDate ? { signingDate } : {}) };
       // An endpoint whose path does not end in the key (none known): the SDK's own way, per URL.

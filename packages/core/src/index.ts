@@ -2,6 +2,7 @@ export * from './errors.js';
 export { enqueueFinalize } from './finalize-job.js';
 export * from './ids.js';
 export * from './money.js';
+export * from './object-keys.js';
 export { generateJobOptions, Queues } from './queues.js';
 export * from './schemas/batch.js';
 export * from './schemas/batch-request.js';

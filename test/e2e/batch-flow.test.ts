@@ -96,7 +96,7 @@ describe('one batch end to end: API → BullMQ → two workers → S3 → signed
       expect(item.outputs).toHaveLength(input.n);
       const [w, h] = input.aspect_ratio!.split(':').map(Number) as [number, number];
       for (const out of item.outputs) {
-        expect(out.key).toBe(`catalog/fall/${batchId}/${input.custom_id}/${out.index}.png`);
+        expect(out.key).toBe(`acme/catalog/fall/${batchId}/${input.custom_id}/${out.index}.png`);
         const bytes = await getObject(out.key);
         expect(createHash('sha256').update(bytes).digest('hex')).toBe(out.sha256);
         expect(bytes.length).toBe(out.bytes);
@@ -110,7 +110,7 @@ describe('one batch end to end: API → BullMQ → two workers → S3 → signed
       }
     }
 
-    const manifest = (await getObject(`catalog/fall/${batchId}/manifest.jsonl`)).toString('utf8');
+    const manifest = (await getObject(`acme/catalog/fall/${batchId}/manifest.jsonl`)).toString('utf8');
     const lines = manifest
       .trim()
       .split('\n')

@@ -90,7 +90,7 @@ describe('pixelmill CLI', () => {
       .data;
     for (const item of items) {
       const [out] = item.outputs;
-      expect(out.key).toBe(`cli/${batchId}/${item.custom_id}/0.png`);
+      expect(out.key).toBe(`acme/cli/${batchId}/${item.custom_id}/0.png`);
       expect(sha256(readFileSync(join(dir, 'out', out.key)))).toBe(out.sha256);
     }
     expect(readFileSync(join(dir, 'out', `${batchId}-results.csv`), 'utf8').split('\n')[0]).toBe(

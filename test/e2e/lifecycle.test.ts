@@ -95,7 +95,7 @@ describe('lifecycle', () => {
     expect(created.status, JSON.stringify(created.json)).toBe(201);
     const done = await ended(created.json.id);
     expect(done.counts).toMatchObject({ total: 12, succeeded: 12, expired: 0 });
-    expect(done.results_key).toBe(`${created.json.id}/results.csv`);
+    expect(done.results_key).toBe(`acme/${created.json.id}/results.csv`);
     expect((await fetch(done.results_url)).status).toBe(200);
 
     const stored = parse(await getObject(done.results_key), { columns: true }) as Record<string, string>[];
@@ -103,7 +103,7 @@ describe('lifecycle', () => {
       lines.slice(1).map((l: Json) => [l.custom_id, 'succeeded']),
     );
     for (const row of stored) {
-      expect(row.output_keys).toBe(`${created.json.id}/${row.custom_id}/0.png`);
+      expect(row.output_keys).toBe(`acme/${created.json.id}/${row.custom_id}/0.png`);
       expect(sha256(Buffer.from(await (await fetch(row.output_urls as string)).arrayBuffer()))).toBe(
         sha256(await getObject(row.output_keys as string)),
       );
@@ -219,12 +219,12 @@ describe('lifecycle', () => {
       const item = bItems[i];
       expect(item.reused_from).toEqual({ batch_id: a.json.id, item_id: aItems[i].id, custom_id: `a-${i}` });
       expect(item.cost_usd).toBe(0);
-      expect(item.outputs[0].key).toBe(`dd/b-${i}-0.png`);
+      expect(item.outputs[0].key).toBe(`acme/dd/b-${i}-0.png`);
       expect(item.outputs[0].sha256).toBe(aItems[i].outputs[0].sha256);
       expect(sha256(await getObject(item.outputs[0].key))).toBe(item.outputs[0].sha256);
     }
     expect(bItems[2].reused_from).toBeNull();
-    expect(bItems[2].outputs[0].key).toBe('dd/b-2-0.png');
+    expect(bItems[2].outputs[0].key).toBe('acme/dd/b-2-0.png');
     expect(done.cost.actual_usd).toBeCloseTo(bItems[2].cost_usd, 9);
   });
 
@@ -250,8 +250,8 @@ describe('lifecycle', () => {
       await ended(created.json.id);
       const [item] = await items(created.json.id);
       expect(item.outputs.map((o: Json) => [o.key, o.content_type])).toEqual([
-        [`fmt/${format}/gemini-3-pro-image/shoe-0.${ext}`, `image/${format}`],
-        [`fmt/${format}/gemini-3-pro-image/shoe-1.${ext}`, `image/${format}`],
+        [`acme/fmt/${format}/gemini-3-pro-image/shoe-0.${ext}`, `image/${format}`],
+        [`acme/fmt/${format}/gemini-3-pro-image/shoe-1.${ext}`, `image/${format}`],
       ]);
       for (const o of item.outputs) {
         const bytes = await getObject(o.key);

@@ -3,6 +3,8 @@
  * under that tenant's root, `<tenant>/` (api.md "Bucket layout"); keys are checked as S3 and every
  * local filesystem-backed S3 server can store them.
  */
+import type { OutputFormat } from './schemas/common.js';
+import { DEFAULT_KEY_TEMPLATE, renderKeyTemplate } from './schemas/key-template.js';
 
 /** The folder every object of one tenant lives under; tenant ids are `[A-Za-z0-9_-]+` (config). */
 export function tenantRoot(tenantId: string): string {
@@ -42,4 +44,80 @@ export function objectKeyProblems(key: string): string[] {
     problems.push(`A key segment is ${bytes(long)} bytes; each may have at most ${MAX_KEY_SEGMENT_BYTES}`);
   }
   return problems;
+}
+
+/** File extension of each output format (jpeg is written `.jpg`). */
+export const extensionOf: Record<OutputFormat, string> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
+
+/** What the bucket key of an item's output is made of (`output.key_template`, api.md "Bucket layout"). */
+export interface KeyParts {
+  /** The tenant's root (`<tenant>/`), fixed at acceptance; '' on batches accepted before roots. */
+  root: string;
+  prefix: string;
+  batchId: string;
+  customId: string;
+  format: OutputFormat;
+  /** The batch's `output.key_template`; absent on batches from before templates: the default. */
+  keyTemplate?: string | undefined;
+  itemId?: string | undefined;
+  model?: string | undefined;
+}
+
+/** Where an output key is refused by `outputKeyFor`. */
+export class ObjectKeyError extends Error {
+  override readonly name = 'ObjectKeyError';
+  constructor(
+    readonly key: string,
+    readonly problems: string[],
+  ) {
+    super(`Output key ${key.slice(0, 200)} is not usable: ${problems.join('; ')}`);
+  }
+}
+
+/** The key of an output's WebP preview: `…/0.png` → `…/0.thumb.webp`, next to its original. */
+export function thumbnailKey(outputKey: string): string {
+  const slash = outputKey.lastIndexOf('/');
+  const dot = outputKey.lastIndexOf('.');
+  const stem = dot > slash ? outputKey.slice(0, dot) : outputKey;
+  return `${stem}.thumb.webp`;
+}
+
+/** Problems of an output key together with its thumbnail's (the longer of the two). */
+export function outputKeyProblems(key: string): string[] {
+  const own = objectKeyProblems(key);
+  return own.length > 0 ? own : objectKeyProblems(thumbnailKey(key));
+}
+
+/**
+ * The bucket key of one output: the tenant's root, then the rendered template. Every key is rendered
+ * here, by the API to check it at acceptance and by the worker to write it, and a key that leaves the
+ * root or breaks the key rules is refused here too (ObjectKeyError), whatever was checked before.
+ */
+export function outputKeyFor(parts: KeyParts, index: number): string {
+  const key =
+    parts.root +
+    renderKeyTemplate(parts.keyTemplate ?? DEFAULT_KEY_TEMPLATE, {
+      prefix: parts.prefix,
+      batch_id: parts.batchId,
+      custom_id: parts.customId,
+      item_id: parts.itemId ?? '',
+      index,
+      ext: extensionOf[parts.format],
+      model: parts.model ?? '',
+    });
+  const problems = outputKeyProblems(key);
+  if (problems.length > 0) throw new ObjectKeyError(key, problems);
+  return key;
+}
+
+/** Files the batch itself writes when it ends, next to its outputs (api.md "Bucket layout"). */
+export type BatchFile = 'manifest.jsonl' | 'results.csv';
+
+/** `<root><prefix><batch id>/manifest.jsonl`: a non-empty prefix gets the `/` it needs. */
+export function batchFileKey(
+  where: { root: string; prefix: string; batchId: string },
+  file: BatchFile,
+): string {
+  const prefix = where.prefix === '' || where.prefix.endsWith('/') ? where.prefix : `${where.prefix}/`;
+  return `${where.root}${prefix}${where.batchId}/${file}`;
 }

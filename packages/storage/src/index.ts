@@ -1,5 +1,4 @@
 export { sha256Hex } from './hash.js';
 export { type LocalS3, type LocalS3Options, localS3Credentials, startLocalS3 } from './local-s3.js';
 export type { HeadResult, ObjectStore, PutResult } from './object-store.js';
-export { normalizePrefix, type OutputKeyParts, outputKey } from './output-key.js';
 export { createS3Store, type S3Store, type S3StoreOptions } from './s3-store.js';

@@ -293,6 +293,7 @@ describe('templates and output keys in JSON', () => {
       prefix: '',
       format: 'webp',
       key_template: 'products/{custom_id}.{ext}',
+      root: 'acme/',
     });
   });
 });

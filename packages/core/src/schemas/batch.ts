@@ -32,7 +32,8 @@ export interface Batch {
   manifest_url: string | null;
   manifest_key: string | null;
   webhook: { url: string; events: WebhookEventType[]; secret?: string } | null;
-  output: { prefix: string; format: OutputFormat; key_template: string };
+  /** `root`: the tenant's folder ahead of every key of the batch (api.md "Bucket layout"). */
+  output: { prefix: string; format: OutputFormat; key_template: string; root: string };
   priority: Priority;
   metadata: Metadata;
   expires_at: string | null;

@@ -15,7 +15,8 @@ export interface BatchSpec {
     /** Absent on batches accepted before item grouping existed: grouped. */
     item_events?: 'each' | 'grouped';
   } | null;
-  output: { prefix: string; format: OutputFormat; key_template?: string };
+  /** `root`: the tenant's root every key of the batch starts with; absent on batches from before roots. */
+  output: { prefix: string; format: OutputFormat; key_template?: string; root?: string };
   priority: Priority;
   metadata: Metadata;
   estimated_micros: number;
@@ -68,7 +69,12 @@ export function batchFromHash(id: string, h: Record<string, string>): { batch: B
     manifest_url: null,
     manifest_key: h.manifest_key || null,
     webhook: spec.webhook ? { url: spec.webhook.url, events: spec.webhook.events } : null,
-    output: { ...spec.output, key_template: spec.output?.key_template ?? DEFAULT_KEY_TEMPLATE },
+    output: {
+      prefix: spec.output?.prefix ?? '',
+      format: spec.output?.format ?? 'png',
+      key_template: spec.output?.key_template ?? DEFAULT_KEY_TEMPLATE,
+      root: spec.output?.root ?? '',
+    },
     priority: spec.priority,
     metadata: spec.metadata,
     expires_at: spec.expires_at ?? null,

@@ -11,6 +11,7 @@ import {
   type ItemSpec,
   itemIdFor,
   newBatchId,
+  tenantRoot,
   toMicros,
 } from '@pixelmill/core';
 import { estimateCostUsd, type ModelSpec } from '@pixelmill/providers';
@@ -18,6 +19,7 @@ import { createFairScheduler } from '@pixelmill/ratelimit';
 import { assertPublicUrl, generateWebhookSecret } from '@pixelmill/webhooks';
 import type { AppDeps } from '../deps.js';
 import { ApiError, invalidRequest } from '../errors.js';
+import { type BatchKeyParts, headerKeyProblems, itemKeyProblems } from './output-keys.js';
 import { type Locate, type ResolveContext, resolveItem } from './resolve-items.js';
 
 /** addBulk chunk size: BullMQ's addBulk latency grows past ~1,000 jobs per call (bullmq#1670). */
@@ -79,7 +81,6 @@ export async function enqueueItems(
  * before that (gateItem-2.lua), and any problem removes what was written.
  */
 export class BatchAcceptance {
-  readonly id = newBatchId();
   private readonly problems: FieldProblem[] = [];
   private readonly problemKeys = new Set<string>();
   private pending: PendingItem[] = [];
@@ -93,10 +94,13 @@ export class BatchAcceptance {
   private closed = false;
 
   private constructor(
+    readonly id: string,
     private readonly deps: AppDeps,
     readonly tenantId: string,
     private readonly ctx: ResolveContext,
     private readonly spec: BatchSpec,
+    /** Every output key is rendered at acceptance as the worker will write it (output-keys.ts). */
+    private readonly keys: BatchKeyParts,
     readonly generatedSecret: string | undefined,
     /** Where the first item would be (names "a batch needs at least one item"). */
     private readonly itemsName: string,
@@ -149,6 +153,7 @@ export class BatchAcceptance {
         prefix: header.output?.prefix ?? '',
         format: header.output?.format ?? 'png',
         key_template: header.output?.key_template ?? DEFAULT_KEY_TEMPLATE,
+        root: tenantRoot(tenantId),
       },
       priority: header.priority ?? 'normal',
       metadata: header.metadata ?? {},
@@ -165,7 +170,17 @@ export class BatchAcceptance {
       locateHeader: names.locateHeader,
       models: new Map([[header.model, model]]),
     };
-    const acceptance = new BatchAcceptance(deps, tenantId, ctx, spec, generatedSecret, names.items);
+    const id = newBatchId();
+    const keys: BatchKeyParts = {
+      root: tenantRoot(tenantId),
+      prefix: spec.output.prefix,
+      batchId: id,
+      format: spec.output.format,
+      keyTemplate: spec.output.key_template,
+    };
+    const keyProblems = headerKeyProblems(keys, names.locateHeader, model.id);
+    if (keyProblems.length > 0) throw invalidRequest(keyProblems);
+    const acceptance = new BatchAcceptance(id, deps, tenantId, ctx, spec, keys, generatedSecret, names.items);
     await deps.store.insertBatch({ id: acceptance.id, tenantId, spec });
     return acceptance;
   }
@@ -221,8 +236,9 @@ export class BatchAcceptance {
     this.countItem(locate);
     const found: FieldProblem[] = [];
     const spec = resolveItem(this.ctx, input, locate, found);
+    if (spec !== null) found.push(...itemKeyProblems(this.keys, spec, locate));
     this.report(found);
-    if (spec === null) return;
+    if (spec === null || found.length > 0) return;
     const model = this.ctx.models.get(input.model ?? this.ctx.header.model);
     this.imagesRequested += spec.n;
     this.estimatedMicros += toMicros(estimateCostUsd(model as ModelSpec, spec.size, spec.n));

@@ -1,5 +1,4 @@
-import { type FinalizeJob, finalizeJobSchema } from '@pixelmill/core';
-import { normalizePrefix } from '@pixelmill/storage';
+import { batchFileKey, type FinalizeJob, finalizeJobSchema } from '@pixelmill/core';
 import type { Job } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
 import { emitBatchEvent } from '../events/index.js';
@@ -20,8 +19,13 @@ export function createFinalizeProcessor(deps: WorkerDeps) {
     if (job.name === 'expire') return expireBatch(deps, data);
     const found = await deps.store.getBatchInternal(data.batch_id);
     if (found === null) return;
-    const manifestKey = `${normalizePrefix(found.spec.output.prefix)}${data.batch_id}/manifest.jsonl`;
-    const resultsKey = `${normalizePrefix(found.spec.output.prefix)}${data.batch_id}/results.csv`;
+    const where = {
+      root: found.spec.output.root ?? '',
+      prefix: found.spec.output.prefix,
+      batchId: data.batch_id,
+    };
+    const manifestKey = batchFileKey(where, 'manifest.jsonl');
+    const resultsKey = batchFileKey(where, 'results.csv');
     // Both read the items page by page and stream to the bucket: side by side, the batch is done sooner.
     await Promise.all([
       deps.objects.putStream(manifestKey, manifestLines(deps.store, data.batch_id), 'application/x-ndjson'),

@@ -1,30 +1,20 @@
 import {
   type BatchSpec,
-  DEFAULT_KEY_TEMPLATE,
   type GenerateJob,
   type Item,
-  type OutputFormat,
-  renderKeyTemplate,
+  type ItemError,
+  type KeyParts,
+  ObjectKeyError,
+  outputKeyFor,
 } from '@pixelmill/core';
 
-/** File extension of each output format (jpeg is written `.jpg`). */
-export const extensionOf: Record<OutputFormat, string> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
-
-/** What a bucket key of an item's output is made of (`output.key_template`, api.md). */
-export interface KeyParts {
-  prefix: string;
-  batchId: string;
-  customId: string;
-  format: OutputFormat;
-  /** The batch's `output.key_template`; absent on batches from before templates: the default. */
-  keyTemplate?: string | undefined;
-  itemId?: string | undefined;
-  model?: string | undefined;
-}
+/** Keys are rendered (and refused when bad) by core's one function; the worker only fills the parts in. */
+export { type KeyParts, outputKeyFor } from '@pixelmill/core';
 
 /** Where an item's outputs go, from its batch's `output` settings; `model` fills `{model}`. */
 export function keyPartsOf(spec: BatchSpec, data: GenerateJob, item: Item, model: string): KeyParts {
   return {
+    root: spec.output.root ?? '',
     prefix: spec.output.prefix,
     batchId: data.batch_id,
     customId: item.custom_id,
@@ -35,15 +25,17 @@ export function keyPartsOf(spec: BatchSpec, data: GenerateJob, item: Item, model
   };
 }
 
-/** The bucket key of one output; the template was validated at submission. */
-export function outputKeyFor(parts: KeyParts, index: number): string {
-  return renderKeyTemplate(parts.keyTemplate ?? DEFAULT_KEY_TEMPLATE, {
-    prefix: parts.prefix,
-    batch_id: parts.batchId,
-    custom_id: parts.customId,
-    item_id: parts.itemId ?? '',
-    index,
-    ext: extensionOf[parts.format],
-    model: parts.model ?? '',
-  });
+/**
+ * Why the item's outputs cannot be stored (a key refused by outputKeyFor), checked before anything is
+ * paid for; null when every key renders. Acceptance refuses such items, so this holds only for what it
+ * could not see: a fallback model whose id makes `{model}` too long.
+ */
+export function unstorableKeys(place: KeyParts, n: number): ItemError | null {
+  try {
+    for (let index = 0; index < n; index++) outputKeyFor(place, index);
+    return null;
+  } catch (err) {
+    if (!(err instanceof ObjectKeyError)) throw err;
+    return { code: 'storage_error', message: err.message, retryable: false };
+  }
 }

@@ -16,7 +16,7 @@ import { BatchSpecCache } from './batch-cache.js';
 import { dedupeItem } from './dedupe.js';
 import { handleFailure } from './handle-failure.js';
 import { itemLeaseFor, keepItemLease, waitForLease } from './item-lease.js';
-import { keyPartsOf } from './output-key.js';
+import { keyPartsOf, unstorableKeys } from './output-key.js';
 import { loadReferenceImages } from './reference-images.js';
 import { keyResources } from './resources.js';
 import { createScheduling, stampingModel } from './scheduling.js';
@@ -87,6 +87,11 @@ export function createGenerateProcessor(deps: WorkerDeps) {
     const adapter = deps.registry.adapter(model);
     const done = new Set(item.outputs.map((o) => o.index));
     const place: OutputPlace = keyPartsOf(spec, data, item, model.id);
+    const unstorable = unstorableKeys(place, item.n);
+    if (unstorable !== null) {
+      await fail(unstorable);
+      return;
+    }
     // Images an earlier attempt paid for but did not store (crash, S3 outage) are uploaded, not regenerated.
     const storeDeps = stampingModel(deps, model.id);
     await storeSpooled(storeDeps, data.item_id, place, done, item.n);

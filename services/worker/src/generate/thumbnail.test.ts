@@ -10,7 +10,7 @@ import {
 } from '@pixelmill/storage';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeThumbnail, THUMBNAIL_MAX_PX, thumbnailKey } from './thumbnail.js';
+import { storeThumbnail, THUMBNAIL_MAX_PX } from './thumbnail.js';
 
 const BUCKET = 'pixelmill-thumb-test';
 
@@ -18,14 +18,6 @@ const png = (width: number, height: number) =>
   sharp({ create: { width, height, channels: 3, background: { r: 200, g: 80, b: 40 } } })
     .png()
     .toBuffer();
-
-describe('thumbnailKey', () => {
-  it('replaces the extension of the last path segment', () => {
-    expect(thumbnailKey('catalog/batch_1/sku-1/0.png')).toBe('catalog/batch_1/sku-1/0.thumb.webp');
-    expect(thumbnailKey('batch_1/sku.v2/3.jpg')).toBe('batch_1/sku.v2/3.thumb.webp');
-    expect(thumbnailKey('batch_1/sku.v2/3')).toBe('batch_1/sku.v2/3.thumb.webp');
-  });
-});
 
 describe('storeThumbnail against s3rver', () => {
   let dir: string;

@@ -1,17 +1,10 @@
+import { thumbnailKey } from '@pixelmill/core';
 import type { ObjectStore } from '@pixelmill/storage';
 import pRetry from 'p-retry';
 import sharp from 'sharp';
 
 /** Longest side of a thumbnail in pixels: sharp enough for a gallery grid, a few kB each. */
 export const THUMBNAIL_MAX_PX = 256;
-
-/** `catalog/batch_1/sku-1/0.png` → `catalog/batch_1/sku-1/0.thumb.webp` (next to its original). */
-export function thumbnailKey(outputKey: string): string {
-  const slash = outputKey.lastIndexOf('/');
-  const dot = outputKey.lastIndexOf('.');
-  const stem = dot > slash ? outputKey.slice(0, dot) : outputKey;
-  return `${stem}.thumb.webp`;
-}
 
 /**
  * Writes a small WebP preview of an output next to it, so the console's gallery never downloads

@@ -51,6 +51,8 @@ providers:
 
 export interface Stack {
   prefix: string;
+  /** The stack's temporary folder; s3rver keeps the bucket in `<directory>/s3/<bucket>`. */
+  directory: string;
   apiUrl: string;
   apiKey: string;
   otherApiKey: string;
@@ -123,6 +125,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   );
   return {
     prefix,
+    directory: dir,
     apiUrl,
     apiKey,
     otherApiKey,

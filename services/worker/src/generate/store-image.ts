@@ -139,7 +139,15 @@ export async function storeImage(
       });
     });
     if (retrying !== undefined) deps.logger.info({ batch_id: where.batchId, key }, 'upload recovered');
-    const thumbnailKey = await storeThumbnail(deps.objects, bytes, key);
+    // The output is stored; a thumbnail key S3 refuses (it is a few bytes longer) only loses the preview.
+    const thumbnailKey = await storeThumbnail(deps.objects, bytes, key).catch((err: unknown) => {
+      if (classifyS3Error(err) !== 'refused') throw err;
+      deps.logger.warn(
+        { batch_id: where.batchId, key, err: describeError(err) },
+        'S3 refused the thumbnail; the output is stored without one',
+      );
+      return undefined;
+    });
     return {
       index: where.index,
       key,
@@ -148,7 +156,7 @@ export async function storeImage(
       height: meta.height ?? 0,
       bytes: put.bytes,
       sha256: put.sha256,
-      thumbnail_key: thumbnailKey,
+      ...(thumbnailKey !== undefined ? { thumbnail_key: thumbnailKey } : {}),
     };
   } finally {
     retrying?.();

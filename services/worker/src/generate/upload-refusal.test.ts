@@ -113,6 +113,20 @@ describe('an upload S3 refuses for its key fails only its item', () => {
     expect(gateClosures).toBe(0);
   });
 
+  it('stores an output without its thumbnail when only the thumbnail key is refused', async () => {
+    h.setPutFault((key) => {
+      if (key.includes('/thumb-refused/') && key.endsWith('.thumb.webp'))
+        throw sdkError('KeyTooLongError', 400);
+    });
+    const batch = await h.submit('acme', ['thumb-refused']);
+    const item = await waitForItem(batch.itemIds['thumb-refused'] as string, ['succeeded']);
+    expect(item.outputs).toHaveLength(1);
+    expect(item.outputs[0]?.thumbnail_key).toBeUndefined();
+    const thumb = [...h.puts.keys()].find((k) => k.includes('/thumb-refused/') && k.endsWith('.thumb.webp'));
+    expect(h.puts.get(thumb as string), 'a refused thumbnail is not retried').toBe(1);
+    expect(gateClosures).toBe(0);
+  });
+
   it('still retries with the gate closed while S3 is unwell (503 SlowDown), then stores the image', async () => {
     let failures = 0;
     h.setPutFault((key) => {

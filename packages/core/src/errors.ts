@@ -16,6 +16,7 @@ export const itemErrorCodes = [
   'config_error',
   'reference_image_error',
   'storage_error',
+  'storage_rejected',
   'expired',
   'internal_error',
 ] as const;

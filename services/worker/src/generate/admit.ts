@@ -2,6 +2,7 @@ import { enqueueFinalize, type GenerateJob } from '@pixelmill/core';
 import { DelayedError, type Job } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
 import { waitForLease } from './item-lease.js';
+import { dropSpoolOfTurnedAway } from './unwanted-spool.js';
 
 /** How long a job of a batch still being ingested waits before it looks again. */
 const PENDING_RETRY_MS = 1000;
@@ -11,7 +12,8 @@ const PENDING_RETRY_MS = 1000;
  * ingested is invisible and may yet be rolled back, so its jobs wait without calling any provider;
  * an item another live worker still holds (item-lease.ts) waits, before taking any provider
  * capacity; a queued item of a cancelled batch, or one past its deadline, ends here (finalizing the
- * batch when it was the last). Returns true when the item should run.
+ * batch when it was the last), and any images spooled for an item turned away are dropped unstored.
+ * Returns true when the item should run.
  */
 export async function admitItem(
   deps: WorkerDeps,
@@ -34,5 +36,7 @@ export async function admitItem(
     throw new DelayedError();
   }
   if (gate.last) await enqueueFinalize(deps.queues, data.batch_id, data.tenant_id);
+  // Images spooled for it by an earlier attempt will never be stored: drop them, no upload.
+  await dropSpoolOfTurnedAway(deps, data, gate.state);
   return false;
 }

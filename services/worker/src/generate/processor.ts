@@ -20,7 +20,8 @@ import { keyPartsOf, unstorableKeys } from './output-key.js';
 import { loadReferenceImages } from './reference-images.js';
 import { keyResources } from './resources.js';
 import { createScheduling, stampingModel } from './scheduling.js';
-import { type OutputPlace, storeGenerated, storeSpooled } from './store-image.js';
+import { isStorageRefusal, type OutputPlace, storeGenerated, storeSpooled } from './store-image.js';
+import { dropSpooledImages, isResumedInCancelledBatch } from './unwanted-spool.js';
 
 /** A limiter lease outlives a crashed worker by at most this long; live calls extend it. */
 const LEASE_MS = 60_000;
@@ -48,7 +49,11 @@ export function createGenerateProcessor(deps: WorkerDeps) {
     const log = deps.logger.child({ batch_id: data.batch_id, item_id: data.item_id });
     const item = await deps.store.getItem(data.item_id);
     // Missing: the batch's acceptance was rolled back. Ended: a duplicate or a cancelled item.
-    if (item === null || terminalItemStatuses.includes(item.status)) return;
+    if (item === null) return;
+    if (terminalItemStatuses.includes(item.status)) {
+      await dropSpooledImages(deps, data.batch_id, item.custom_id, `item ${item.status}`);
+      return;
+    }
 
     const fail = async (error: ItemError) => {
       await endItem(deps, data, { status: 'failed', error, images: 0 });
@@ -63,6 +68,17 @@ export function createGenerateProcessor(deps: WorkerDeps) {
         message: `Model ${item.model} is not configured`,
         retryable: false,
       });
+      return;
+    }
+    if (await isResumedInCancelledBatch(deps, data, item)) {
+      await endItem(deps, data, {
+        status: 'cancelled',
+        error: null,
+        images: item.outputs.length,
+        model,
+        size: item.size,
+      });
+      log.info('item of a cancelled batch not resumed; its spooled images were dropped');
       return;
     }
     const late = scheduling.deadlineError(spec);
@@ -94,7 +110,21 @@ export function createGenerateProcessor(deps: WorkerDeps) {
     }
     // Images an earlier attempt paid for but did not store (crash, S3 outage) are uploaded, not regenerated.
     const storeDeps = stampingModel(deps, model.id);
-    await storeSpooled(storeDeps, data.item_id, place, done, item.n);
+    try {
+      await storeSpooled(storeDeps, data.item_id, place, done, item.n);
+    } catch (err) {
+      // S3 refused the object (its key, size or content): only this item fails, at once.
+      if (!isStorageRefusal(err)) throw err;
+      log.warn({ code: err.code }, err.message);
+      await endItem(deps, data, {
+        status: 'failed',
+        error: err.toJSON(),
+        images: done.size,
+        model,
+        size: item.size,
+      });
+      return;
+    }
     const queue = deps.queues.generate(model.id);
     let started = false;
 
@@ -269,7 +299,7 @@ export async function endItem(
   deps: WorkerDeps,
   data: GenerateJob,
   result: {
-    status: 'succeeded' | 'failed';
+    status: 'succeeded' | 'failed' | 'cancelled';
     error: ItemError | null;
     images: number;
     model?: ModelSpec;

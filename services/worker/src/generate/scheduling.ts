@@ -66,7 +66,12 @@ export function countsAgainstCircuit(err: unknown): boolean {
 }
 
 /** Errors of our own making (inputs, bucket, bugs), which say nothing about the model's health. */
-const OWN_CODES: readonly string[] = ['reference_image_error', 'storage_error', 'internal_error'];
+const OWN_CODES: readonly string[] = [
+  'reference_image_error',
+  'storage_error',
+  'storage_rejected',
+  'internal_error',
+];
 
 /** The model answered (a 4xx, a 429, a block): it is up, whatever it said. */
 function answeredByModel(err: unknown): boolean {

@@ -51,6 +51,16 @@ describe('Spool', () => {
     await spool.remove(slot(0));
   });
 
+  it('removes every image of one item at once, and only that item', async () => {
+    await spool.save(slot(0), Buffer.from('a'));
+    await spool.save(slot(2), Buffer.from('c'));
+    await spool.save(slot(0, 'other'), Buffer.from('x'));
+    expect(await spool.removeItem('batch_1', 'sku/1 front')).toEqual([0, 2]);
+    expect(await spool.indexes('batch_1', 'sku/1 front')).toEqual([]);
+    expect(await spool.indexes('batch_1', 'other')).toEqual([0]);
+    expect(await spool.removeItem('batch_1', 'sku/1 front')).toEqual([]);
+  });
+
   it('drops empty item and batch folders, so the spool does not fill with directories', async () => {
     await spool.save(slot(0), Buffer.from('a'));
     await spool.remove(slot(0));

@@ -62,6 +62,13 @@ export class Spool {
     }
   }
 
+  /** Removes every spooled image of an item (it will never be stored); returns the indexes removed. */
+  async removeItem(batchId: string, customId: string): Promise<number[]> {
+    const indexes = await this.indexes(batchId, customId);
+    for (const index of indexes) await this.remove({ batchId, customId, index });
+    return indexes;
+  }
+
   /** Indexes of an item's spooled images, ascending. */
   async indexes(batchId: string, customId: string): Promise<number[]> {
     let names: string[];

@@ -1,8 +1,14 @@
-import { type BatchStore, type ItemOutput, type OutputFormat, ProviderError } from '@pixelmill/core';
+import {
+  type BatchStore,
+  type ItemOutput,
+  isProviderError,
+  type OutputFormat,
+  ProviderError,
+} from '@pixelmill/core';
 import type { Logger } from '@pixelmill/logger';
 import type { GeneratedImage } from '@pixelmill/providers';
-import type { ObjectStore } from '@pixelmill/storage';
-import pRetry from 'p-retry';
+import { classifyS3Error, describeError, type ObjectStore } from '@pixelmill/storage';
+import pRetry, { AbortError } from 'p-retry';
 import sharp from 'sharp';
 import { type KeyParts, outputKeyFor } from './output-key.js';
 import type { Spool, SpoolSlot } from './spool.js';
@@ -32,21 +38,47 @@ const slotOf = (place: OutputPlace, index: number): SpoolSlot => ({
   index,
 });
 
+/** Named like the SDK's own timeouts, so classifyS3Error counts it as S3 being unwell. */
+const putTimeout = (message: string): Error => Object.assign(new Error(message), { name: 'TimeoutError' });
+
+/**
+ * S3 refused this object for its key, size or content (classifyS3Error): the same PUT can never
+ * succeed, so it is not retried, the gate stays open, and only its item fails. The message names the
+ * key and S3's reason (the SDK's error carries neither bytes nor credentials).
+ */
+function refusal(key: string, err: unknown): ProviderError {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return new ProviderError({
+    code: 'storage_rejected',
+    message: `S3 refused the object ${key}: ${describeError(err)}`,
+    retryable: false,
+    scope: 'item',
+    status: e.$metadata?.httpStatusCode,
+    providerCode: e.name,
+    cause: err,
+  });
+}
+
+/** True for the error of an upload S3 refused (see refusal()). */
+export const isStorageRefusal = (err: unknown): err is ProviderError =>
+  isProviderError(err) && err.code === 'storage_rejected';
+
 function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     work,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+      timer = setTimeout(() => reject(putTimeout(`${what}: no answer within ${ms} ms`)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
 }
 
 /**
  * Converts an image to the batch's output format when the provider returned another one, measures it
- * from the decoded bytes (providers sometimes ignore the requested size), and uploads it. The upload
- * (never the generation) is retried with exponential backoff for up to `uploadRetryMs`; while it
- * retries, the gate holds new generations back.
+ * from the decoded bytes (providers sometimes ignore the requested size), and uploads it. While S3 is
+ * unwell the upload (never the generation) is retried with exponential backoff for up to
+ * `uploadRetryMs`, and the gate holds new generations back; an upload S3 refuses for the object itself
+ * fails at once with `storage_rejected` and never touches the gate.
  */
 export async function storeImage(
   deps: Pick<StoreDeps, 'objects' | 'uploads' | 'logger' | 'options'>,
@@ -61,7 +93,19 @@ export async function storeImage(
   let retrying: (() => void) | undefined;
   try {
     const put = await pRetry(
-      () => withTimeout(deps.objects.put(key, bytes, mimeOf[wanted]), PUT_TIMEOUT_MS, `upload of ${key}`),
+      async () => {
+        try {
+          return await withTimeout(
+            deps.objects.put(key, bytes, mimeOf[wanted]),
+            PUT_TIMEOUT_MS,
+            `upload of ${key}`,
+          );
+        } catch (err) {
+          // p-retry rethrows an AbortError's error at once, without onFailedAttempt (no gate, no wait).
+          if (classifyS3Error(err) === 'refused') throw new AbortError(refusal(key, err));
+          throw err;
+        }
+      },
       {
         retries: Number.POSITIVE_INFINITY,
         maxRetryTime: deps.options.uploadRetryMs,
@@ -84,6 +128,7 @@ export async function storeImage(
         },
       },
     ).catch((err: unknown) => {
+      if (isStorageRefusal(err)) throw err;
       // Retryable: the item spends an attempt, its bytes stay spooled and the next attempt uploads them.
       throw new ProviderError({
         code: 'storage_error',
@@ -94,7 +139,15 @@ export async function storeImage(
       });
     });
     if (retrying !== undefined) deps.logger.info({ batch_id: where.batchId, key }, 'upload recovered');
-    const thumbnailKey = await storeThumbnail(deps.objects, bytes, key);
+    // The output is stored; a thumbnail key S3 refuses (it is a few bytes longer) only loses the preview.
+    const thumbnailKey = await storeThumbnail(deps.objects, bytes, key).catch((err: unknown) => {
+      if (classifyS3Error(err) !== 'refused') throw err;
+      deps.logger.warn(
+        { batch_id: where.batchId, key, err: describeError(err) },
+        'S3 refused the thumbnail; the output is stored without one',
+      );
+      return undefined;
+    });
     return {
       index: where.index,
       key,
@@ -103,12 +156,23 @@ export async function storeImage(
       height: meta.height ?? 0,
       bytes: put.bytes,
       sha256: put.sha256,
-      thumbnail_key: thumbnailKey,
+      ...(thumbnailKey !== undefined ? { thumbnail_key: thumbnailKey } : {}),
     };
   } finally {
     retrying?.();
   }
 }
+
+/**
+ * Bytes S3 refused can never be stored at their key: they leave the spool (so no later attempt or
+ * restart uploads them again) and the refusal goes on to fail the item. Other errors pass unchanged.
+ */
+const dropIfRefused =
+  (deps: Pick<StoreDeps, 'spool'>, slot: SpoolSlot) =>
+  async (err: unknown): Promise<never> => {
+    if (isStorageRefusal(err)) await deps.spool.remove(slot);
+    throw err;
+  };
 
 /** The first `count` indexes below `n` that have no output yet, ascending (the order of the old loop). */
 function freeIndexes(done: Set<number>, count: number, n: number): number[] {
@@ -139,7 +203,9 @@ export async function storeGenerated(
       'provider images received and spooled',
     );
     for (const [k, index] of indexes.entries()) {
-      const output = await storeImage(deps, images[k]!.bytes, { ...place, index });
+      const output = await storeImage(deps, images[k]!.bytes, { ...place, index }).catch(
+        dropIfRefused(deps, slotOf(place, index)),
+      );
       await deps.store.recordOutput(itemId, output);
       done.add(index);
       held[k]?.();
@@ -153,7 +219,8 @@ export async function storeGenerated(
 /**
  * Uploads the images an earlier attempt of this item generated but did not store (its worker crashed,
  * or the bucket was down past the upload deadline), so they are never generated again. Spooled images
- * whose output is already recorded are only dropped from the spool.
+ * whose output is already recorded are only dropped from the spool; one S3 refuses is dropped and the
+ * refusal (`storage_rejected`) thrown, to fail the item.
  */
 export async function storeSpooled(
   deps: StoreDeps,
@@ -172,7 +239,7 @@ export async function storeSpooled(
     if (bytes === null) continue;
     const release = deps.uploads.hold(bytes.length);
     try {
-      const output = await storeImage(deps, bytes, { ...place, index });
+      const output = await storeImage(deps, bytes, { ...place, index }).catch(dropIfRefused(deps, slot));
       await deps.store.recordOutput(itemId, output);
       done.add(index);
       await deps.spool.remove(slot);

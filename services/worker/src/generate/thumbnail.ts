@@ -1,5 +1,5 @@
 import { thumbnailKey } from '@pixelmill/core';
-import type { ObjectStore } from '@pixelmill/storage';
+import { classifyS3Error, type ObjectStore } from '@pixelmill/storage';
 import pRetry from 'p-retry';
 import sharp from 'sharp';
 
@@ -23,6 +23,8 @@ export async function storeThumbnail(
   const key = thumbnailKey(outputKey);
   await pRetry(() => objects.put(key, bytes, 'image/webp'), {
     retries: 5,
+    // A key S3 refuses stays refused: no point asking again.
+    shouldRetry: ({ error }) => classifyS3Error(error) !== 'refused',
     minTimeout: 200,
     maxTimeout: 5_000,
     randomize: true,

@@ -20,13 +20,17 @@ export async function dropSpooledImages(
   return dropped.length;
 }
 
-/** Drops the spooled images of an item the gate just turned away (ended, cancelled or expired). */
+/**
+ * Drops the spooled images of an item the gate just ended `cancelled` or `expired`. An item that had
+ * already ended (a stale duplicate job) keeps them: a failed item's retry uploads them instead of
+ * paying for them again; a rolled-back ingest (`missing`) never generated anything.
+ */
 export async function dropSpoolOfTurnedAway(
   deps: WorkerDeps,
   data: GenerateJob,
   state: string,
 ): Promise<void> {
-  if (state === 'missing') return; // a rolled-back ingest: nothing was ever generated
+  if (state !== 'cancelled' && state !== 'expired') return;
   const item = await deps.store.getItem(data.item_id);
   if (item !== null) await dropSpooledImages(deps, data.batch_id, item.custom_id, `item ${state}`);
 }

@@ -197,6 +197,22 @@ describe('tenant quotas', () => {
     for (let i = 0; i < 4; i++) await accepted(q.submit(q.b, 1));
   });
 
+  test('a completed batch re-opened by a retry counts as open again', async () => {
+    const q = quotaApp({ maxOpenBatches: 1 });
+    const batch = await accepted(q.submit(q.a, 1));
+    const [id] = (await env.store.itemIds(batch.id).next()).value as string[];
+    await env.store.startItem(batch.id, id as string);
+    await env.store.endItem(batch.id, id as string, { status: 'failed', costMicros: 0, images: 0 });
+    expect(await env.store.completeBatch(batch.id, `${batch.id}/manifest.jsonl`)).toBe(true);
+    // Its completion was seen (the entry dropped) by the next submission, which then completed too.
+    const other = await accepted(q.submit(q.a, 1));
+    await runToCompletion(other.id);
+    const retry = await call(q.app, 'POST', `/v1/batches/${batch.id}/retry`, { key: q.a.key });
+    expect(retry.status, JSON.stringify(retry.json)).toBe(200);
+    expect(retry.headers.get('x-retried-items')).toBe('1');
+    await refused(q.a, () => q.submit(q.a, 1), 'max_open_batches', 1);
+  });
+
   test('a batch refused for another reason gives its reservation back', async () => {
     const q = quotaApp({ maxOpenBatches: 1 });
     const bad = await call(q.app, 'POST', '/v1/batches', {

@@ -6,6 +6,8 @@ const bool = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const positiveInt = z.coerce.number().int().positive();
+/** A per-tenant quota: 0 (or unset) means unlimited. */
+const quota = z.coerce.number().int().min(0).default(0);
 
 /** `tenant:key,tenant:key` (api.md "Authentication and tenants"). */
 const apiKeys = z.string().transform((raw, ctx) => {
@@ -107,6 +109,13 @@ export const envSchema = z.object({
   PIXELMILL_PRESIGN_TTL_S: positiveInt.max(604_800).default(3600),
   PIXELMILL_MAX_ITEMS_PER_BATCH: positiveInt.default(100_000),
   PIXELMILL_MAX_BODY_BYTES: positiveInt.default(64 * 1024 * 1024),
+  /**
+   * Default quotas of every tenant, checked when a batch is accepted (0 = unlimited); the tenants
+   * section of PIXELMILL_CONFIG overrides them per tenant.
+   */
+  PIXELMILL_TENANT_MAX_OPEN_BATCHES: quota,
+  PIXELMILL_TENANT_MAX_QUEUED_ITEMS: quota,
+  PIXELMILL_TENANT_ITEMS_PER_MINUTE: quota,
   PIXELMILL_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
   PIXELMILL_WEBHOOK_SCHEDULE_MS: msList.optional(),
   PIXELMILL_WEBHOOK_TIMEOUT_MS: positiveInt.default(15_000),

@@ -39,6 +39,13 @@ export {
   type WebhookEndpoint,
 } from './store/endpoint-store.js';
 export { storeKeys } from './store/keys.js';
+export {
+  ABANDONED_INGEST_MS,
+  type QuotaName,
+  QuotaStore,
+  type Reservation,
+  type TenantLimits,
+} from './store/quota-store.js';
 export type { BatchSpec, ItemSpec } from './store/records.js';
 export { RESULT_LIST_SEPARATOR, resultColumns, resultRows } from './store/results.js';
 export * from './validation.js';

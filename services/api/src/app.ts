@@ -62,7 +62,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     c.json(new ApiError(404, 'not_found', `No route ${c.req.method} ${c.req.path}`).body(), 404),
   );
   app.onError((err, c) => {
-    if (err instanceof ApiError) return c.json(err.body(), err.status);
+    if (err instanceof ApiError) return c.json(err.body(), err.status, err.headers);
     deps.logger.error({ err, path: c.req.path }, 'unhandled error');
     return c.json(new ApiError(500, 'internal_error', 'Internal error').body(), 500);
   });

@@ -3,6 +3,7 @@ import type { Logger } from '@pixelmill/logger';
 import type { ModelRegistry } from '@pixelmill/providers';
 import type { ObjectStore } from '@pixelmill/storage';
 import type { Redis } from 'ioredis';
+import type { TenantQuotas } from './batches/tenant-quota.js';
 import type { ApiMetrics } from './metrics/api-metrics.js';
 
 /** Everything the API's routes need, built by main.ts (or a test) and passed to createApp. */
@@ -18,6 +19,8 @@ export interface AppDeps {
   adminKey?: string | undefined;
   /** Built by main.ts with process metrics; createApp makes a bare one when absent (tests). */
   metrics?: ApiMetrics | undefined;
+  /** Per-tenant quotas of acceptance; main.ts always sets them (0 = unlimited), tests may leave them out. */
+  quotas?: TenantQuotas | undefined;
   options: {
     maxItemsPerBatch: number;
     maxBodyBytes: number;

@@ -17,6 +17,7 @@ export type ApiErrorCode =
   | 'service_unavailable'
   | 'endpoint_disabled'
   | 'limit_exceeded'
+  | 'tenant_quota_exceeded'
   | 'internal_error';
 
 /** The one exception the API throws; `onError` renders it as `{"error": {code, message, details}}`. */
@@ -26,6 +27,8 @@ export class ApiError extends HTTPException {
     readonly code: ApiErrorCode,
     message: string,
     readonly details: FieldProblem[] = [],
+    /** Response headers of this error (e.g. Retry-After of a 429). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(status, { message });
   }

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { serve } from '@hono/node-server';
 import { loadStartupConfigOrExit, s3OptionsFromEnv } from '@pixelmill/config';
-import { BatchStore, finishedWithin, Queues, shutdownInOrder } from '@pixelmill/core';
+import { BatchStore, finishedWithin, Queues, QuotaStore, shutdownInOrder } from '@pixelmill/core';
 import { createLogger } from '@pixelmill/logger';
 import { buildRegistry } from '@pixelmill/providers';
 import { createS3Store } from '@pixelmill/storage';
 import { Redis } from 'ioredis';
 import { createApp } from './app.js';
+import { tenantQuotasFrom } from './batches/tenant-quota.js';
 import { createApiMetrics } from './metrics/api-metrics.js';
 
 const { env, config } = loadStartupConfigOrExit();
@@ -28,6 +29,11 @@ const objects = createS3Store(s3OptionsFromEnv(env));
 const queues = new Queues(redis, env.PIXELMILL_QUEUE_PREFIX);
 const store = new BatchStore(redis, env.PIXELMILL_QUEUE_PREFIX);
 const registry = buildRegistry({ ...(config ? { providers: config.providers } : {}), env: process.env });
+const quotas = tenantQuotasFrom(new QuotaStore(redis, env.PIXELMILL_QUEUE_PREFIX), env, config?.tenants);
+for (const tenantId of Object.keys(quotas.overrides)) {
+  if (!apiKeys.some((k) => k.tenantId === tenantId))
+    logger.warn({ tenant_id: tenantId }, 'PIXELMILL_CONFIG tenants names a tenant without an API key');
+}
 const app = createApp({
   redis,
   store,
@@ -38,6 +44,7 @@ const app = createApp({
   objects,
   logger,
   apiKeys,
+  quotas,
   options: {
     maxItemsPerBatch: env.PIXELMILL_MAX_ITEMS_PER_BATCH,
     maxBodyBytes: env.PIXELMILL_MAX_BODY_BYTES,

@@ -17,7 +17,9 @@ export type ScriptName =
   | 'claimFinalize-1'
   | 'insertChunk-3'
   | 'scanStatus-1'
-  | 'itemLease-1';
+  | 'itemLease-1'
+  | 'reserveQuota-2'
+  | 'releaseQuota-2';
 
 const sources = new Map<ScriptName, string>();
 

@@ -21,6 +21,7 @@ import type { AppDeps } from '../deps.js';
 import { ApiError, invalidRequest } from '../errors.js';
 import { type BatchKeyParts, headerKeyProblems, itemKeyProblems } from './output-keys.js';
 import { type Locate, type ResolveContext, resolveItem } from './resolve-items.js';
+import { releaseTenantQuota, reserveTenantQuota } from './tenant-quota.js';
 
 /** addBulk chunk size: BullMQ's addBulk latency grows past ~1,000 jobs per call (bullmq#1670). */
 const CHUNK = 1000;
@@ -114,7 +115,7 @@ export class BatchAcceptance {
     deps: AppDeps,
     tenantId: string,
     header: BatchHeader,
-    names: { locateHeader: Locate; items: string },
+    names: { locateHeader: Locate; items: string; count?: number },
   ): Promise<BatchAcceptance> {
     const model = deps.registry.resolve(header.model);
     if (model === undefined) {
@@ -182,6 +183,11 @@ export class BatchAcceptance {
     if (keyProblems.length > 0) throw invalidRequest(keyProblems);
     const acceptance = new BatchAcceptance(id, deps, tenantId, ctx, spec, keys, generatedSecret, names.items);
     await deps.store.insertBatch({ id: acceptance.id, tenantId, spec });
+    // Tenant quotas, before any item is written or queued (a streamed batch's count is checked at finish).
+    await reserveTenantQuota(deps, tenantId, acceptance.id, names.count ?? 0).catch(async (err) => {
+      await acceptance.rollback();
+      throw err;
+    });
     return acceptance;
   }
 
@@ -324,10 +330,12 @@ export class BatchAcceptance {
       models: [...new Set([this.spec.model, ...this.modelsUsed])],
     };
     try {
+      await reserveTenantQuota(this.deps, this.tenantId, this.id, this.count);
       await this.deps.store.publishBatch(this.id, this.tenantId, spec);
     } catch (err) {
-      this.deps.logger.error({ err, batch_id: this.id }, 'batch publish failed');
       await this.rollback();
+      if (err instanceof ApiError) throw err;
+      this.deps.logger.error({ err, batch_id: this.id }, 'batch publish failed');
       throw new ApiError(
         503,
         'service_unavailable',
@@ -367,6 +375,7 @@ export class BatchAcceptance {
       for await (const ids of this.deps.store.itemIds(this.id)) {
         await Promise.all(ids.flatMap((id) => queues.map((q) => q.remove(id).catch(() => 0))));
       }
+      await releaseTenantQuota(this.deps, this.tenantId, this.id);
       await this.deps.store.discardBatch(this.id, this.tenantId);
     } catch (err) {
       this.deps.logger.error({ err, batch_id: this.id }, 'rollback incomplete');
@@ -412,6 +421,7 @@ export async function acceptBatch(
   const acceptance = await BatchAcceptance.begin(deps, tenantId, header, {
     locateHeader: (field) => field,
     items: 'items',
+    count: items.length,
   });
   try {
     for (const [i, item] of items.entries()) await acceptance.add(item, (field) => `items[${i}].${field}`);

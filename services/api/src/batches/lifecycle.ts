@@ -2,6 +2,7 @@ import { type Batch, enqueueFinalize, generateJobId, type ItemStatus } from '@pi
 import type { AppDeps } from '../deps.js';
 import { ApiError, notFound } from '../errors.js';
 import { enqueueItems } from './accept-batch.js';
+import { trackReopenedBatch } from './tenant-quota.js';
 
 async function batchOrNotFound(deps: AppDeps, tenantId: string, batchId: string): Promise<Batch> {
   const batch = await deps.store.getBatch(tenantId, batchId);
@@ -66,6 +67,7 @@ export async function retryBatch(
     });
 
   await deps.store.reopenBatch(batchId);
+  await trackReopenedBatch(deps, tenantId, batchId);
   const found = await deps.store.getBatchInternal(batchId);
   const priority = found?.spec.priority ?? 'normal';
   let retried = 0;

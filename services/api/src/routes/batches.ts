@@ -87,7 +87,8 @@ export function batchRoutes(deps: AppDeps): OpenAPIHono {
       201: { description: 'Accepted' },
       400: { description: 'Invalid request' },
       409: { description: 'Idempotency-Key reused with another body' },
-      413: { description: 'Too many items or too large a body' },
+      413: { description: 'Too many items, too large a body, or more items than a tenant quota allows' },
+      429: { description: 'A tenant quota is reached (tenant_quota_exceeded); see Retry-After' },
     },
   });
   app.post('/v1/batches', async (c) => {

@@ -1,12 +1,13 @@
 import { DeliveryStore, isProviderError, queueNames } from '@pixelmill/core';
 import { fullJitterBackoff } from '@pixelmill/ratelimit';
-import { type ConnectionOptions, type Job, type Queue, Worker } from 'bullmq';
+import type { ConnectionOptions, Job, Queue, Worker } from 'bullmq';
 import { createDeliverProcessor } from './deliver/processor.js';
 import type { WorkerDeps } from './deps.js';
 import { createFinalizeProcessor } from './finalize/processor.js';
 import { endAbandonedItems } from './generate/abandoned-items.js';
 import { runnerOf } from './generate/item-lease.js';
 import { createGenerateProcessor } from './generate/processor.js';
+import { LockSafeWorker } from './lock-safe-worker.js';
 import type { WorkerMetrics } from './metrics/worker-metrics.js';
 
 /**
@@ -64,7 +65,8 @@ export function startWorkers(
   const tracked =
     (queue: string, fn: Processor): Processor =>
     async (job, token) => {
-      const key = `${queue}\u0000${job.id}`;
+      // By fetch (token), not job id: a job handed back can be fetched again before this run ends.
+      const key = `${queue}\u0000${job.id}\u0000${token ?? ''}`;
       running.set(key, { job, token, queue });
       try {
         return await fn(job, token);
@@ -84,7 +86,7 @@ export function startWorkers(
   const workers: Worker[] = deps.registry.list().map((model) => {
     const name = queueNames.generate(model.id);
     generateQueues.push(deps.queues.generate(model.id));
-    return new Worker(name, tracked(name, gatedGenerate), {
+    return new LockSafeWorker(name, tracked(name, gatedGenerate), {
       ...common,
       concurrency: deps.options.concurrency,
       settings: {
@@ -94,7 +96,7 @@ export function startWorkers(
     });
   });
   workers.push(
-    new Worker(
+    new LockSafeWorker(
       queueNames.finalize,
       tracked(queueNames.finalize, createFinalizeProcessor(deps) as Processor),
       {
@@ -104,7 +106,7 @@ export function startWorkers(
     ),
   );
   workers.push(
-    new Worker(
+    new LockSafeWorker(
       queueNames.deliver,
       tracked(queueNames.deliver, countDeliveries(deps, createDeliverProcessor(deps) as Processor, metrics)),
       { ...common, concurrency: 50 },

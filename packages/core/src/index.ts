@@ -4,6 +4,7 @@ export * from './ids.js';
 export * from './money.js';
 export * from './object-keys.js';
 export { generateJobOptions, Queues } from './queues.js';
+export * from './retry-after.js';
 export * from './schemas/batch.js';
 export * from './schemas/batch-request.js';
 export * from './schemas/common.js';

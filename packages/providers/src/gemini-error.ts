@@ -4,9 +4,9 @@
  * with one exception: an empty prepay balance or a spend cap comes as a bare 429 without details.
  * @module
  */
-import { type ErrorScope, type ItemErrorCode, ProviderError } from '@pixelmill/core';
+import { type ErrorScope, type ItemErrorCode, ProviderError, parseGoogleDuration } from '@pixelmill/core';
 import { asArray, asRecord, asString, clip, type JsonRecord } from './json.js';
-import { msUntilPacificMidnight, parseGoogleDuration, retryAfterFromHeaders } from './retry-hints.js';
+import { msUntilPacificMidnight, retryAfterFromHeaders } from './retry-hints.js';
 
 /** finishReason / blockReason values that mean "refused for content": terminal for the item. */
 export const GEMINI_BLOCK_REASONS: ReadonlySet<string> = new Set([

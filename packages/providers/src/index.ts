@@ -28,12 +28,7 @@ export {
   type ModelRegistry,
   RegistryError,
 } from './registry.js';
-export {
-  msUntilPacificMidnight,
-  parseGoDuration,
-  parseGoogleDuration,
-  retryAfterFromHeaders,
-} from './retry-hints.js';
+export { msUntilPacificMidnight, parseGoDuration, retryAfterFromHeaders } from './retry-hints.js';
 export type {
   GeneratedImage,
   GenerateRequest,

@@ -1,35 +1,21 @@
 /**
- * Parsers for the wait hints providers send with 429/503 answers. Every parser returns milliseconds
- * or undefined; garbage (non-finite, negative) is discarded rather than guessed at.
+ * Provider-specific wait hints sent with 429/503 answers (header order, Go durations, Gemini's daily
+ * reset). Every parser returns milliseconds or undefined; garbage (non-finite, negative) is discarded
+ * rather than guessed at. Retry-After and RetryInfo themselves are read by @pixelmill/core.
  * @module
  */
-
-/** Hints longer than this are clamped: no rate limit in the docs resets later than the next day. */
-const MAX_HINT_MS = 24 * 60 * 60 * 1000;
+import { boundHintMs, parseRetryAfter, parseRetryAfterMs } from '@pixelmill/core';
 
 /**
  * openai-node's order: `retry-after-ms` (float milliseconds), then `retry-after` (seconds, or an HTTP
- * date). OpenRouter and Google front-ends send only `retry-after`.
+ * date). OpenRouter and Google front-ends send only `retry-after`. Values are read by @pixelmill/core's
+ * one Retry-After parser.
  */
 export function retryAfterFromHeaders(headers: Headers | undefined, nowMs = Date.now()): number | undefined {
   if (headers === undefined) return undefined;
-  const ms = headers.get('retry-after-ms');
-  if (ms !== null && ms.trim() !== '') {
-    const parsed = bound(Number(ms));
-    if (parsed !== undefined) return parsed;
-  }
-  const value = headers.get('retry-after')?.trim();
-  if (value === undefined || value === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return bound(Number(value) * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : bound(Math.max(0, date - nowMs));
-}
-
-/** google.protobuf.Duration in JSON form, e.g. RetryInfo.retryDelay "12.771204034s" → 12772. */
-export function parseGoogleDuration(value: unknown): number | undefined {
-  if (typeof value !== 'string') return undefined;
-  const match = /^(\d+(?:\.\d+)?)s$/.exec(value.trim());
-  return match?.[1] === undefined ? undefined : bound(Math.ceil(Number(match[1]) * 1000));
+  return (
+    parseRetryAfterMs(headers.get('retry-after-ms')) ?? parseRetryAfter(headers.get('retry-after'), nowMs)
+  );
 }
 
 /** Go duration as in OpenAI's x-ratelimit-reset-* headers: "1s", "6m0s", "20ms", "1h2m3.5s". */
@@ -50,7 +36,7 @@ export function parseGoDuration(value: string | null | undefined): number | unde
   for (const part of text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)) {
     total += Number(part[1]) * (unitMs[part[2] ?? ''] ?? 0);
   }
-  return bound(Math.ceil(total));
+  return boundHintMs(Math.ceil(total));
 }
 
 const pacificClock = new Intl.DateTimeFormat('en-US', {
@@ -78,9 +64,4 @@ export function msUntilPacificMidnight(nowMs = Date.now()): number {
   if (nextHour === 23) next += 3_600_000;
   else if (nextHour === 1) next -= 3_600_000;
   return next - nowMs;
-}
-
-function bound(ms: number): number | undefined {
-  if (!Number.isFinite(ms) || ms < 0) return undefined;
-  return Math.min(ms, MAX_HINT_MS);
 }

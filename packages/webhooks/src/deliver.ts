@@ -3,8 +3,9 @@
  * redirect, non-2xx) is a result, never an exception, so the caller just records it and schedules
  * the next attempt. Nothing here logs: headers hold signatures, URLs may hold tokens.
  */
+
+import { parseRetryAfter } from '@pixelmill/core';
 import { postOnce } from './http-post.js';
-import { parseRetryAfter } from './retry-after.js';
 import { assertPublicUrl, type LookupAll } from './ssrf.js';
 
 export interface DeliverWebhookInput {

@@ -1,21 +1,23 @@
-import { DeliveryStore, isProviderError, queueNames } from '@pixelmill/core';
+import { DeliveryStore, queueNames } from '@pixelmill/core';
 import { fullJitterBackoff } from '@pixelmill/ratelimit';
-import { type ConnectionOptions, type Job, type Queue, Worker } from 'bullmq';
+import type { ConnectionOptions, Job, Queue, Worker } from 'bullmq';
 import { createDeliverProcessor } from './deliver/processor.js';
 import type { WorkerDeps } from './deps.js';
 import { createFinalizeProcessor } from './finalize/processor.js';
 import { endAbandonedItems } from './generate/abandoned-items.js';
+import { hintedWaitMs } from './generate/handle-failure.js';
 import { runnerOf } from './generate/item-lease.js';
 import { createGenerateProcessor } from './generate/processor.js';
+import { LockSafeWorker } from './lock-safe-worker.js';
 import type { WorkerMetrics } from './metrics/worker-metrics.js';
 
 /**
- * Backoff between real failures of an item: the server's hint when it gave one, else exponential
- * 2 s → 64 s with full jitter (providers.md §8). `attemptsMade` starts at 1 after the first failure.
+ * Backoff between real failures of an item (a retried 5xx): the server's hint plus jitter when it gave
+ * one, else exponential 2 s → 64 s with full jitter (providers.md §8). `attemptsMade` starts at 1
+ * after the first failure.
  */
 export function itemBackoffMs(attemptsMade: number, err: Error): number {
-  if (isProviderError(err) && err.retryAfterMs !== undefined) return err.retryAfterMs;
-  return fullJitterBackoff(attemptsMade - 1, { baseMs: 2000, capMs: 64_000 }) ?? 64_000;
+  return hintedWaitMs(err) ?? fullJitterBackoff(attemptsMade - 1, { baseMs: 2000, capMs: 64_000 }) ?? 64_000;
 }
 
 /** How fast a crashed worker's jobs come back (docs/reliability.md "Crashed workers"). */
@@ -64,7 +66,8 @@ export function startWorkers(
   const tracked =
     (queue: string, fn: Processor): Processor =>
     async (job, token) => {
-      const key = `${queue}\u0000${job.id}`;
+      // By fetch (token), not job id: a job handed back can be fetched again before this run ends.
+      const key = `${queue}\u0000${job.id}\u0000${token ?? ''}`;
       running.set(key, { job, token, queue });
       try {
         return await fn(job, token);
@@ -84,7 +87,7 @@ export function startWorkers(
   const workers: Worker[] = deps.registry.list().map((model) => {
     const name = queueNames.generate(model.id);
     generateQueues.push(deps.queues.generate(model.id));
-    return new Worker(name, tracked(name, gatedGenerate), {
+    return new LockSafeWorker(name, tracked(name, gatedGenerate), {
       ...common,
       concurrency: deps.options.concurrency,
       settings: {
@@ -94,7 +97,7 @@ export function startWorkers(
     });
   });
   workers.push(
-    new Worker(
+    new LockSafeWorker(
       queueNames.finalize,
       tracked(queueNames.finalize, createFinalizeProcessor(deps) as Processor),
       {
@@ -104,7 +107,7 @@ export function startWorkers(
     ),
   );
   workers.push(
-    new Worker(
+    new LockSafeWorker(
       queueNames.deliver,
       tracked(queueNames.deliver, countDeliveries(deps, createDeliverProcessor(deps) as Processor, metrics)),
       { ...common, concurrency: 50 },

@@ -5,8 +5,11 @@ import { countsAgainstCircuit } from './scheduling.js';
 
 /** What the processor does next after a failed provider call or upload. */
 export type FailureAction =
-  /** Slow down and put the job back without spending an attempt (429, a parked key with others left). */
-  | { kind: 'wait'; error: ItemError }
+  /**
+   * Slow down and put the job back without spending an attempt (429, a parked key with others left),
+   * to be fetched again after delayMs.
+   */
+  | { kind: 'wait'; error: ItemError; delayMs: number }
   /** Spend an attempt and let the queue retry after a backoff. */
   | { kind: 'retry'; error: ProviderError }
   /** End the item as failed. */
@@ -31,6 +34,24 @@ const itemError = (e: ProviderError): ItemError => ({
 
 /** Small random addition to server hints, so workers that were told the same wait do not return together. */
 const jitter = (ms: number): number => ms + Math.floor(Math.random() * Math.min(1000, ms * 0.1 + 100));
+
+/** A job put back with no hint of how long to wait is fetched again after this (it asks the limiter again). */
+export const HAND_BACK_MS = 50;
+/**
+ * A job waits at most this long on one hint (the key's cooldown keeps the whole hint): the model's
+ * other keys, or a fallback, may serve it sooner (the same bound as scheduling.ts MAX_WAIT_MS).
+ */
+export const MAX_HINTED_DELAY_MS = 60_000;
+
+/**
+ * The one place a provider's retry hint (a 429's or a 503's Retry-After / RetryInfo) becomes a wait:
+ * the hint plus jitter, or undefined without a hint. Used for the key's cooldown, for the job's
+ * delay after a 429, and for the backoff of a retried 503 (workers.ts itemBackoffMs).
+ */
+export function hintedWaitMs(err: unknown): number | undefined {
+  if (!isProviderError(err) || err.retryAfterMs === undefined) return undefined;
+  return jitter(err.retryAfterMs);
+}
 
 /**
  * Was this 429 a disagreement at the window's edge rather than a limit lower than declared? Our
@@ -68,21 +89,26 @@ export async function handleFailure(
 ): Promise<FailureAction> {
   const e = toProviderError(err);
   if (e.code === 'rate_limited') {
-    const wait = e.retryAfterMs ?? fullJitterBackoff(0, { baseMs: 1000, capMs: 60_000 }) ?? 1000;
-    await ctx.limiter.cooldown(ctx.resourceId, jitter(wait));
+    const hinted = hintedWaitMs(e);
+    const wait = hinted ?? jitter(fullJitterBackoff(0, { baseMs: 1000, capMs: 60_000 }) ?? 1000);
+    await ctx.limiter.cooldown(ctx.resourceId, wait);
     if (!(await atWindowEdge(ctx.limiter, ctx.resourceId, e.retryAfterMs)))
       await ctx.limiter.onRateLimited(ctx.resourceId, { grantedAt: ctx.grantedAt });
-    return { kind: 'wait', error: itemError(e) };
+    // Hinted: the job itself waits out the hint, instead of being fetched again only to be told to
+    // wait by the limiter. Unhinted: back soon (another key may be free).
+    const delayMs = hinted === undefined ? HAND_BACK_MS : Math.min(hinted, MAX_HINTED_DELAY_MS);
+    return { kind: 'wait', error: itemError(e), delayMs };
   }
   if (e.code === 'quota_exhausted') {
     // Never retried on this key: park it (until the quota resets, when the provider said when). The
     // item goes back to the queue; its next pickup takes another key, moves to a fallback model, or
     // fails with quota_exhausted when every key is parked for good (scheduling.ts whenBlocked).
     await ctx.limiter.park(ctx.resourceId, e.retryAfterMs === undefined ? null : Date.now() + e.retryAfterMs);
-    return { kind: 'wait', error: itemError(e) };
+    return { kind: 'wait', error: itemError(e), delayMs: HAND_BACK_MS };
   }
   // A failed probe says the model is still down, not that this item is bad: it waits with the others.
-  if (ctx.probe === true && countsAgainstCircuit(e)) return { kind: 'wait', error: itemError(e) };
+  if (ctx.probe === true && countsAgainstCircuit(e))
+    return { kind: 'wait', error: itemError(e), delayMs: HAND_BACK_MS };
   if (!e.retryable) return { kind: 'fail', error: itemError(e) };
   if (ctx.attemptsMade + 1 >= ctx.maxAttempts) {
     return {

@@ -248,7 +248,7 @@ export function createGenerateProcessor(deps: WorkerDeps) {
             refund: true,
             runner: lease.runner,
           });
-          await job.moveToDelayed(Date.now() + 50, token);
+          await job.moveToDelayed(Date.now() + action.delayMs, token);
           throw new DelayedError();
         }
         await deps.store.requeueItem(data.batch_id, data.item_id, action.error, {

@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import { DelayedError, type Job, Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LockSafeWorker } from './lock-safe-worker.js';
+
+const LOCK_MS = 2_000;
+const connection = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+  maxRetriesPerRequest: null,
+});
+const prefix = `test-lockrace-${randomUUID().slice(0, 8)}`;
+
+afterAll(async () => {
+  const keys = await connection.keys(`${prefix}:*`);
+  if (keys.length > 0) await connection.del(...keys);
+  connection.disconnect();
+});
+
+/** Polls check until it holds or ms pass; returns whether it held. */
+async function until(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return false;
+}
+
+describe('LockSafeWorker', () => {
+  it('keeps renewing the lock of a job handed back with a short delay and fetched again by the same worker', async () => {
+    const queue = new Queue('race', { connection, prefix });
+    const lost: string[] = [];
+    let signalLost = () => {};
+    const lockLost = new Promise<void>((resolve) => {
+      signalLost = resolve;
+    });
+    let refetchedEarly = false;
+    let runs = 0;
+    const worker = new LockSafeWorker(
+      'race',
+      async (job: Job, token?: string) => {
+        runs += 1;
+        if (runs === 1) {
+          // Handed back with a short delay; the same worker fetches it again (its second slot)
+          // before this run has returned to BullMQ.
+          await job.moveToDelayed(Date.now() + 1, token);
+          refetchedEarly = await until(async () => (await queue.getJobState(job.id!)) === 'active', 5_000);
+          throw new DelayedError();
+        }
+        // The second run holds the job well past lockDuration (a slow provider call), or until
+        // the lock is seen lost.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          lockLost,
+          new Promise((resolve) => (timer = setTimeout(resolve, LOCK_MS * 2.5))),
+        ]);
+        clearTimeout(timer);
+        return 'done';
+      },
+      { connection, prefix, concurrency: 2, lockDuration: LOCK_MS, stalledInterval: 500 },
+    );
+    worker.on('error', (err) => {
+      lost.push(`error: ${err.message}`);
+      signalLost();
+    });
+    worker.on('stalled', (id) => {
+      lost.push(`stalled: ${id}`);
+      signalLost();
+    });
+    try {
+      await queue.add('x', {}, { jobId: 'job-1' });
+      const ended = await until(
+        async () => lost.length > 0 || (await queue.getJobState('job-1')) === 'completed',
+        LOCK_MS * 5,
+      );
+      expect(ended).toBe(true);
+      expect(refetchedEarly).toBe(true);
+      expect(lost).toEqual([]);
+      expect(runs).toBe(2);
+      expect((await queue.getJob('job-1'))?.returnvalue).toBe('done');
+    } finally {
+      await worker.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  }, 20_000);
+});

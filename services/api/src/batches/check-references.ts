@@ -11,6 +11,8 @@ import type { Locate } from './resolve-items.js';
 
 /** Host names resolved at the same time within one acceptance (dns.lookup uses libuv's 4 threads). */
 const LOOKUP_CONCURRENCY = 8;
+/** A host not answered by then is refused: a slow resolver must not hold the request open. */
+const LOOKUP_TIMEOUT_MS = 10_000;
 
 export interface ReferenceCheckOptions {
   tenantId: string;
@@ -21,6 +23,8 @@ export interface ReferenceCheckOptions {
   report: (problems: FieldProblem[]) => void;
   /** Problems reported at most: past that, further paths of a refused host are not kept. */
   maxProblems: number;
+  /** Defaults to LOOKUP_TIMEOUT_MS. */
+  lookupTimeoutMs?: number;
 }
 
 /** A host still being resolved keeps the fields that named it, to report them if it is refused. */
@@ -88,11 +92,24 @@ export class ReferenceChecks {
   /** The guard's verdict on one host (the same for every URL naming it), then its waiting fields. */
   private async resolve(host: string, ref: string): Promise<void> {
     const refused = await this.limit(async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<string>((resolve) => {
+        timer = setTimeout(
+          () => resolve(`host ${host} did not resolve in time`),
+          this.opts.lookupTimeoutMs ?? LOOKUP_TIMEOUT_MS,
+        );
+      });
+      const verdict = assertPublicUrl(ref, {
+        allowPrivate: this.opts.allowPrivate,
+        lookup: this.opts.lookup,
+      }).then(
+        () => null,
+        (err: unknown) => (err as Error).message,
+      );
       try {
-        await assertPublicUrl(ref, { allowPrivate: this.opts.allowPrivate, lookup: this.opts.lookup });
-        return null;
-      } catch (err) {
-        return (err as Error).message;
+        return await Promise.race([verdict, late]);
+      } finally {
+        clearTimeout(timer);
       }
     });
     const entry = this.hosts.get(host);

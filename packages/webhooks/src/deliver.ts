@@ -5,8 +5,8 @@
  */
 
 import { parseRetryAfter } from '@pixelmill/core';
-import { postOnce } from './http-post.js';
-import { assertPublicUrl, type LookupAll } from './ssrf.js';
+import { guardedFetch } from './guarded-fetch.js';
+import type { LookupAll } from './ssrf.js';
 
 export interface DeliverWebhookInput {
   url: string;
@@ -62,23 +62,18 @@ export async function deliverWebhook({
     error,
   });
 
-  // One deadline for DNS, connect, headers and body: a slow resolver must not stretch the 15 s.
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), timeoutMs);
-  const timedOut = new Promise<never>((_, reject) => {
-    deadline.signal.addEventListener('abort', () => reject(new Error('timeout')), { once: true });
-  });
-  timedOut.catch(() => {});
-
   try {
-    // Checked at send time, not only when the batch was created: DNS may have changed since.
-    const target = await Promise.race([assertPublicUrl(url, { allowPrivate, lookup }), timedOut]);
-    const res = await postOnce({
-      target,
+    // The guard runs again here, at send time, and the POST goes to the address it checked.
+    const res = await guardedFetch({
+      url,
+      method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT, ...headers },
       body,
+      allowPrivate,
+      ...(lookup === undefined ? {} : { lookup }),
+      timeoutMs,
       maxResponseBytes,
-      signal: deadline.signal,
+      oversize: 'truncate',
     });
     const result: DeliveryResult = {
       ok: res.status >= 200 && res.status < 300,
@@ -95,9 +90,6 @@ export async function deliverWebhook({
     if (res.status >= 300 && res.status < 400) result.error = `redirect (${res.status}) not followed`;
     return result;
   } catch (err) {
-    if (deadline.signal.aborted) return failed('timeout');
     return failed(describe(err));
-  } finally {
-    clearTimeout(timer);
   }
 }

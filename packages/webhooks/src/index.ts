@@ -1,5 +1,12 @@
 export { type DeliverWebhookInput, type DeliveryResult, deliverWebhook } from './deliver.js';
 export * from './events/index.js';
+export {
+  FetchTimeoutError,
+  type GuardedFetchInput,
+  type GuardedResponse,
+  guardedFetch,
+} from './guarded-fetch.js';
+export { type Oversize, ResponseTooLargeError } from './pinned-request.js';
 export { type HonoLikeContext, verifyHonoRequest, verifyNodeRequest } from './receivers.js';
 export { deliverySchedule, nextDelayMs } from './schedule.js';
 export { generateWebhookSecret } from './secret.js';

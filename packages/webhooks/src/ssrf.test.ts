@@ -34,6 +34,19 @@ describe('assertPublicUrl', () => {
     ['http://[::ffff:127.0.0.1]/', 'loopback'],
     ['http://[::ffff:169.254.169.254]/', 'linkLocal'],
     ['http://[ff02::1]/', 'multicast'],
+    // IPv4-compatible (::a.b.c.d, ::/96): reaches the IPv4 it carries, so it is judged as that IPv4.
+    ['http://[::127.0.0.1]/', 'loopback'],
+    ['http://[::7f00:1]/', 'loopback'],
+    ['http://[::a9fe:a9fe]/', 'linkLocal'],
+    ['http://[::10.0.0.1]/', 'private'],
+    ['http://[::0:0:c0a8:101]/', 'private'],
+    ['http://[::ffff:a00:1]/', 'private'],
+    // Translation and tunnel prefixes can wrap any IPv4: never public.
+    ['http://[64:ff9b::7f00:1]/', 'rfc6052'],
+    ['http://[64:ff9b::808:808]/', 'rfc6052'],
+    ['http://[::ffff:0:7f00:1]/', 'rfc6145'],
+    ['http://[2002:7f00:1::1]/', '6to4'],
+    ['http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/', 'teredo'],
   ])('refuses %s (%s) unless private addresses are allowed', async (url, range) => {
     const err = await refuse(url);
     expect(err.reason).toBe('blocked_address');
@@ -51,6 +64,26 @@ describe('assertPublicUrl', () => {
   it('refuses a name when any of its addresses is private', async () => {
     const err = await refuse('https://hooks.example.com/x', fixed('93.184.216.34', '10.1.2.3'));
     expect(err.message).toContain('10.1.2.3 (private)');
+  });
+
+  it.each([
+    ['::7f00:1', 'loopback'],
+    ['::a9fe:a9fe', 'linkLocal'],
+    ['::ffff:7f00:1', 'loopback'],
+    ['::ffff:169.254.169.254', 'linkLocal'],
+    ['64:ff9b::a9fe:a9fe', 'rfc6052'],
+    ['2002:a00:1::1', '6to4'],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'teredo'],
+  ])('refuses a name whose DNS answer is %s (%s)', async (address, range) => {
+    const err = await refuse('https://cdn.example.com/a.png', fixed('93.184.216.34', address));
+    expect(err.reason).toBe('blocked_address');
+    expect(err.message).toContain(`${address} (${range})`);
+  });
+
+  it('accepts IPv4-compatible and IPv4-mapped forms of a public IPv4', async () => {
+    for (const url of ['http://[::8.8.8.8]/', 'http://[::ffff:8.8.8.8]/']) {
+      await expect(assertPublicUrl(url, { allowPrivate: false })).resolves.toMatchObject({ family: 6 });
+    }
   });
 
   it('returns every checked address of a public name', async () => {

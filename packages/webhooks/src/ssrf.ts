@@ -1,7 +1,8 @@
 /**
- * @module SSRF guard for customer-supplied webhook URLs: only http(s) to public unicast addresses,
- * checked on every address the name resolves to. The checked addresses are returned so the caller
- * connects to exactly those (a second DNS answer could otherwise point somewhere else: rebinding).
+ * @module SSRF guard for customer-supplied URLs (webhooks and reference images): only http(s) to
+ * public unicast addresses, checked on every address the name resolves to. The checked addresses are
+ * returned so the caller connects to exactly those (a second DNS answer could otherwise point
+ * somewhere else: rebinding); guarded-fetch.ts does that.
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import ipaddr from 'ipaddr.js';
@@ -41,13 +42,31 @@ export class UnsafeUrlError extends Error {
 const defaultLookup: LookupAll = (hostname) => dnsLookup(hostname, { all: true });
 
 /**
+ * The IPv4 address an IPv6 address carries in its last 32 bits when it is IPv4-mapped
+ * (::ffff:a.b.c.d) or IPv4-compatible (::a.b.c.d, i.e. ::/96 without :: and ::1): both reach that
+ * IPv4 on dual-stack hosts, so both are judged as it.
+ */
+function carriedIPv4(addr: ipaddr.IPv6): ipaddr.IPv4 | undefined {
+  if (addr.isIPv4MappedAddress()) return addr.toIPv4Address();
+  const [a, b, c, d, e, f, g, h] = addr.parts;
+  if (a !== 0 || b !== 0 || c !== 0 || d !== 0 || e !== 0 || f !== 0 || g === undefined || h === undefined) {
+    return undefined;
+  }
+  if (g === 0 && h <= 1) return undefined; // :: (unspecified) and ::1 (loopback) are IPv6's own
+  return new ipaddr.IPv4([g >> 8, g & 0xff, h >> 8, h & 0xff]);
+}
+
+/**
  * An allowlist, not a blocklist: ipaddr.js names every special range (loopback, private,
  * linkLocal incl. 169.254.169.254, uniqueLocal fc00::/7, carrierGradeNat, multicast, unspecified,
- * reserved, 6to4/teredo/NAT64 that can wrap a private IPv4…) and only `unicast` is public.
+ * reserved, and rfc6052 NAT64 64:ff9b::/96, 6to4 2002::/16, teredo 2001::/32 that can wrap a private
+ * IPv4) and only `unicast` is public. IPv6 that carries an IPv4 directly is judged as that IPv4.
  */
 export function addressRange(address: string): string {
-  // process() unwraps ::ffff:10.0.0.1 to the IPv4 it really reaches.
-  return ipaddr.process(address).range();
+  const parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv4') return parsed.range();
+  const v4 = carriedIPv4(parsed as ipaddr.IPv6);
+  return (v4 ?? parsed).range();
 }
 
 export async function assertPublicUrl(
@@ -58,10 +77,10 @@ export async function assertPublicUrl(
   try {
     url = new URL(raw);
   } catch {
-    throw new UnsafeUrlError('invalid_url', 'webhook URL is not a valid absolute URL');
+    throw new UnsafeUrlError('invalid_url', 'URL is not a valid absolute URL');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UnsafeUrlError('unsupported_scheme', `webhook URL scheme ${url.protocol} is not http or https`);
+    throw new UnsafeUrlError('unsupported_scheme', `URL scheme ${url.protocol} is not http or https`);
   }
   // WHATWG URL already normalised numeric forms (http://2130706433/ → 127.0.0.1); IPv6 keeps brackets.
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
@@ -74,9 +93,9 @@ export async function assertPublicUrl(
       resolved = await lookup(host);
     } catch (err) {
       const code = (err as { code?: string }).code ?? 'error';
-      throw new UnsafeUrlError('dns_failure', `webhook host ${host} did not resolve (${code})`);
+      throw new UnsafeUrlError('dns_failure', `host ${host} did not resolve (${code})`);
     }
-    if (resolved.length === 0) throw new UnsafeUrlError('dns_failure', `webhook host ${host} has no address`);
+    if (resolved.length === 0) throw new UnsafeUrlError('dns_failure', `host ${host} has no address`);
   }
 
   if (!allowPrivate) {
@@ -85,7 +104,7 @@ export async function assertPublicUrl(
       if (range !== 'unicast') {
         throw new UnsafeUrlError(
           'blocked_address',
-          `webhook host ${host} resolves to ${address} (${range}); only public addresses are allowed`,
+          `host ${host} resolves to ${address} (${range}); only public addresses are allowed`,
         );
       }
     }
@@ -94,6 +113,6 @@ export async function assertPublicUrl(
     ({ address, family }) => ({ address, family: family === 6 ? 6 : 4 }) as const,
   );
   const [first] = addresses;
-  if (first === undefined) throw new UnsafeUrlError('dns_failure', `webhook host ${host} has no address`);
+  if (first === undefined) throw new UnsafeUrlError('dns_failure', `host ${host} has no address`);
   return { url, address: first.address, family: first.family, addresses };
 }

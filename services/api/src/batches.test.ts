@@ -349,7 +349,8 @@ describe('paging while items change state', () => {
 });
 
 describe('an invalid batch is refused whole, with nothing written', () => {
-  const refs = (n: number) => Array.from({ length: n }, (_, i) => `https://example.com/ref-${i}.png`);
+  // Keys under the tenant's root: URLs would need DNS at submission.
+  const refs = (n: number) => Array.from({ length: n }, (_, i) => `acme/refs/ref-${i}.png`);
 
   /** Posts, checks the error, and checks that no batch, item, job or list entry appeared. */
   async function refused(

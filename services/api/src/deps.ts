@@ -2,6 +2,7 @@ import type { BatchStore, Queues } from '@pixelmill/core';
 import type { Logger } from '@pixelmill/logger';
 import type { ModelRegistry } from '@pixelmill/providers';
 import type { ObjectStore } from '@pixelmill/storage';
+import type { LookupAll } from '@pixelmill/webhooks';
 import type { Redis } from 'ioredis';
 import type { TenantQuotas } from './batches/tenant-quota.js';
 import type { ApiMetrics } from './metrics/api-metrics.js';
@@ -25,7 +26,10 @@ export interface AppDeps {
     maxItemsPerBatch: number;
     maxBodyBytes: number;
     presignTtlS: number;
+    /** PIXELMILL_WEBHOOK_ALLOW_PRIVATE: the SSRF guard allows private addresses (webhooks, reference URLs). */
     allowPrivateWebhooks: boolean;
+    /** The SSRF guard's resolver at submission; the system's when absent (tests inject one). */
+    lookup?: LookupAll | undefined;
     /** Real failures an item may have (WORKER_ITEM_ATTEMPTS); written into each generation job. */
     itemAttempts: number;
   };

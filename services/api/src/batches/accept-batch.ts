@@ -19,6 +19,7 @@ import { createFairScheduler } from '@pixelmill/ratelimit';
 import { assertPublicUrl, generateWebhookSecret } from '@pixelmill/webhooks';
 import type { AppDeps } from '../deps.js';
 import { ApiError, invalidRequest } from '../errors.js';
+import { ReferenceChecks } from './check-references.js';
 import { type BatchKeyParts, headerKeyProblems, itemKeyProblems } from './output-keys.js';
 import { type Locate, type ResolveContext, resolveItem } from './resolve-items.js';
 import { releaseTenantQuota, reserveTenantQuota } from './tenant-quota.js';
@@ -93,6 +94,8 @@ export class BatchAcceptance {
   private estimatedMicros = 0;
   private readonly modelsUsed = new Set<string>();
   private closed = false;
+  /** reference_images URLs (SSRF guard, one lookup per host) and keys (tenant's root). */
+  private readonly references: ReferenceChecks;
 
   private constructor(
     readonly id: string,
@@ -105,7 +108,15 @@ export class BatchAcceptance {
     readonly generatedSecret: string | undefined,
     /** Where the first item would be (names "a batch needs at least one item"). */
     private readonly itemsName: string,
-  ) {}
+  ) {
+    this.references = new ReferenceChecks({
+      tenantId,
+      allowPrivate: deps.options.allowPrivateWebhooks,
+      lookup: deps.options.lookup,
+      report: (problems) => this.report(problems),
+      maxProblems: MAX_PROBLEMS,
+    });
+  }
 
   /**
    * Checks the batch's header (model, webhook URL) and writes the invisible batch record. Throws the
@@ -133,7 +144,10 @@ export class BatchAcceptance {
     }
     if (header.webhook) {
       try {
-        await assertPublicUrl(header.webhook.url, { allowPrivate: deps.options.allowPrivateWebhooks });
+        await assertPublicUrl(header.webhook.url, {
+          allowPrivate: deps.options.allowPrivateWebhooks,
+          lookup: deps.options.lookup,
+        });
       } catch (err) {
         throw invalidRequest([{ path: names.locateHeader('webhook.url'), message: (err as Error).message }]);
       }
@@ -244,6 +258,7 @@ export class BatchAcceptance {
     const spec = resolveItem(this.ctx, input, locate, found);
     if (spec !== null) found.push(...itemKeyProblems(this.keys, spec, locate));
     this.report(found);
+    this.references.check(input.reference_images, locate);
     if (spec === null || found.length > 0) return;
     const model = this.ctx.models.get(input.model ?? this.ctx.header.model);
     this.imagesRequested += spec.n;
@@ -309,6 +324,7 @@ export class BatchAcceptance {
   async finish(): Promise<AcceptedBatch> {
     await this.startFlush();
     await this.settled();
+    await this.references.settled();
     if (this.count === 0) this.report([{ path: this.itemsName, message: 'A batch needs at least one item' }]);
     if (this.writeError !== undefined) {
       this.deps.logger.error({ err: this.writeError, batch_id: this.id }, 'batch acceptance failed');

@@ -35,7 +35,10 @@ export function webhookEndpointRoutes(deps: AppDeps): OpenAPIHono {
   /** SSRF guard at creation too, so a refused URL is a 400 now rather than failed deliveries later. */
   async function checkUrl(url: string): Promise<void> {
     try {
-      await assertPublicUrl(url, { allowPrivate: deps.options.allowPrivateWebhooks });
+      await assertPublicUrl(url, {
+        allowPrivate: deps.options.allowPrivateWebhooks,
+        lookup: deps.options.lookup,
+      });
     } catch (err) {
       throw invalidRequest([{ path: 'url', message: (err as Error).message }]);
     }

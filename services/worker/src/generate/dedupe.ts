@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { BatchSpec, GenerateJob, Item, ItemOutput } from '@pixelmill/core';
+import { type BatchSpec, type GenerateJob, type Item, type ItemOutput, tenantRoot } from '@pixelmill/core';
 import { sha256Hex } from '@pixelmill/storage';
 import type { WorkerDeps } from '../deps.js';
 import { keyPartsOf, outputKeyFor } from './output-key.js';
@@ -29,9 +29,15 @@ const nothing: DedupeOutcome = { reused: false, remember: async () => undefined 
  * The request's identity: model, prompt, every parameter that changes the pixels or the file, and the
  * SHA-256 of each reference image's bytes (the same URL may serve another image tomorrow).
  */
-async function fingerprint(deps: WorkerDeps, item: Item, spec: BatchSpec): Promise<string> {
+async function fingerprint(
+  deps: WorkerDeps,
+  data: GenerateJob,
+  item: Item,
+  spec: BatchSpec,
+): Promise<string> {
   const refs = await loadReferenceImages(item.reference_images, deps.objects, {
     allowPrivate: deps.options.allowPrivateUrls,
+    root: tenantRoot(data.tenant_id),
   });
   return createHash('sha256')
     .update(
@@ -63,7 +69,7 @@ export async function dedupeItem(
   if (!spec.dedupe) return nothing;
   let key: string;
   try {
-    key = deps.store.keys.dedupe(data.tenant_id, await fingerprint(deps, item, spec));
+    key = deps.store.keys.dedupe(data.tenant_id, await fingerprint(deps, data, item, spec));
   } catch (err) {
     deps.logger.debug({ err, item_id: data.item_id }, 'no dedupe fingerprint; generating');
     return nothing;

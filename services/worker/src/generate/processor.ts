@@ -4,6 +4,7 @@ import {
   type ItemError,
   type ItemLease,
   type Size,
+  tenantRoot,
   terminalItemStatuses,
   toMicros,
 } from '@pixelmill/core';
@@ -189,6 +190,7 @@ export function createGenerateProcessor(deps: WorkerDeps) {
       try {
         const references = await loadReferenceImages(item.reference_images, deps.objects, {
           allowPrivate: deps.options.allowPrivateUrls,
+          root: tenantRoot(data.tenant_id),
         });
         const call = adapter.generate({
           upstreamModel: model.upstreamId,

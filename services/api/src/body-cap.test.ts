@@ -65,7 +65,8 @@ async function send(
   return { status: res.status, headers: res.headers, json: JSON.parse(text) as Json };
 }
 
-async function fixtures(): Promise<{ endpointId: string; batchId: string }> {
+/** The routes that read a JSON body, on an endpoint and a batch that exist. */
+async function bodyRoutes(): Promise<[string, string][]> {
   const endpoint = await call(env.app, 'POST', '/v1/webhook-endpoints', {
     key: env.acme.key,
     body: { url: 'https://93.184.215.14/hooks' },
@@ -76,19 +77,19 @@ async function fixtures(): Promise<{ endpointId: string; batchId: string }> {
     body: { model: MODEL, items: [item('cap-1')] },
   });
   expect(batch.status, JSON.stringify(batch.json)).toBe(201);
-  return { endpointId: endpoint.json.id, batchId: batch.json.id };
+  const endpointId: string = endpoint.json.id;
+  const batchId: string = batch.json.id;
+  return [
+    ['POST', '/v1/webhook-endpoints'],
+    ['PATCH', `/v1/webhook-endpoints/${endpointId}`],
+    ['POST', `/v1/webhook-endpoints/${endpointId}/rotate-secret`],
+    ['POST', `/v1/batches/${batchId}/retry`],
+  ];
 }
 
 describe('every body is capped while it is read', () => {
   test('each JSON route: a chunked body past 64 KiB is a 413 in the error shape, read no further than the cap', async () => {
-    const { endpointId, batchId } = await fixtures();
-    const routes: [string, string][] = [
-      ['POST', '/v1/webhook-endpoints'],
-      ['PATCH', `/v1/webhook-endpoints/${endpointId}`],
-      ['POST', `/v1/webhook-endpoints/${endpointId}/rotate-secret`],
-      ['POST', `/v1/batches/${batchId}/retry`],
-    ];
-    for (const [method, path] of routes) {
+    for (const [method, path] of await bodyRoutes()) {
       const { stream, meter } = streamed(50 * 1024 * 1024);
       const r = await send(method, path, stream);
       expect(expectError(r, 413, 'payload_too_large'), `${method} ${path}`).toEqual([
@@ -96,18 +97,15 @@ describe('every body is capped while it is read', () => {
       ]);
       expect(meter.pulled, `${method} ${path}`).toBeLessThanOrEqual(DEFAULT_BODY_MAX_BYTES + 2 * CHUNK);
     }
-    // Nothing changed: the endpoint kept its secret version and the batch was not re-opened.
-    const endpoints = await call(env.app, 'GET', '/v1/webhook-endpoints', { key: env.acme.key });
-    expect(endpoints.json.data).toHaveLength(1);
   });
 
-  test('a declared Content-Length over the cap is answered before any byte is read', async () => {
-    const { stream, meter } = streamed(DEFAULT_BODY_MAX_BYTES + 1);
-    const r = await send('POST', '/v1/webhook-endpoints', stream, {
-      'content-length': String(DEFAULT_BODY_MAX_BYTES + 1),
-    });
-    expectError(r, 413, 'payload_too_large');
-    expect(meter.pulled).toBe(0);
+  test('each JSON route: a declared Content-Length over the cap is answered before any byte is read', async () => {
+    for (const [method, path] of await bodyRoutes()) {
+      const { stream, meter } = streamed(DEFAULT_BODY_MAX_BYTES + 1);
+      const r = await send(method, path, stream, { 'content-length': String(DEFAULT_BODY_MAX_BYTES + 1) });
+      expectError(r, 413, 'payload_too_large');
+      expect(meter.pulled, `${method} ${path}`).toBe(0);
+    }
   });
 
   test('a body at the cap still reaches the route (a 400 for its content, not a 413)', async () => {

@@ -72,6 +72,9 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   );
   app.onError((err, c) => {
     if (err instanceof ApiError) return c.json(err.body(), err.status);
+    // A body past its cap, whatever the route or a validator made of the stream's error.
+    const tooLarge = c.get('bodyCapExceeded');
+    if (tooLarge !== undefined) return c.json(tooLarge.body(), 413);
     deps.logger.error({ err, path: c.req.path }, 'unhandled error');
     return c.json(new ApiError(500, 'internal_error', 'Internal error').body(), 500);
   });

@@ -1,4 +1,7 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { createLogger } from '@pixelmill/logger';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createApp } from './app.js';
 import { DEFAULT_BODY_MAX_BYTES } from './middleware/body-cap.js';
 import {
   call,
@@ -114,6 +117,41 @@ describe('every body is capped while it is read', () => {
     const { stream } = streamed(bytes.byteLength, (offset) => bytes.subarray(offset, offset + CHUNK));
     const r = await send('POST', '/v1/webhook-endpoints', stream);
     expectError(r, 400, 'invalid_request');
+  });
+
+  test('a route added later with a validated JSON body gets the same 413, and no error is logged', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      name: 'cap-test',
+      level: 'debug',
+      destination: { write: (l: string) => void lines.push(l) },
+    });
+    const app = createApp({ ...env.deps, logger });
+    app.openapi(
+      createRoute({
+        method: 'post',
+        path: '/v1/later',
+        request: { body: { content: { 'application/json': { schema: z.object({ a: z.string() }) } } } },
+        responses: { 200: { description: 'Echo' } },
+      }),
+      (c) => c.json(c.req.valid('json'), 200),
+    );
+    const { stream, meter } = streamed(50 * 1024 * 1024);
+    const res = await app.request('http://api.test/v1/later', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${env.acme.key}`, 'content-type': 'application/json' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    const r = { status: res.status, headers: res.headers, json: (await res.json()) as Json };
+    expect(expectError(r, 413, 'payload_too_large')).toEqual([
+      { path: '(body)', message: `Larger than ${DEFAULT_BODY_MAX_BYTES} bytes` },
+    ]);
+    expect(meter.pulled).toBeLessThanOrEqual(DEFAULT_BODY_MAX_BYTES + 2 * CHUNK);
+    expect(lines.map((l) => JSON.parse(l) as { level: number }).filter((l) => l.level >= 50)).toEqual([]);
+    // The route itself works.
+    const ok = await call(app, 'POST', '/v1/later', { key: env.acme.key, body: { a: 'b' } });
+    expect(ok.json).toEqual({ a: 'b' });
   });
 
   test('the batch ingest has its own larger cap (PIXELMILL_MAX_BODY_BYTES), through the same mechanism', async () => {

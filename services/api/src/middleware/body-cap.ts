@@ -39,9 +39,9 @@ export function bodyCap(capOf: (c: Context) => BodyCap): MiddlewareHandler {
     const source = c.req.raw.body;
     if (source === null) return next();
     const cap = capOf(c);
-    const declared = Number(c.req.header('content-length') ?? 'NaN');
-    if (Number.isFinite(declared) && declared > cap.maxBytes) throw bodyTooLarge(cap);
     const tooLarge = bodyTooLarge(cap);
+    const declared = Number(c.req.header('content-length') ?? 'NaN');
+    if (Number.isFinite(declared) && declared > cap.maxBytes) throw tooLarge;
     const body = metered(source, cap.maxBytes, () => {
       c.set('bodyCapExceeded', tooLarge);
       return tooLarge;

@@ -20,6 +20,7 @@ export {
   type NewItem,
   type Page,
 } from './store/batch-store.js';
+export { csvSafe } from './store/csv-safe.js';
 export {
   type Delivery,
   type DeliveryAttempt,

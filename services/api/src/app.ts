@@ -5,6 +5,7 @@ import type { AppDeps } from './deps.js';
 import { ApiError, invalidRequest } from './errors.js';
 import { createApiMetrics } from './metrics/api-metrics.js';
 import { bearerAuth } from './middleware/auth.js';
+import { type BodyCap, bodyCap, DEFAULT_BODY_MAX_BYTES } from './middleware/body-cap.js';
 import { redisGate } from './middleware/redis-gate.js';
 import { adminRoutes } from './routes/admin.js';
 import { batchRoutes } from './routes/batches.js';
@@ -44,6 +45,14 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     );
   });
 
+  // Mounted before every route: each body is capped while it is read (api.md "Errors").
+  const ingestCap: BodyCap = { maxBytes: deps.options.maxBodyBytes, setting: 'PIXELMILL_MAX_BODY_BYTES' };
+  const defaultCap: BodyCap = { maxBytes: DEFAULT_BODY_MAX_BYTES };
+  app.use(
+    '*',
+    bodyCap((c) => (c.req.method === 'POST' && c.req.path === '/v1/batches' ? ingestCap : defaultCap)),
+  );
+
   app.route('/', healthRoutes(deps));
   app.route('/', metricsRoutes(metrics));
   app.route('/', docsRoutes());
@@ -63,6 +72,9 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   );
   app.onError((err, c) => {
     if (err instanceof ApiError) return c.json(err.body(), err.status, err.headers);
+    // A body past its cap, whatever the route or a validator made of the stream's error.
+    const tooLarge = c.get('bodyCapExceeded');
+    if (tooLarge !== undefined) return c.json(tooLarge.body(), 413);
     deps.logger.error({ err, path: c.req.path }, 'unhandled error');
     return c.json(new ApiError(500, 'internal_error', 'Internal error').body(), 500);
   });

@@ -94,6 +94,69 @@ describe('/admin/queues', () => {
   });
 });
 
+describe('/admin/queues refuses writes from other sites', () => {
+  const basic = `Basic ${Buffer.from(`ops:${adminKey}`).toString('base64')}`;
+  const pause = (app: ReturnType<typeof createApp>, headers: Record<string, string>) =>
+    app.request('http://api.test/admin/queues/api/queues/finalize/pause', {
+      method: 'PUT',
+      headers: { authorization: basic, ...headers },
+    });
+
+  test('cross-site, same-site or another Origin: 403 in the error shape, the queue untouched', async () => {
+    const app = createApp({ ...env.deps, adminKey });
+    const refused: Record<string, string>[] = [
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site', origin: 'http://evil.api.test' },
+      { origin: 'https://evil.example' },
+      { origin: 'null' },
+      { 'sec-fetch-site': 'same-origin', origin: 'https://evil.example' },
+    ];
+    for (const headers of refused) {
+      const res = await pause(app, headers);
+      expect(res.status, JSON.stringify(headers)).toBe(403);
+      expect(await res.json()).toEqual({
+        error: { code: 'forbidden', message: expect.any(String), details: [] },
+      });
+    }
+    for (const method of ['POST', 'PATCH', 'DELETE']) {
+      const res = await app.request('http://api.test/admin/queues/api/queues/finalize/clean/failed', {
+        method,
+        headers: { authorization: basic, 'sec-fetch-site': 'cross-site' },
+      });
+      expect(res.status, method).toBe(403);
+    }
+    expect(await env.queues.finalize.isPaused()).toBe(false);
+  });
+
+  test('same-origin writes, scripts without browser headers and cross-site reads still work', async () => {
+    const app = createApp({ ...env.deps, adminKey });
+    try {
+      const same = await pause(app, { 'sec-fetch-site': 'same-origin', origin: 'http://api.test' });
+      expect(same.status).toBe(200);
+      expect(await env.queues.finalize.isPaused()).toBe(true);
+      // Behind a TLS proxy the browser's Origin is the forwarded one.
+      const proxied = await app.request('http://api.test/admin/queues/api/queues/finalize/resume', {
+        method: 'PUT',
+        headers: {
+          authorization: basic,
+          origin: 'https://ops.example',
+          'x-forwarded-proto': 'https',
+          'x-forwarded-host': 'ops.example',
+        },
+      });
+      expect(proxied.status).toBe(200);
+      expect(await env.queues.finalize.isPaused()).toBe(false);
+      expect((await pause(app, {})).status).toBe(200);
+      const read = await app.request('http://api.test/admin/queues/api/queues', {
+        headers: { authorization: basic, 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' },
+      });
+      expect(read.status).toBe(200);
+    } finally {
+      await env.queues.finalize.resume();
+    }
+  });
+});
+
 describe('Redis unavailable', () => {
   test('API routes answer 503 at once while the connection is not ready; /healthz stays 200', async () => {
     const away = Object.create(env.redis, { status: { value: 'reconnecting' } });

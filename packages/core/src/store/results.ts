@@ -1,7 +1,11 @@
 import type { Item } from '../schemas/batch.js';
 import type { BatchStore } from './batch-store.js';
+import { csvSafe } from './csv-safe.js';
 
-/** Columns of results.csv (api.md "Results"): one row per item, in submission order. */
+/**
+ * Columns of results.csv (api.md "Results"): one row per item, in submission order. Text cells that
+ * would start a spreadsheet formula begin with `'` (csv-safe.ts).
+ */
 export const resultColumns = [
   'custom_id',
   'item_id',
@@ -35,7 +39,9 @@ export async function* resultRows(
 
 async function resultRow(item: Item, presign: (key: string) => Promise<string>): Promise<string[]> {
   const urls = await Promise.all(item.outputs.map((o) => presign(o.key)));
-  return [
+  // Every text cell is formula-safe (custom_id, output keys under a client prefix, provider error
+  // text); cost_usd is our own number and stays as written.
+  const text = [
     item.custom_id,
     item.id,
     item.status,
@@ -44,7 +50,7 @@ async function resultRow(item: Item, presign: (key: string) => Promise<string>):
     urls.join(RESULT_LIST_SEPARATOR),
     item.error?.code ?? '',
     item.error?.message ?? '',
-    String(item.cost_usd),
-    item.reused_from ? `${item.reused_from.batch_id}/${item.reused_from.custom_id}` : '',
-  ];
+  ].map(csvSafe);
+  const reusedFrom = item.reused_from ? `${item.reused_from.batch_id}/${item.reused_from.custom_id}` : '';
+  return [...text, String(item.cost_usd), csvSafe(reusedFrom)];
 }

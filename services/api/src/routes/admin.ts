@@ -6,6 +6,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
+import { sameOriginWrites } from '../middleware/same-origin.js';
 
 export const ADMIN_BASE_PATH = '/admin/queues';
 
@@ -35,7 +36,7 @@ export function adminAuth(adminKey: string): MiddlewareHandler {
 
 /**
  * bull-board at /admin/queues over every queue of the deployment (stack.md §9), behind the admin
- * key. Returns null when no admin key is configured: the route does not exist then (404).
+ * key; its writes (pause, retry, clean...) are refused from other sites. Returns null when no admin key is configured: the route does not exist then (404).
  */
 export function adminRoutes(deps: Pick<AppDeps, 'adminKey' | 'queues' | 'registry'>): Hono | null {
   if (deps.adminKey === undefined) return null;
@@ -50,6 +51,8 @@ export function adminRoutes(deps: Pick<AppDeps, 'adminKey' | 'queues' | 'registr
   });
   serverAdapter.setBasePath(ADMIN_BASE_PATH);
   const app = new Hono();
+  // A browser sends cached Basic credentials with any request, so writes must come from the dashboard.
+  app.use('*', sameOriginWrites());
   app.use('*', adminAuth(deps.adminKey));
   app.route('/', serverAdapter.registerPlugin());
   return app;

@@ -94,7 +94,7 @@ export function batchRoutes(deps: AppDeps): OpenAPIHono {
   app.post('/v1/batches', async (c) => {
     const tenantId = c.get('tenantId') as string;
     const kind = bodyKind(c);
-    const body = new MeteredBody(c, deps.options.maxBodyBytes);
+    const body = new MeteredBody(c);
     const key = c.req.header('idempotency-key');
     const idem = key === undefined ? undefined : new Idempotency(deps, tenantId, key);
     if (idem !== undefined && !(await idem.claim())) {

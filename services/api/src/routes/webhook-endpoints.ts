@@ -47,7 +47,7 @@ export function webhookEndpointRoutes(deps: AppDeps): OpenAPIHono {
   async function body<T>(c: Context, schema: z.ZodType<T>, optional = false): Promise<T> {
     const empty =
       optional && !c.req.header('content-type') && (c.req.header('content-length') ?? '0') === '0';
-    const raw = empty ? {} : await readJsonBody(c, 64 * 1024);
+    const raw = empty ? {} : await readJsonBody(c);
     const parsed = schema.safeParse(raw);
     if (!parsed.success) throw invalidRequest(zodProblems(parsed.error));
     return parsed.data;

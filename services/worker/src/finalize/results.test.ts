@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BatchSpec, BatchStore, itemIdFor, newBatchId } from '@pixelmill/core';
+import {
+  createS3Store,
+  type LocalS3,
+  localS3Credentials,
+  type S3Store,
+  startLocalS3,
+} from '@pixelmill/storage';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { resultsCsv } from './results.js';
+
+const BUCKET = 'pixelmill-results-test';
+const prefix = `test:worker-results:${randomUUID()}`;
+let redis: Redis;
+let store: BatchStore;
+let dir: string;
+let s3: LocalS3;
+let objects: S3Store;
+
+beforeAll(async () => {
+  redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  store = new BatchStore(redis, prefix);
+  dir = await mkdtemp(join(tmpdir(), 'pixelmill-results-'));
+  s3 = await startLocalS3({ directory: dir, bucket: BUCKET });
+  objects = createS3Store({
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    bucket: BUCKET,
+    forcePathStyle: true,
+    credentials: localS3Credentials,
+  });
+});
+
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
+  objects?.destroy();
+  await s3?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const spec: BatchSpec = {
+  model: 'sim-image',
+  created_at: new Date().toISOString(),
+  webhook: null,
+  output: { prefix: '', format: 'png' },
+  priority: 'normal',
+  metadata: {},
+  estimated_micros: 0,
+  images_requested: 2,
+};
+
+const itemSpec = (customId: string) => ({
+  custom_id: customId,
+  model: 'sim-image',
+  prompt: 'p',
+  size: '1K' as const,
+  aspect_ratio: '1:1',
+  n: 1,
+  reference_images: [],
+  metadata: {},
+});
+
+describe('results.csv in the bucket', () => {
+  test('client text that starts a formula is quoted with a leading apostrophe; normal cells are unchanged', async () => {
+    const batchId = newBatchId();
+    // Stored directly: the API's custom_id rule refuses these today, older or imported items may not.
+    const ids = ['=HYPERLINK("x")', 'sku-1'];
+    await store.insertBatch({ id: batchId, tenantId: 'acme', spec });
+    await store.insertItems(
+      batchId,
+      'acme',
+      ids.map((c) => ({ id: itemIdFor(batchId, c), spec: itemSpec(c) })),
+    );
+    await store.publishBatch(batchId, 'acme');
+    await store.endItem(batchId, itemIdFor(batchId, ids[0]!), {
+      status: 'failed',
+      error: { code: 'invalid_prompt', message: '@SUM(A1) is not allowed', retryable: false },
+      costMicros: 0,
+      images: 0,
+    });
+    await store.endItem(batchId, itemIdFor(batchId, ids[1]!), {
+      status: 'succeeded',
+      costMicros: 0,
+      images: 0,
+    });
+
+    const key = `${batchId}/results.csv`;
+    await objects.putStream(
+      key,
+      resultsCsv(store, batchId, (k) => objects.presignGet(k, 60)),
+      'text/csv',
+    );
+    const lines = (await objects.get(key)).toString('utf8').trimEnd().split('\n');
+
+    expect(lines[0]).toBe(
+      'custom_id,item_id,status,model,output_keys,output_urls,error_code,error_message,cost_usd,reused_from',
+    );
+    expect(lines[1]).toBe(
+      `"'=HYPERLINK(""x"")",${itemIdFor(batchId, ids[0]!)},failed,sim-image,,,invalid_prompt,'@SUM(A1) is not allowed,0,`,
+    );
+    expect(lines[2]).toBe(`sku-1,${itemIdFor(batchId, 'sku-1')},succeeded,sim-image,,,,,0,`);
+  });
+});

@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { localS3Credentials } from '@pixelmill/storage';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { waitFor } from '../support/processes.js';
+import { errorLines, waitFor } from '../support/processes.js';
 import { BUCKET, call, type Stack, startStack } from '../support/stack.js';
 
 let stack: Stack;
@@ -112,6 +112,20 @@ describe('two tenants, one bucket', () => {
       expect(r.json.error.code).toBe('invalid_request');
     }
 
+    // acme's output as a reference image of globex's: refused at the door like a key that does not exist.
+    const acmeKey = `acme/catalog/${acmeId}/a-0/0.png`;
+    const borrowed = await globex('POST', '/v1/batches', {
+      model: 'gemini-3-pro-image',
+      items: [{ custom_id: 'borrow', prompt: 'p', reference_images: [acmeKey] }],
+    });
+    const missing = await globex('POST', '/v1/batches', {
+      model: 'gemini-3-pro-image',
+      items: [{ custom_id: 'borrow', prompt: 'p', reference_images: ['acme/catalog/nothing-here.png'] }],
+    });
+    expect(borrowed.status, JSON.stringify(borrowed.json)).toBe(400);
+    expect(borrowed.json.error.details).toEqual(missing.json.error.details);
+    expect(borrowed.json.error.details[0].path).toBe('items[0].reference_images[0]');
+
     const acmeDone = await ended(acme, acmeId);
     const globexDone = await ended(globex, aimed.json.id);
     expect(acmeDone.counts).toMatchObject({ total: 12, succeeded: 12 });
@@ -149,5 +163,7 @@ describe('two tenants, one bucket', () => {
     );
     expect(outside).toEqual([]);
     expect((await listKeys()).length).toBe(keys.length);
+    // Refusals are answers, not incidents: no error-level line in any process.
+    expect([stack.api, ...stack.workers].flatMap(errorLines)).toEqual([]);
   });
 });

@@ -66,3 +66,18 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** The service's log lines at error level or above (pino's JSON `level` ≥ 50): a healthy run has none. */
+export function errorLines(service: Service): string[] {
+  return service
+    .output()
+    .split('\n')
+    .filter((line) => {
+      if (!line.startsWith('{')) return false;
+      try {
+        return (JSON.parse(line) as { level?: number }).level! >= 50;
+      } catch {
+        return false;
+      }
+    });
+}

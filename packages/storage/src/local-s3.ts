@@ -2,6 +2,7 @@
 /**
  * @module An in-process S3 fake (s3rver 3.7.1) for the demo and tests: no Docker, no network.
  */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import S3rver from 's3rver';
 
 /** s3rver accepts only its built-in account; any other key answers 403 InvalidAccessKeyId. */
@@ -44,6 +45,7 @@ export async function startLocalS3({
     configureBuckets: [{ name: bucket }],
   });
   const address = await server.run();
+  guardKeys(server.httpServer, bucket);
   const urlHost = host.includes(':') ? `[${host}]` : host;
   return {
     endpoint: `http://${urlHost}:${address.port}`,
@@ -54,4 +56,58 @@ export async function startLocalS3({
       await closed;
     },
   };
+}
+
+/**
+ * s3rver keeps each object as files named `<last segment>._S3rver_metadata.json` and friends, so a
+ * segment near 255 bytes makes the file system refuse it (ENAMETOOLONG, thrown where nothing catches
+ * it: the whole process stops), and `.`/`..` segments are followed out of its folder. Such keys are
+ * answered here as S3 answers a key it will not store, before s3rver sees them.
+ */
+const LONGEST_SUFFIX = '._S3rver_metadata.json'.length;
+const NAME_MAX = 255;
+
+interface Refusal {
+  code: 'KeyTooLongError' | 'InvalidArgument';
+  message: string;
+}
+
+function keyRefusal(rawPath: string, bucket: string): Refusal | null {
+  let path: string;
+  try {
+    path = decodeURIComponent(rawPath);
+  } catch {
+    return { code: 'InvalidArgument', message: 'The key is not valid percent-encoded UTF-8' };
+  }
+  // The raw path, not a parsed URL: URL parsing would resolve the dot segments this looks for.
+  if (path.split('/').some((s) => s === '.' || s === '..'))
+    return { code: 'InvalidArgument', message: 'This server does not store keys with a . or .. segment' };
+  const prefix = `/${bucket}/`;
+  if (!path.startsWith(prefix)) return null;
+  const key = path.slice(prefix.length);
+  if (Buffer.byteLength(key) > 1024) return { code: 'KeyTooLongError', message: 'Your key is too long' };
+  const segments = key.split('/');
+  const last = segments.length - 1;
+  const tooLong = segments.some(
+    (s, i) => Buffer.byteLength(s) > (i === last ? NAME_MAX - LONGEST_SUFFIX : NAME_MAX),
+  );
+  return tooLong ? { code: 'KeyTooLongError', message: 'A key segment is too long for this server' } : null;
+}
+
+function guardKeys(httpServer: Server | undefined, bucket: string): void {
+  if (httpServer === undefined) return;
+  const handlers = httpServer.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  httpServer.removeAllListeners('request');
+  httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const refusal = keyRefusal((req.url ?? '/').split('?')[0] as string, bucket);
+    if (refusal === null) {
+      for (const handler of handlers) handler(req, res);
+      return;
+    }
+    req.resume();
+    res.writeHead(400, { 'content-type': 'application/xml' });
+    res.end(
+      `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${refusal.code}</Code><Message>${refusal.message}</Message></Error>`,
+    );
+  });
 }

@@ -17,6 +17,7 @@ COPY packages/cli/package.json packages/cli/
 COPY services/api/package.json services/api/
 COPY services/worker/package.json services/worker/
 COPY test/package.json test/
+COPY infra/package.json infra/
 RUN pnpm install --frozen-lockfile
 COPY packages packages
 COPY services services

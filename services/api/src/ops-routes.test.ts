@@ -43,6 +43,11 @@ describe('GET /metrics', () => {
     );
     expect(waiting[0]! + waiting[1]!).toBe(2);
     expect(line(text, 'pixelmill_queue_jobs{queue="finalize",state="active"}')).toBe(0);
+    // The two items' jobs were added moments ago; nothing waits on finalize.
+    const age = line(text, `pixelmill_queue_oldest_waiting_seconds{queue="generate-${MODEL}"}`);
+    expect(age).toBeGreaterThan(0);
+    expect(age).toBeLessThan(600);
+    expect(line(text, 'pixelmill_queue_oldest_waiting_seconds{queue="finalize"}')).toBe(0);
     expect(line(text, 'pixelmill_items{state="queued"}')).toBe(2);
     expect(line(text, 'pixelmill_batches{status="queued"}')).toBe(1);
     // Routes are labelled by pattern, never by id.

@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AppDeps } from '../deps.js';
+import { oldestWaitingAgeSeconds } from './queue-age.js';
 
 /** BullMQ job states worth watching (completed jobs are removed at once). */
 const JOB_STATES = ['wait', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'] as const;
@@ -18,7 +19,8 @@ export interface ApiMetrics {
 }
 
 /**
- * The API's Prometheus metrics: queue depths per queue and state, items by state, batches by status
+ * The API's Prometheus metrics: queue depths per queue and state, the age of each queue's oldest
+ * waiting job, items by state, batches by status
  * (summed over every batch in Redis, cached for a few seconds), and HTTP requests.
  */
 export function createApiMetrics(
@@ -44,6 +46,11 @@ export function createApiMetrics(
     registers,
   });
 
+  const allQueues = () => [
+    ...deps.registry.list().map((m) => deps.queues.generate(m.id)),
+    deps.queues.finalize,
+    deps.queues.deliver,
+  ];
   new Gauge({
     name: 'pixelmill_queue_jobs',
     help: 'Jobs per queue and BullMQ state',
@@ -51,15 +58,23 @@ export function createApiMetrics(
     registers,
     async collect() {
       this.reset();
-      const queues = [
-        ...deps.registry.list().map((m) => deps.queues.generate(m.id)),
-        deps.queues.finalize,
-        deps.queues.deliver,
-      ];
-      for (const q of queues) {
+      for (const q of allQueues()) {
         const counts = await q.getJobCounts(...JOB_STATES);
         for (const state of JOB_STATES) this.set({ queue: q.name, state }, counts[state] ?? 0);
       }
+    },
+  });
+
+  new Gauge({
+    name: 'pixelmill_queue_oldest_waiting_seconds',
+    help: 'Age of the oldest job ready to run (wait or prioritized) per queue; 0 when none waits',
+    labelNames: ['queue'],
+    registers,
+    async collect() {
+      this.reset();
+      const now = Date.now();
+      for (const q of allQueues())
+        this.set({ queue: q.name }, await oldestWaitingAgeSeconds(deps.redis, q, now));
     },
   });
 

@@ -1,7 +1,7 @@
 import { isProviderError } from '@pixelmill/core';
 import type { ImageModel, ModelRegistry, ModelSpec } from '@pixelmill/providers';
 import { estimateCostUsd } from '@pixelmill/providers';
-import type { Limiter } from '@pixelmill/ratelimit';
+import type { CircuitBreaker, CircuitState, Limiter } from '@pixelmill/ratelimit';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { keyResources } from '../generate/resources.js';
 import type { Spool } from '../generate/spool.js';
@@ -9,6 +9,7 @@ import type { UploadGate } from '../generate/upload-gate.js';
 
 /** Provider latencies span 100 ms (cached, tiny) to minutes (4K on a slow model). */
 const LATENCY_BUCKETS_S = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300];
+const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'open', 'half-open'];
 
 /** Everything a worker process exports on /metrics (Prometheus text). */
 export interface WorkerMetrics {
@@ -28,6 +29,8 @@ export function createWorkerMetrics(sources: {
   limiter: Limiter;
   uploads: UploadGate;
   spool: Spool;
+  /** The models' shared breakers (state read from Redis). */
+  circuit: Pick<CircuitBreaker, 'circuitState'>;
 }): WorkerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -121,6 +124,28 @@ export function createWorkerMetrics(sources: {
     registers,
     collect() {
       this.set(sources.uploads.storageFailing ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'pixelmill_upload_gate_open',
+    help: '1 while new generations may start; 0 while the upload gate holds them (pending bytes at the cap, or uploads retrying)',
+    registers,
+    collect() {
+      this.set(sources.uploads.open ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'pixelmill_circuit_state',
+    help: "1 for the state each model's circuit breaker is in (closed, open, half-open), 0 for the others; shared by all workers",
+    labelNames: ['provider', 'model', 'state'],
+    registers,
+    async collect() {
+      this.reset();
+      for (const model of sources.registry.list()) {
+        const current = await sources.circuit.circuitState(model.id);
+        for (const state of CIRCUIT_STATES)
+          this.set({ provider: model.provider, model: model.id, state }, state === current ? 1 : 0);
+      }
     },
   });
   new Gauge({

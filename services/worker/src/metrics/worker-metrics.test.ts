@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildRegistry } from '@pixelmill/providers';
+import { createCircuitBreaker, createLimiter } from '@pixelmill/ratelimit';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Spool } from '../generate/spool.js';
+import { UploadGate } from '../generate/upload-gate.js';
+import { createWorkerMetrics } from './worker-metrics.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = `test-worker-metrics-${randomUUID().slice(0, 8)}`;
+const MODEL = 'sim-image';
+let redis: Redis;
+let dir: string;
+
+beforeAll(async () => {
+  redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  dir = await mkdtemp(join(tmpdir(), 'pixelmill-worker-metrics-'));
+});
+
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function setup(maxPendingBytes = 1000) {
+  // No provider is called here: the registry only names the models whose breakers are read.
+  const registry = buildRegistry({
+    providers: [
+      {
+        name: 'sim',
+        kind: 'gemini',
+        base_url: 'http://127.0.0.1:1',
+        api_keys: ['sim-metrics-key'],
+        models: [{ id: MODEL, rpm: 60, concurrency: 1, timeout_s: 30 }],
+      },
+    ],
+  });
+  const circuit = createCircuitBreaker(redis, { prefix: `${prefix}:cb`, failureThreshold: 2 });
+  const uploads = new UploadGate(maxPendingBytes);
+  const metrics = createWorkerMetrics({
+    registry,
+    limiter: createLimiter(redis, { prefix: `${prefix}:rl` }),
+    uploads,
+    spool: new Spool(join(dir, 'spool')),
+    circuit,
+  });
+  const scrape = async (series: string) => {
+    const text = await metrics.registry.metrics();
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  };
+  return { circuit, uploads, scrape };
+}
+
+const circuitSeries = (state: string) =>
+  `pixelmill_circuit_state{provider="sim",model="${MODEL}",state="${state}"}`;
+
+describe('pixelmill_circuit_state', () => {
+  test("one-hot on the model's breaker state as read from Redis", async () => {
+    const { circuit, scrape } = setup();
+    expect(await scrape(circuitSeries('closed'))).toBe(1);
+    expect(await scrape(circuitSeries('open'))).toBe(0);
+    await circuit.recordFailure(MODEL);
+    await circuit.recordFailure(MODEL);
+    expect(await scrape(circuitSeries('open'))).toBe(1);
+    expect(await scrape(circuitSeries('closed'))).toBe(0);
+    expect(await scrape(circuitSeries('half-open'))).toBe(0);
+  });
+});
+
+describe('pixelmill_upload_gate_open', () => {
+  test('0 while held bytes reach the cap or an upload retries, 1 otherwise', async () => {
+    const { uploads, scrape } = setup(1000);
+    expect(await scrape('pixelmill_upload_gate_open')).toBe(1);
+    const release = uploads.hold(1000);
+    expect(await scrape('pixelmill_upload_gate_open')).toBe(0);
+    // At the cap but not failing: pixelmill_upload_failing alone would not show the gate closed.
+    expect(await scrape('pixelmill_upload_failing')).toBe(0);
+    release();
+    expect(await scrape('pixelmill_upload_gate_open')).toBe(1);
+    const retried = uploads.uploadRetrying();
+    expect(await scrape('pixelmill_upload_gate_open')).toBe(0);
+    retried();
+    expect(await scrape('pixelmill_upload_gate_open')).toBe(1);
+  });
+});

@@ -114,13 +114,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       const res = await fetch(`${apiUrl}/readyz`);
       return res.ok ? true : undefined;
     },
-    { timeoutMs: 60_000 },
+    { timeoutMs: 120_000 },
   );
   await waitFor(
     'the workers to start',
     () => (workers.every((w) => w.output().includes('worker started')) ? true : undefined),
     {
-      timeoutMs: 60_000,
+      timeoutMs: 120_000,
     },
   );
   return {

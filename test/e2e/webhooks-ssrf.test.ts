@@ -58,7 +58,6 @@ describe('SSRF guard', () => {
       url: receiver.url,
       description: 'written past the API',
       events: ['batch.completed'],
-      item_events: 'grouped',
       item_group_max_items: 100,
       item_group_max_wait_s: 10,
       enabled: true,

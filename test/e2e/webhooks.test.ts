@@ -359,3 +359,79 @@ describe('tenant webhook endpoints', () => {
     }
   });
 });
+
+describe('the subscription is the contract', () => {
+  test('each target gets exactly the types it subscribed to, item events one by one unless it chose items.completed', async () => {
+    const secret = generateWebhookSecret();
+    const [own, grouped, failedOnly] = await Promise.all([
+      receiver([secret]),
+      receiver([secret]),
+      receiver([secret]),
+    ]);
+    const endpoint = async (url: string, events: string[]) => {
+      const r = await api('POST', '/v1/webhook-endpoints', { url, secret, events, item_group_max_wait_s: 1 });
+      expect(r.status, JSON.stringify(r.json)).toBe(201);
+      return r.json.id as string;
+    };
+    const groupedId = await endpoint(grouped.url, ['items.completed']);
+    const failedId = await endpoint(failedOnly.url, ['item.failed']);
+    try {
+      // The issue's receiver: item types named, no item_events.
+      const r = await api('POST', '/v1/batches', {
+        model: 'gemini-3-pro-image',
+        items: [
+          ...Array.from({ length: 3 }, (_, i) => ({ custom_id: `ok-${i}`, prompt: `Product shot ${i}` })),
+          { custom_id: 'bad', prompt: 'Something forbidden' },
+        ],
+        webhook: { url: own.url, secret, events: ['batch.completed', 'item.succeeded', 'item.failed'] },
+      });
+      expect(r.status, JSON.stringify(r.json)).toBe(201);
+      const batchId = r.json.id;
+      const ownGot = await own.waitForAccepted(
+        '3 item.succeeded, 1 item.failed, batch.completed',
+        (a) => a.length >= 5,
+      );
+      await grouped.waitForAccepted(
+        'all 4 items grouped',
+        (a) =>
+          a
+            .filter((q) => q.payload?.data.batch_id === batchId)
+            .reduce((n, q) => n + q.payload?.data.count, 0) >= 4,
+      );
+      await failedOnly.waitForAccepted('the item.failed', (a) => a.length >= 1);
+
+      const types = (got: { payload?: Json }[]) => got.map((q) => q.payload?.type).sort();
+      expect(types(ownGot)).toEqual([
+        'batch.completed',
+        'item.failed',
+        'item.succeeded',
+        'item.succeeded',
+        'item.succeeded',
+      ]);
+      expect(new Set(ownGot.map((q) => q.webhookId)).size).toBe(5);
+      expect(types(failedOnly.accepted())).toEqual(['item.failed']);
+      expect(failedOnly.accepted()[0]?.payload?.data).toMatchObject({ custom_id: 'bad', status: 'failed' });
+      const groups = grouped.accepted().filter((q) => q.payload?.data.batch_id === batchId);
+      expect(new Set(types(grouped.accepted()))).toEqual(new Set(['items.completed']));
+      expect(groups.flatMap((q) => q.payload?.data.items.map((i: Json) => i.custom_id)).sort()).toEqual([
+        'bad',
+        'ok-0',
+        'ok-1',
+        'ok-2',
+      ]);
+      // The delivery log agrees: nothing else was recorded for any of the three targets.
+      const log = (await api('GET', `/v1/batches/${batchId}/deliveries?limit=100`)).json.data as Json[];
+      const per = (endpointId: string | null) =>
+        log
+          .filter((d) => d.endpoint_id === endpointId)
+          .map((d) => d.event_type)
+          .sort();
+      expect(per(null)).toEqual(types(ownGot));
+      expect(per(failedId)).toEqual(['item.failed']);
+      expect(new Set(per(groupedId))).toEqual(new Set(['items.completed']));
+    } finally {
+      await api('DELETE', `/v1/webhook-endpoints/${groupedId}`);
+      await api('DELETE', `/v1/webhook-endpoints/${failedId}`);
+    }
+  });
+});

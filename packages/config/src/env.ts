@@ -97,6 +97,11 @@ export const envSchema = z.object({
    * taken by BullMQ, but no other worker pays for the same images meanwhile. Unset: twice the lock.
    */
   WORKER_ITEM_LEASE_MS: positiveInt.optional(),
+  /**
+   * An outbox entry a relay read but did not finish for this long (its worker died) is taken over by
+   * another worker's relay, so at worst an event waits this long after a crash.
+   */
+  WORKER_OUTBOX_CLAIM_IDLE_MS: positiveInt.default(30_000),
   /** Provider bytes are written here before upload, so a crash or an S3 outage never regenerates them. */
   WORKER_SPOOL_DIR: z.string().optional(),
   /** Generation pauses while this many bytes are generated but not yet in the bucket. */

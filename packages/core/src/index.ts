@@ -42,6 +42,13 @@ export {
 } from './store/endpoint-store.js';
 export { storeKeys } from './store/keys.js';
 export {
+  type BatchEndEntry,
+  type ItemEndEntry,
+  OUTBOX_GROUP,
+  type OutboxEntry,
+  OutboxStore,
+} from './store/outbox-store.js';
+export {
   ABANDONED_INGEST_MS,
   type QuotaName,
   QuotaStore,

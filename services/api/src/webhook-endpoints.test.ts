@@ -44,7 +44,6 @@ describe('webhook endpoints', () => {
       url: PUBLIC_URL,
       description: 'orders',
       events: ['batch.completed', 'batch.cancelled'],
-      item_events: 'grouped',
       item_group_max_items: 100,
       item_group_max_wait_s: 10,
       enabled: true,
@@ -119,7 +118,6 @@ describe('webhook endpoints', () => {
     expect(r.json).toMatchObject({
       url: PUBLIC_URL,
       events: ['item.failed'],
-      item_events: 'each',
       enabled: false,
       disabled_reason: 'manual',
     });
@@ -130,6 +128,35 @@ describe('webhook endpoints', () => {
       400,
       'invalid_request',
     );
+  });
+
+  test('events is the subscription: items.completed subscribable; item_events only an input alias', async () => {
+    const each = await created({ events: ['item.succeeded', 'item.failed', 'items.completed'] });
+    expect(each.events).toEqual(['item.succeeded', 'item.failed', 'items.completed']);
+    expect(each.item_events).toBeUndefined();
+    // `grouped` turns the item types sent with it into items.completed; `each` changes nothing.
+    const grouped = await created({
+      events: ['batch.completed', 'item.succeeded', 'item.failed'],
+      item_events: 'grouped',
+    });
+    expect(grouped.events).toEqual(['batch.completed', 'items.completed']);
+    const kept = await created({ events: ['item.failed'], item_events: 'each' });
+    expect(kept.events).toEqual(['item.failed']);
+    // On update without events it applies to the stored ones.
+    const r = await req('PATCH', `/v1/webhook-endpoints/${kept.id}`, { item_events: 'grouped' });
+    expect(r.json.events).toEqual(['items.completed']);
+    expect((await req('GET', `/v1/webhook-endpoints/${kept.id}`)).json).toMatchObject({
+      events: ['items.completed'],
+    });
+    // A batch webhook's events follow the same rule.
+    const batch = await req('POST', '/v1/batches', {
+      model: MODEL,
+      items: [item('alias')],
+      webhook: { url: PUBLIC_URL, events: ['item.succeeded', 'batch.completed'], item_events: 'grouped' },
+    });
+    expect(batch.status, JSON.stringify(batch.json)).toBe(201);
+    const spec = await env.deps.store.getBatchInternal(batch.json.id);
+    expect(spec?.spec.webhook?.events).toEqual(['items.completed', 'batch.completed']);
   });
 
   test('rotate-secret returns the new secret once and keeps the old one signing for 24 h', async () => {

@@ -9,6 +9,7 @@ import { createS3Store } from '@pixelmill/storage';
 import { deliverySchedule } from '@pixelmill/webhooks';
 import { Redis } from 'ioredis';
 import { checkRedisPersistence } from './check-redis.js';
+import { startOutboxRelay } from './events/index.js';
 import { configureLimits } from './generate/resources.js';
 import { Spool } from './generate/spool.js';
 import { UploadGate } from './generate/upload-gate.js';
@@ -70,6 +71,7 @@ const running = startWorkers(deps, redis, {
   stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
   maxStalledCount: 5,
 });
+const relay = startOutboxRelay(deps, { claimIdleMs: env.WORKER_OUTBOX_CLAIM_IDLE_MS });
 logger.info(
   {
     models: registry.list().map((m) => m.id),
@@ -101,6 +103,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
           },
           env.WORKER_SHUTDOWN_TIMEOUT_MS + 5000,
         ],
+        ['stop outbox relay', () => relay.stop(), 5000],
         ['close queues', () => queues.close(), 5000],
         ['close redis', () => redis.quit(), 5000],
         ['close bucket client', async () => objects.destroy(), 1000],

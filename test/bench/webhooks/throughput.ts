@@ -87,7 +87,6 @@ export async function measureThroughput({ deliveries = 2000 } = {}): Promise<Thr
       url: receiver.url,
       description: 'bench',
       events: ['batch.completed'],
-      item_events: 'grouped',
       item_group_max_items: 100,
       item_group_max_wait_s: 10,
       enabled: true,

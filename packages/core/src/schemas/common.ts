@@ -38,11 +38,17 @@ export const metadataSchema = z
   .refine((m) => Object.keys(m).length <= 32, 'At most 32 metadata keys');
 export type Metadata = z.infer<typeof metadataSchema>;
 
+/**
+ * The types a webhook's `events` may name; a target receives exactly the types it names.
+ * `item.succeeded` / `item.failed` are one POST per item; `items.completed` bundles every item that
+ * ended (succeeded or failed) into grouped events.
+ */
 export const webhookEventTypes = [
   'batch.completed',
   'batch.cancelled',
   'item.succeeded',
   'item.failed',
+  'items.completed',
 ] as const;
 export const webhookEventTypeSchema = z.enum(webhookEventTypes);
 export type WebhookEventType = z.infer<typeof webhookEventTypeSchema>;

@@ -1,14 +1,28 @@
 import { z } from 'zod';
-import { webhookEventTypeSchema, webhookSecretSchema } from './common.js';
+import { type WebhookEventType, webhookEventTypeSchema, webhookSecretSchema } from './common.js';
 
 /**
- * How item events reach an endpoint: `each` is one POST per item (`item.succeeded` / `item.failed`),
- * `grouped` bundles them into `items.completed` events of up to `item_group_max_items` items, sent at
- * the latest `item_group_max_wait_s` after the first one waited, so a 100,000-item batch is not
- * 100,000 POSTs unless asked.
+ * Deprecated input-only alias, never stored or returned: the `events` list alone says what a target
+ * receives. `grouped` turns `item.succeeded` / `item.failed` in the same request's `events` into
+ * `items.completed`; `each` changes nothing. See {@link subscribedEvents}.
  */
 export const itemEventsModeSchema = z.enum(['each', 'grouped']);
 export type ItemEventsMode = z.infer<typeof itemEventsModeSchema>;
+
+/**
+ * The types a target subscribes to, after the `item_events` alias: with `grouped`, the item types are
+ * replaced by `items.completed`. Order kept, duplicates dropped.
+ */
+export function subscribedEvents(
+  events: readonly WebhookEventType[],
+  itemEvents?: ItemEventsMode,
+): WebhookEventType[] {
+  const mapped = events.map(
+    (e): WebhookEventType =>
+      itemEvents === 'grouped' && (e === 'item.succeeded' || e === 'item.failed') ? 'items.completed' : e,
+  );
+  return [...new Set(mapped)];
+}
 
 export const ITEM_GROUP_DEFAULTS = { maxItems: 100, maxWaitS: 10 } as const;
 

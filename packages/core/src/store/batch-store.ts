@@ -320,8 +320,8 @@ export class BatchStore {
   ): Promise<{ ended: boolean; last: boolean }> {
     const [ended, last] = (await runScript(
       this.redis,
-      'endItem-2',
-      [this.keys.item(itemId), this.keys.batch(batchId)],
+      'endItem-3',
+      [this.keys.item(itemId), this.keys.batch(batchId), this.keys.outbox()],
       [
         result.status,
         new Date().toISOString(),
@@ -329,6 +329,8 @@ export class BatchStore {
         result.costMicros,
         result.images,
         result.provider ?? '',
+        batchId,
+        itemId,
       ],
     )) as [number, number];
     return { ended: Number(ended) === 1, last: Number(last) === 1 };
@@ -348,7 +350,7 @@ export class BatchStore {
     itemIds: string[],
     status: 'cancelled' | 'expired',
   ): Promise<{ itemId: string; closed: boolean; last: boolean; retries: number }[]> {
-    const command = scriptCommand(this.redis, 'closeItem-2');
+    const command = scriptCommand(this.redis, 'closeItem-3');
     const pipe = this.redis.pipeline() as unknown as Record<
       string,
       (...a: (string | number)[]) => unknown
@@ -356,7 +358,16 @@ export class BatchStore {
       exec(): Promise<[Error | null, unknown][] | null>;
     };
     const now = new Date().toISOString();
-    for (const id of itemIds) pipe[command]?.(this.keys.item(id), this.keys.batch(batchId), status, now);
+    for (const id of itemIds)
+      pipe[command]?.(
+        this.keys.item(id),
+        this.keys.batch(batchId),
+        this.keys.outbox(),
+        status,
+        now,
+        batchId,
+        id,
+      );
     const rows = (await pipe.exec()) ?? [];
     return rows.map(([err, r], i) => {
       if (err) throw err;
@@ -371,7 +382,7 @@ export class BatchStore {
   }
 
   /**
-   * Whether a worker may run an item now (see gateItem-2.lua): `pending` while the batch is being
+   * Whether a worker may run an item now (see gateItem-3.lua): `pending` while the batch is being
    * ingested; `busy` while another runner holds its lease; a queued item of a cancelled or expired
    * batch ends here.
    */
@@ -387,9 +398,9 @@ export class BatchStore {
     const now = new Date();
     const [state, last, waitMs] = (await runScript(
       this.redis,
-      'gateItem-2',
-      [this.keys.item(itemId), this.keys.batch(batchId)],
-      [now.toISOString(), now.getTime(), runner],
+      'gateItem-3',
+      [this.keys.item(itemId), this.keys.batch(batchId), this.keys.outbox()],
+      [now.toISOString(), now.getTime(), runner, batchId, itemId],
     )) as [string, number, number | undefined];
     return { state: state as 'go', last: Number(last) === 1, waitMs: Number(waitMs ?? 0) };
   }
@@ -464,9 +475,9 @@ export class BatchStore {
   async completeBatch(batchId: string, manifestKey: string, resultsKey = ''): Promise<boolean> {
     const r = await runScript(
       this.redis,
-      'completeBatch-1',
-      [this.keys.batch(batchId)],
-      [manifestKey, resultsKey, new Date().toISOString()],
+      'completeBatch-2',
+      [this.keys.batch(batchId), this.keys.outbox()],
+      [manifestKey, resultsKey, new Date().toISOString(), batchId],
     );
     return Number(r) === 1;
   }

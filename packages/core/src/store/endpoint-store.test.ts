@@ -13,7 +13,6 @@ const input = (extra: Partial<NewEndpoint> = {}): NewEndpoint => ({
   url: 'https://hooks.example.com/pixelmill',
   description: 'orders',
   events: ['batch.completed'],
-  item_events: 'grouped',
   item_group_max_items: 100,
   item_group_max_wait_s: 10,
   enabled: true,

@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
 import type { WebhookEventType } from '../schemas/common.js';
-import type { ItemEventsMode } from '../schemas/webhook-endpoint.js';
 import { InvalidCursorError, type Page } from './batch-store.js';
 
 export type EndpointDisabledReason = 'manual' | 'gone' | 'failing';
@@ -12,7 +11,6 @@ export interface WebhookEndpoint {
   url: string;
   description: string;
   events: WebhookEventType[];
-  item_events: ItemEventsMode;
   item_group_max_items: number;
   item_group_max_wait_s: number;
   enabled: boolean;
@@ -38,7 +36,6 @@ export interface NewEndpoint {
   url: string;
   description: string;
   events: WebhookEventType[];
-  item_events: ItemEventsMode;
   item_group_max_items: number;
   item_group_max_wait_s: number;
   enabled: boolean;
@@ -94,7 +91,6 @@ export class EndpointStore {
         url: input.url,
         description: input.description,
         events: JSON.stringify(input.events),
-        item_events: input.item_events,
         item_group_max_items: input.item_group_max_items,
         item_group_max_wait_s: input.item_group_max_wait_s,
         enabled: input.enabled ? '1' : '0',
@@ -169,7 +165,6 @@ export class EndpointStore {
     if (patch.url !== undefined) fields.url = patch.url;
     if (patch.description !== undefined) fields.description = patch.description;
     if (patch.events !== undefined) fields.events = JSON.stringify(patch.events);
-    if (patch.item_events !== undefined) fields.item_events = patch.item_events;
     if (patch.item_group_max_items !== undefined)
       fields.item_group_max_items = String(patch.item_group_max_items);
     if (patch.item_group_max_wait_s !== undefined)
@@ -281,7 +276,6 @@ function fromHash(id: string, h: Record<string, string>): EndpointInternal {
       url: h.url ?? '',
       description: h.description ?? '',
       events: JSON.parse(h.events ?? '[]') as WebhookEventType[],
-      item_events: (h.item_events || 'grouped') as ItemEventsMode,
       item_group_max_items: int(h.item_group_max_items, 100),
       item_group_max_wait_s: int(h.item_group_max_wait_s, 10),
       enabled: h.enabled === '1',

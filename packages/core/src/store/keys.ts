@@ -10,6 +10,8 @@ export function storeKeys(prefix: string) {
     ingestIds: (batchId: string) => `${prefix}:batch:${batchId}:ingest-ids`,
     /** A tenant's earlier generation of one exact request (batch `dedupe`). */
     dedupe: (tenantId: string, fingerprint: string) => `${prefix}:dedupe:${tenantId}:${fingerprint}`,
+    /** Item and batch ends waiting to become webhook events (a stream; see outbox-store.ts). */
+    outbox: () => `${prefix}:outbox`,
   };
 }
 export type StoreKeys = ReturnType<typeof storeKeys>;

@@ -12,8 +12,6 @@ export interface BatchSpec {
     url: string;
     events: WebhookEventType[];
     secret: string;
-    /** Absent on batches accepted before item grouping existed: grouped. */
-    item_events?: 'each' | 'grouped';
   } | null;
   /** `root`: the tenant's root every key of the batch starts with; absent on batches from before roots. */
   output: { prefix: string; format: OutputFormat; key_template?: string; root?: string };

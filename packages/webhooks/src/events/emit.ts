@@ -1,9 +1,12 @@
 /**
- * @module Emitting events. The worker calls these where a batch or an item ends; the API can call
- * {@link emitBatchEvent} too (e.g. a cancel that ends a batch at once). Emitting only writes to Redis
+ * @module Turning ends into events. Nothing calls these where an item or batch ends: the Lua script
+ * that ends it records the end in the outbox (@pixelmill/core outbox-store.ts), and the worker's relay
+ * calls {@link relayOutboxEntry} for each entry. Every step here is idempotent (deterministic webhook
+ * and delivery ids, group entries pushed once per item end), because the relay may run an entry
+ * twice: at least once plus deterministic ids is once per `webhook-id`. Emitting only writes to Redis
  * and queues jobs on the `deliver` queue: no HTTP here, so generation never waits for a receiver.
  */
-import { messageIdFor, storeKeys } from '@pixelmill/core';
+import { enqueueFinalize, messageIdFor, type OutboxEntry, storeKeys } from '@pixelmill/core';
 import { enqueueDelivery } from './enqueue-delivery.js';
 import type { EventDeps } from './event-deps.js';
 import { pushGroupEntry, queueFlush } from './item-groups.js';
@@ -12,25 +15,24 @@ import { resolveTargets } from './targets.js';
 
 export type BatchEventType = 'batch.completed' | 'batch.cancelled';
 
-const isItemEvent = (e: string): boolean => e === 'item.succeeded' || e === 'item.failed';
-
 /**
- * Sends `batch.completed` or `batch.cancelled` to every subscribed target, after sending whatever item
- * events still wait in groups. Idempotent: one webhook id per (event type, batch, retry round), so
- * calling it again for the same ending (a retried finalize) records no second delivery, while a batch
- * that was retried and ended again gets a new event.
- * Returns the number of targets it was sent to.
+ * Sends `batch.completed` or `batch.cancelled` to every target subscribed to that type, after flushing
+ * whatever `items.completed` entries still wait. One webhook id per (event type, batch, retry round):
+ * running it again for the same ending records no second delivery, while a batch that was retried and
+ * ended again gets a new event. `round` defaults to the batch's current round. Returns the number of
+ * targets it was sent to.
  */
 export async function emitBatchEvent(
   deps: EventDeps,
   type: BatchEventType,
   batchId: string,
+  opts: { round?: number; at?: Date } = {},
 ): Promise<number> {
   const resolved = await resolveTargets(deps, batchId);
   if (resolved === null) return 0;
   const { tenantId, targets } = resolved;
   for (const t of targets) {
-    if (t.itemEvents === 'grouped' && t.events.some(isItemEvent)) {
+    if (t.events.includes('items.completed')) {
       await queueFlush(deps, { batch_id: batchId, tenant_id: tenantId, target: t.id, mode: 'all' });
     }
   }
@@ -38,10 +40,9 @@ export async function emitBatchEvent(
   if (subscribed.length === 0) return 0;
   const found = await deps.store.getBatchInternal(batchId);
   if (found === null) return 0;
-  const body = eventBody(type, await batchPayload(deps, found.batch));
-  // The retry round tells endings apart: a batch that is retried ends again and deserves a new event,
-  // while a finalize that runs twice for the same ending finds the deliveries it already recorded.
-  const round = (await deps.redis.hget(storeKeys(deps.queues.prefix).batch(batchId), 'round')) ?? '0';
+  const body = eventBody(type, await batchPayload(deps, found.batch), opts.at);
+  const round =
+    opts.round ?? Number((await deps.redis.hget(storeKeys(deps.queues.prefix).batch(batchId), 'round')) ?? 0);
   const webhookId = messageIdFor(type, `${batchId}\0${round}`);
   for (const target of subscribed) {
     await enqueueDelivery(deps, {
@@ -58,43 +59,79 @@ export async function emitBatchEvent(
 }
 
 /**
- * Called once an item ended (succeeded or failed): `item.succeeded` / `item.failed` to targets in
- * `each` mode, an entry of the next `items.completed` to targets in `grouped` mode. Never throws: a
- * webhook problem must not fail the generation job that called it; it is logged instead.
+ * One item ended `succeeded` or `failed` (at `finishedAt`): `item.succeeded` / `item.failed` to the
+ * targets subscribed to that type, one entry of the next `items.completed` to targets subscribed to
+ * `items.completed`. Skipped when the item no longer holds that end (a retry re-opened it: its next
+ * end is an event of its own). Throws on Redis errors, so the relay keeps the entry and tries again.
  */
-export async function emitItemEvent(deps: EventDeps, batchId: string, itemId: string): Promise<void> {
-  try {
-    const resolved = await resolveTargets(deps, batchId);
-    if (resolved === null || !resolved.targets.some((t) => t.events.some(isItemEvent))) return;
-    const item = await deps.store.getItem(itemId);
-    if (item === null || (item.status !== 'succeeded' && item.status !== 'failed')) return;
-    const type = `item.${item.status}` as const;
-    const wanting = resolved.targets.filter((t) => t.events.includes(type));
-    if (wanting.length === 0) return;
-    const payload = await itemPayload(deps, item);
-    const each = wanting.filter((t) => t.itemEvents === 'each');
-    if (each.length > 0) {
-      const body = eventBody(type, payload);
-      // finished_at makes an item that fails, is retried and ends again a new event.
-      const webhookId = messageIdFor(type, `${itemId}\0${item.finished_at ?? ''}`);
-      for (const target of each) {
-        await enqueueDelivery(deps, {
-          tenantId: resolved.tenantId,
-          batchId,
-          target,
-          url: target.url,
-          eventType: type,
-          webhookId,
-          body,
-        });
-      }
+export async function emitItemEvent(
+  deps: EventDeps,
+  batchId: string,
+  itemId: string,
+  finishedAt: string,
+): Promise<void> {
+  const resolved = await resolveTargets(deps, batchId);
+  if (resolved === null) return;
+  const wantsItems = (t: { events: readonly string[] }) =>
+    t.events.some((e) => e === 'item.succeeded' || e === 'item.failed' || e === 'items.completed');
+  if (!resolved.targets.some(wantsItems)) return;
+  const item = await deps.store.getItem(itemId);
+  if (item === null || (item.status !== 'succeeded' && item.status !== 'failed')) return;
+  if (item.finished_at !== finishedAt) return;
+  const type = `item.${item.status}` as const;
+  const each = resolved.targets.filter((t) => t.events.includes(type));
+  const grouped = resolved.targets.filter((t) => t.events.includes('items.completed'));
+  if (each.length === 0 && grouped.length === 0) return;
+  const payload = await itemPayload(deps, item);
+  if (each.length > 0) {
+    const body = eventBody(type, payload, new Date(finishedAt));
+    // finished_at makes an item that fails, is retried and ends again a new event.
+    const webhookId = messageIdFor(type, `${itemId}\0${finishedAt}`);
+    for (const target of each) {
+      await enqueueDelivery(deps, {
+        tenantId: resolved.tenantId,
+        batchId,
+        target,
+        url: target.url,
+        eventType: type,
+        webhookId,
+        body,
+      });
     }
-    const grouped = wanting.filter((t) => t.itemEvents === 'grouped');
-    if (grouped.length > 0) {
-      const entry = JSON.stringify(groupedItem(payload));
-      for (const target of grouped) await pushGroupEntry(deps, batchId, resolved.tenantId, target, entry);
-    }
-  } catch (err) {
-    deps.logger.warn({ err, batch_id: batchId, item_id: itemId }, 'could not emit item event');
   }
+  if (grouped.length > 0) {
+    const entry = JSON.stringify(groupedItem(payload));
+    for (const target of grouped) {
+      await pushGroupEntry(deps, batchId, resolved.tenantId, target, entry, `${itemId}\0${finishedAt}`);
+    }
+  }
+}
+
+/**
+ * Acts on one outbox entry: an item end becomes its item events and, when it ended the batch, the
+ * batch's finalize job; a batch end becomes `batch.completed` or `batch.cancelled` for its round
+ * (skipped when a retry has re-opened the batch since: that round ends with an event of its own).
+ */
+export async function relayOutboxEntry(deps: EventDeps, entry: OutboxEntry): Promise<void> {
+  if (entry.kind === 'item') {
+    if (entry.status === 'succeeded' || entry.status === 'failed') {
+      await emitItemEvent(deps, entry.batchId, entry.itemId, entry.at);
+    }
+    if (entry.last) {
+      const found = await deps.store.getBatchInternal(entry.batchId);
+      if (found !== null) await enqueueFinalize(deps.queues, entry.batchId, found.tenantId);
+    }
+    return;
+  }
+  const found = await deps.store.getBatchInternal(entry.batchId);
+  if (found === null || found.batch.completed_at === null) return;
+  const round = Number(
+    (await deps.redis.hget(storeKeys(deps.queues.prefix).batch(entry.batchId), 'round')) ?? 0,
+  );
+  if (round !== entry.round) return;
+  const type = found.batch.status === 'cancelled' ? 'batch.cancelled' : 'batch.completed';
+  await emitBatchEvent(deps, type, entry.batchId, {
+    round: entry.round,
+    ...(entry.at ? { at: new Date(entry.at) } : {}),
+  });
 }

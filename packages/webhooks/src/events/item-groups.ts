@@ -32,15 +32,32 @@ export async function queueFlush(
   });
 }
 
-/** Appends one item's entry (a JSON string, unique per item end) to the target's waiting group. */
+// Appends an entry once per `once` member: the relay may run an item end twice, and the entry (fresh
+// presigned links) differs each time, so the item end itself is what is remembered.
+const PUSH_ONCE = `
+if redis.call('SADD', KEYS[2], ARGV[2]) == 0 then return 0 end
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
+return redis.call('RPUSH', KEYS[1], ARGV[1])
+`;
+
+/** How long a group remembers which item ends it already holds (longer than any relay retry). */
+const PUSHED_TTL_S = 7 * 24 * 3600;
+
+/**
+ * Appends one item's entry (a JSON string) to the target's waiting group, once per `once` (the item
+ * end: item id and finished_at; defaults to the entry itself).
+ */
 export async function pushGroupEntry(
   deps: EventDeps,
   batchId: string,
   tenantId: string,
   target: EventTarget,
   entry: string,
+  once: string = entry,
 ): Promise<void> {
-  const length = await deps.redis.rpush(groupKey(deps.queues.prefix, batchId, target.id), entry);
+  const key = groupKey(deps.queues.prefix, batchId, target.id);
+  const length = Number(await deps.redis.eval(PUSH_ONCE, 2, key, `${key}:pushed`, entry, once, PUSHED_TTL_S));
+  if (length === 0) return;
   const job = { batch_id: batchId, tenant_id: tenantId, target: target.id };
   // The first entry of a group starts its clock: whatever waits then is sent when it runs out.
   if (length === 1) await queueFlush(deps, { ...job, mode: 'all' }, target.groupMaxWaitS * 1000);
@@ -78,10 +95,11 @@ function fitting(entries: string[], max: number): string[] {
  */
 export async function flushItemGroup(deps: EventDeps, job: FlushItemsJob): Promise<number> {
   const key = groupKey(deps.queues.prefix, job.batch_id, job.target);
-  const target = await currentTarget(deps, job.batch_id, job.target);
+  const current = await currentTarget(deps, job.batch_id, job.target);
+  const target = current?.events.includes('items.completed') ? current : null;
   if (target === null) {
-    // Deleted or disabled since: like every other event for it, these are not sent.
-    await deps.redis.del(key);
+    // Deleted, disabled or unsubscribed since: like every other event for it, these are not sent.
+    await deps.redis.del(key, `${key}:pushed`);
     return 0;
   }
   const deliveries = new DeliveryStore(deps.redis, deps.queues.prefix);

@@ -3,23 +3,19 @@
  * endpoints that subscribe to it. Resolved on every item end, so both parts are cached in process:
  * batch specs never change, and a tenant's endpoint list is re-read only when its version key moved.
  */
-import {
-  type BatchSpec,
-  EndpointStore,
-  ITEM_GROUP_DEFAULTS,
-  type ItemEventsMode,
-  type WebhookEventType,
-} from '@pixelmill/core';
+import { type BatchSpec, EndpointStore, ITEM_GROUP_DEFAULTS, type WebhookEventType } from '@pixelmill/core';
 import type { Redis } from 'ioredis';
 import type { EventDeps } from './event-deps.js';
 
-/** `id` is `"batch"` for the batch's own webhook, else the endpoint id. */
+/**
+ * `id` is `"batch"` for the batch's own webhook, else the endpoint id. `events` are exactly the types
+ * it receives; the group settings apply to its `items.completed` events.
+ */
 export interface EventTarget {
   id: string;
   endpointId: string | null;
   url: string;
   events: readonly WebhookEventType[];
-  itemEvents: ItemEventsMode;
   groupMaxItems: number;
   groupMaxWaitS: number;
 }
@@ -68,7 +64,6 @@ export function batchWebhookTarget(spec: BatchSpec): EventTarget | null {
     endpointId: null,
     url: spec.webhook.url,
     events: spec.webhook.events,
-    itemEvents: spec.webhook.item_events ?? 'grouped',
     groupMaxItems: ITEM_GROUP_DEFAULTS.maxItems,
     groupMaxWaitS: ITEM_GROUP_DEFAULTS.maxWaitS,
   };
@@ -90,7 +85,6 @@ async function endpointTargets(deps: EventDeps, tenantId: string): Promise<Event
             endpointId: e.id,
             url: e.url,
             events: e.events,
-            itemEvents: e.item_events,
             groupMaxItems: e.item_group_max_items,
             groupMaxWaitS: e.item_group_max_wait_s,
           }));
@@ -128,7 +122,6 @@ export async function currentTarget(
     endpointId: e.id,
     url: e.url,
     events: e.events,
-    itemEvents: e.item_events,
     groupMaxItems: e.item_group_max_items,
     groupMaxWaitS: e.item_group_max_wait_s,
   };

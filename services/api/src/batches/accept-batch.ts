@@ -11,6 +11,7 @@ import {
   type ItemSpec,
   itemIdFor,
   newBatchId,
+  subscribedEvents,
   tenantRoot,
   toMicros,
 } from '@pixelmill/core';
@@ -80,7 +81,7 @@ export async function enqueueItems(
  * validated as it comes, valid items are written and enqueued a chunk at a time (the next chunk is
  * validated while the previous one is written), and memory stays flat whatever the size. Acceptance is
  * still whole or nothing: the batch stays invisible until `finish()`, its workers do not start its items
- * before that (gateItem-2.lua), and any problem removes what was written.
+ * before that (gateItem-3.lua), and any problem removes what was written.
  */
 export class BatchAcceptance {
   private readonly problems: FieldProblem[] = [];
@@ -159,8 +160,10 @@ export class BatchAcceptance {
       webhook: header.webhook
         ? {
             url: header.webhook.url,
-            events: header.webhook.events ?? ['batch.completed'],
-            item_events: header.webhook.item_events ?? 'grouped',
+            events: subscribedEvents(
+              header.webhook.events ?? ['batch.completed'],
+              header.webhook.item_events,
+            ),
             secret: header.webhook.secret ?? (generatedSecret as string),
           }
         : null,
@@ -380,7 +383,7 @@ export class BatchAcceptance {
 
   /**
    * Removes jobs, items, the batch and the duplicate-check hash. A job a worker already holds cannot be
-   * removed; the worker finds its batch unpublished or its item missing and drops it (gateItem-2.lua).
+   * removed; the worker finds its batch unpublished or its item missing and drops it (gateItem-3.lua).
    */
   private async rollback(): Promise<void> {
     this.closed = true;

@@ -18,7 +18,7 @@ async function modelsOf(deps: AppDeps, batchId: string): Promise<string[]> {
 /**
  * `POST /v1/batches/{id}/cancel`: queued items end `cancelled` and their jobs leave the queues; running
  * items finish. A queued item this scan misses (a job a worker already holds, an item a failed attempt
- * puts back) is cancelled by the worker's gate when it picks the job up (gateItem-2.lua). The batch
+ * puts back) is cancelled by the worker's gate when it picks the job up (gateItem-3.lua). The batch
  * is `cancelling` until its last item ends, then `cancelled`. Ended batches are returned unchanged.
  */
 export async function cancelBatch(deps: AppDeps, tenantId: string, batchId: string): Promise<Batch> {

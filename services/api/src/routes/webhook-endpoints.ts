@@ -8,6 +8,7 @@ import {
   ITEM_GROUP_DEFAULTS,
   newEndpointId,
   rotateSecretSchema,
+  subscribedEvents,
   updateWebhookEndpointSchema,
   zodProblems,
 } from '@pixelmill/core';
@@ -76,8 +77,7 @@ export function webhookEndpointRoutes(deps: AppDeps): OpenAPIHono {
       id: newEndpointId(),
       url: input.url,
       description: input.description ?? '',
-      events: input.events ?? [...DEFAULT_ENDPOINT_EVENTS],
-      item_events: input.item_events ?? 'grouped',
+      events: subscribedEvents(input.events ?? [...DEFAULT_ENDPOINT_EVENTS], input.item_events),
       item_group_max_items: input.item_group_max_items ?? ITEM_GROUP_DEFAULTS.maxItems,
       item_group_max_wait_s: input.item_group_max_wait_s ?? ITEM_GROUP_DEFAULTS.maxWaitS,
       enabled: input.enabled ?? true,
@@ -135,9 +135,13 @@ export function webhookEndpointRoutes(deps: AppDeps): OpenAPIHono {
   app.patch('/v1/webhook-endpoints/:id', async (c) => {
     const tenantId = c.get('tenantId');
     const id = c.req.param('id');
-    if ((await endpoints.get(tenantId, id)) === null) throw notFound('Webhook endpoint');
-    const patch = await body(c, updateWebhookEndpointSchema);
+    const current = await endpoints.get(tenantId, id);
+    if (current === null) throw notFound('Webhook endpoint');
+    const { item_events: itemEvents, ...patch } = await body(c, updateWebhookEndpointSchema);
     if (patch.url !== undefined) await checkUrl(patch.url);
+    // The `item_events` alias applies to the events sent with it, or else to the stored ones.
+    if (patch.events !== undefined || itemEvents !== undefined)
+      patch.events = subscribedEvents(patch.events ?? current.events, itemEvents);
     const endpoint = await endpoints.update(tenantId, id, patch);
     if (endpoint === null) throw notFound('Webhook endpoint');
     return c.json(endpoint, 200);

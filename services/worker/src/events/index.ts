@@ -1,7 +1,6 @@
 /**
- * Webhook events raised by the worker. `emitItemEvent` is called where an item ends
- * (generate/processor.ts), `emitBatchEvent` where a batch ends (finalize/processor.ts); both come
- * from @pixelmill/webhooks so the API can emit too (e.g. `emitBatchEvent(deps, 'batch.cancelled', id)`).
+ * Webhook events in the worker: the scripts that end items and batches record the ends in the outbox,
+ * and the relay here turns them into deliveries (and the finalize job of a batch's last item).
  */
-export { type BatchEventType, emitBatchEvent, emitItemEvent } from '@pixelmill/webhooks';
 export { flushItems, isFlushJob } from './flush-items.js';
+export { type OutboxRelay, startOutboxRelay } from './outbox-relay.js';

@@ -4,7 +4,7 @@ import type { WorkerDeps } from '../deps.js';
 /**
  * A batch's deadline (`expires_at`) passed: its queued items end `expired` and their jobs leave the
  * queues; running items finish. Items this scan misses are expired by the gate when a worker picks
- * them up (gateItem-2.lua), so a late or repeated run is harmless.
+ * them up (gateItem-3.lua), so a late or repeated run is harmless.
  */
 export async function expireBatch(deps: WorkerDeps, data: FinalizeJob): Promise<void> {
   const found = await deps.store.getBatchInternal(data.batch_id);

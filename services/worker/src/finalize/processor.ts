@@ -1,15 +1,14 @@
 import { batchFileKey, type FinalizeJob, finalizeJobSchema } from '@pixelmill/core';
 import type { Job } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
-import { emitBatchEvent } from '../events/index.js';
 import { expireBatch } from './expire.js';
 import { manifestLines } from './manifest.js';
 import { resultsCsv } from './results.js';
 
 /**
- * Runs once per batch, after its last item ended: writes manifest.jsonl, marks the batch completed
- * and emits batch.completed (or batch.cancelled) to the batch's webhook and the tenant's endpoints.
- * Safe to run again: every step is idempotent.
+ * Runs once per batch, after its last item ended: writes manifest.jsonl and results.csv and marks the
+ * batch completed. Completing records batch.completed (or batch.cancelled) in the outbox in the same
+ * step (completeBatch-2.lua); the relay sends it. Safe to run again: every step is idempotent.
  */
 export function createFinalizeProcessor(deps: WorkerDeps) {
   return async function finalize(job: Job<FinalizeJob>): Promise<void> {
@@ -48,14 +47,6 @@ export function createFinalizeProcessor(deps: WorkerDeps) {
         files_ms: Date.now() - startedAt,
       },
       'batch completed',
-    );
-
-    // The status completeBatch left says which event: `cancelled` when a cancel ended the batch.
-    const ended = await deps.store.getBatchInternal(data.batch_id);
-    await emitBatchEvent(
-      deps,
-      ended?.batch.status === 'cancelled' ? 'batch.cancelled' : 'batch.completed',
-      data.batch_id,
     );
   };
 }

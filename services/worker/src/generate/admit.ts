@@ -8,7 +8,7 @@ import { dropSpoolOfTurnedAway } from './unwanted-spool.js';
 const PENDING_RETRY_MS = 1000;
 
 /**
- * Asks the batch store whether this job's item may run now (gateItem-2.lua). A batch still being
+ * Asks the batch store whether this job's item may run now (gateItem-3.lua). A batch still being
  * ingested is invisible and may yet be rolled back, so its jobs wait without calling any provider;
  * an item another live worker still holds (item-lease.ts) waits, before taking any provider
  * capacity; a queued item of a cancelled batch, or one past its deadline, ends here (finalizing the

@@ -11,7 +11,7 @@ import {
 import { estimateCostUsd, type ModelSpec } from '@pixelmill/providers';
 import { DelayedError, type Job, Worker } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
-import { emitItemEvent } from '../events/index.js';
+import { crashPoint } from '../test-crash.js';
 import { admitItem } from './admit.js';
 import { BatchSpecCache } from './batch-cache.js';
 import { dedupeItem } from './dedupe.js';
@@ -320,7 +320,9 @@ export async function endItem(
     images: result.images,
     provider: result.model?.provider ?? null,
   });
-  if (ended.ended) await emitItemEvent(deps, data.batch_id, data.item_id);
+  // The end and its events are one step: the script recorded it in the outbox, and the relay (any
+  // worker's) sends its events and, for the batch's last item, queues the finalize job too.
+  if (ended.ended) crashPoint('PIXELMILL_TEST_CRASH_AFTER_END_ITEM');
   if (ended.last) {
     await deps.queues.finalize.add(
       'finalize',

@@ -4,9 +4,12 @@
 
   KEYS[1] item hash
   KEYS[2] batch hash
+  KEYS[3] outbox stream: an item this call ends that ends the batch is recorded there (its finalize)
   ARGV[1] now (RFC 3339)
   ARGV[2] now (ms since the epoch)
   ARGV[3] runner asking ('' for any): see the lease in startItem-2.lua
+  ARGV[4] batch id
+  ARGV[5] item id
 
   Returns {state, last, waitMs}:
     'go'        run it (queued, or running with no live lease of another runner: a crashed worker)
@@ -16,7 +19,7 @@
                 acceptance is complete, since a failed ingest is rolled back
     'missing'   no such item (a rolled-back ingest)
     'ended'     already ended
-    'cancelled' / 'expired'  ended by this call; last as in endItem-2
+    'cancelled' / 'expired'  ended by this call; last as in endItem-3
 ]]
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing', 0} end
@@ -45,6 +48,8 @@ redis.call('HINCRBY', KEYS[2], final, 1)
 local c = redis.call('HMGET', KEYS[2], 'queued', 'running')
 if tonumber(c[1] or '0') + tonumber(c[2] or '0') <= 0
   and redis.call('HSETNX', KEYS[2], 'finalize_claimed', ARGV[1]) == 1 then
+  redis.call('XADD', KEYS[3], '*', 'kind', 'item', 'batch', ARGV[4], 'item', ARGV[5], 'status', final,
+    'at', ARGV[1], 'last', 1)
   return {final, 1}
 end
 return {final, 0}

@@ -1,14 +1,19 @@
 --[[
-  Ends an item exactly once and updates the batch counters in the same step.
+  Ends an item exactly once and updates the batch counters in the same step, recording the end in
+  the outbox in that same step (the relay turns it into webhook events and, for the last item, the
+  finalize job), so no crash between ending an item and reporting it loses the report.
 
   KEYS[1] item hash
   KEYS[2] batch hash
+  KEYS[3] outbox stream
   ARGV[1] final status: succeeded | failed | cancelled | expired
   ARGV[2] now (RFC 3339)
   ARGV[3] error JSON ('' for none)
   ARGV[4] cost in micro-dollars (integer)
   ARGV[5] images generated (integer)
   ARGV[6] provider name ('' if none)
+  ARGV[7] batch id
+  ARGV[8] item id
 
   Returns {ended, last}:
     ended 1 if this call ended the item, 0 if it had already ended (a duplicate delivery of the job)
@@ -26,8 +31,11 @@ redis.call('HINCRBY', KEYS[2], 'actual_micros', tonumber(ARGV[4]))
 redis.call('HINCRBY', KEYS[2], 'images_generated', tonumber(ARGV[5]))
 -- The batch ends when nothing is open; retry re-opens it by deleting finalize_claimed.
 local c = redis.call('HMGET', KEYS[2], 'queued', 'running')
+local last = 0
 if tonumber(c[1] or '0') + tonumber(c[2] or '0') <= 0
   and redis.call('HSETNX', KEYS[2], 'finalize_claimed', ARGV[2]) == 1 then
-  return {1, 1}
+  last = 1
 end
-return {1, 0}
+redis.call('XADD', KEYS[3], '*', 'kind', 'item', 'batch', ARGV[7], 'item', ARGV[8], 'status', ARGV[1],
+  'at', ARGV[2], 'last', last)
+return {1, last}

@@ -1,0 +1,12 @@
+/**
+ * @module Test-only crash points for the chaos tests (test/chaos/outbox-crash.test.ts). Each one kills
+ * this process with SIGKILL (as kill -9 would) at a chosen point, and only when its environment
+ * variable is `1`; unset (always, outside those tests) it does nothing.
+ *   PIXELMILL_TEST_CRASH_AFTER_END_ITEM  right after the script that ends an item
+ *   PIXELMILL_TEST_CRASH_IN_RELAY        after the relay queued an entry's deliveries, before removing it
+ */
+export type CrashPoint = 'PIXELMILL_TEST_CRASH_AFTER_END_ITEM' | 'PIXELMILL_TEST_CRASH_IN_RELAY';
+
+export function crashPoint(name: CrashPoint): void {
+  if (process.env[name] === '1') process.kill(process.pid, 'SIGKILL');
+}

@@ -1,0 +1,120 @@
+// No lost webhook events: an item's end and its event are one Redis step (the outbox), and the relay
+// that turns outbox entries into deliveries removes an entry only after its deliveries are queued. A
+// worker killed right after ending an item, or its relay killed mid-send, loses no event and sends
+// none under a second webhook-id. The crash points are test-only hooks (services/worker/src/test-crash.ts).
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { waitFor } from '../support/processes.js';
+import { startWebhookReceiver } from '../support/webhook-receiver.js';
+import {
+  auditCounts,
+  type ChaosStack,
+  chaosItems,
+  recordRow,
+  startChaosStack,
+} from './support/chaos-stack.js';
+
+const SECRET = 'whsec_Y2hhb3Mtb3V0Ym94LXNlY3JldC1zZWNyZXQtMTIzNA==';
+let stack: ChaosStack;
+let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+
+beforeAll(async () => {
+  // Workers are started by each test, with or without a crash point.
+  stack = await startChaosStack({ workers: 0, env: { WORKER_OUTBOX_CLAIM_IDLE_MS: '2000' } });
+  receiver = await startWebhookReceiver(SECRET);
+});
+
+afterAll(async () => {
+  await receiver?.close();
+  await stack?.stop();
+});
+
+/** Submits `count` items whose batch webhook wants every item.succeeded and the batch.completed. */
+async function submit(tag: string, count: number): Promise<string> {
+  return stack.submit(chaosItems(count, tag), {
+    webhook: { url: receiver.url, secret: SECRET, events: ['item.succeeded', 'batch.completed'] },
+  });
+}
+
+/**
+ * Waits until every item and the batch have an event, then checks each has exactly one webhook-id.
+ * Returns how many verified requests repeated a webhook-id already received (allowed: a send cut off
+ * by the kill is sent again under the same id).
+ */
+async function expectEveryEventOnce(batchId: string, itemIds: string[]): Promise<number> {
+  const mine = () =>
+    receiver.received.filter(
+      (r) =>
+        r.payload.data.batch_id === batchId ||
+        (r.type === 'batch.completed' && r.payload.data.id === batchId),
+    );
+  const subject = (r: { type: string; payload: { data: Record<string, unknown> } }) =>
+    r.type === 'batch.completed' ? 'batch' : String(r.payload.data.id);
+  await waitFor(
+    `an event for each of ${itemIds.length} items and the batch`,
+    () => (new Set(mine().map(subject)).size === itemIds.length + 1 ? true : undefined),
+    { timeoutMs: 60_000, intervalMs: 100 },
+  );
+  const got = mine();
+  const idsBySubject = new Map<string, Set<string>>();
+  for (const r of got) idsBySubject.set(subject(r), (idsBySubject.get(subject(r)) ?? new Set()).add(r.id));
+  expect([...idsBySubject.keys()].sort()).toEqual([...itemIds, 'batch'].sort());
+  for (const [, ids] of idsBySubject) expect(ids.size).toBe(1);
+  expect(receiver.rejected).toBe(0);
+  return got.length - idsBySubject.size;
+}
+
+describe('kill -9 and webhook events', () => {
+  test('a worker killed right after ending an item: its item.succeeded is still sent, once', async () => {
+    const victim = await stack.startWorker({ PIXELMILL_TEST_CRASH_AFTER_END_ITEM: '1' });
+    const batchId = await submit('endcrash', 6);
+    await victim.exited;
+    const killedAt = Date.now();
+    await stack.startWorker();
+    await stack.waitForBatch(batchId, 60_000);
+    const a = await stack.audit(batchId);
+    expect(a.lost).toBe(0);
+    expect(a.duplicates).toBe(0);
+    expect(a.succeeded).toBe(6);
+    const repeats = await expectEveryEventOnce(
+      batchId,
+      a.items.map((i) => i.id as string),
+    );
+    recordRow({
+      fault: 'worker kill -9 between an item end and its event',
+      injection:
+        'SIGKILL of the only worker right after its first end-item script (test hook), then a new worker',
+      ...auditCounts(a),
+      recoverMs: Date.now() - killedAt,
+      note: `every item.succeeded and the batch.completed delivered under one webhook-id each; ${repeats} repeated sends`,
+    });
+  });
+
+  test('the relay killed mid-send: every event delivered, once per webhook-id', async () => {
+    // Only the crashing relay runs when the first entry is written.
+    for (const w of stack.workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+    await Promise.all(stack.workers.map((w) => w.exited));
+    const victim = await stack.startWorker({ PIXELMILL_TEST_CRASH_IN_RELAY: '1' });
+    const batchId = await submit('relaycrash', 6);
+    await victim.exited;
+    const killedAt = Date.now();
+    expect(victim.output()).not.toContain('"msg":"batch completed"');
+    await stack.startWorker();
+    await stack.waitForBatch(batchId, 60_000);
+    const a = await stack.audit(batchId);
+    expect(a.lost).toBe(0);
+    expect(a.duplicates).toBe(0);
+    expect(a.succeeded).toBe(6);
+    const repeats = await expectEveryEventOnce(
+      batchId,
+      a.items.map((i) => i.id as string),
+    );
+    recordRow({
+      fault: 'outbox relay kill -9 mid-send',
+      injection:
+        'SIGKILL of the only worker after its relay queued an entry’s deliveries, before removing the entry (test hook)',
+      ...auditCounts(a),
+      recoverMs: Date.now() - killedAt,
+      note: `the entry was claimed by the next worker's relay after 2 s idle; ${repeats} repeated sends, all under their first webhook-id`,
+    });
+  });
+});

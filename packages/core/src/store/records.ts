@@ -14,6 +14,8 @@ export interface BatchSpec {
     secret: string;
     /** Absent on batches accepted before item grouping existed: grouped. */
     item_events?: 'each' | 'grouped';
+    /** Deliveries per second at most; absent: no limit. */
+    rate_limit?: number;
   } | null;
   /** `root`: the tenant's root every key of the batch starts with; absent on batches from before roots. */
   output: { prefix: string; format: OutputFormat; key_template?: string; root?: string };

@@ -161,6 +161,7 @@ export class BatchAcceptance {
             url: header.webhook.url,
             events: header.webhook.events ?? ['batch.completed'],
             item_events: header.webhook.item_events ?? 'grouped',
+            ...(header.webhook.rate_limit === undefined ? {} : { rate_limit: header.webhook.rate_limit }),
             secret: header.webhook.secret ?? (generatedSecret as string),
           }
         : null,

@@ -72,7 +72,11 @@ export function sdkError(name: string, status: number, message = `${name} (test)
   });
 }
 
-export async function startHarness(opts: { uploadRetryMs: number }): Promise<Harness> {
+export async function startHarness(opts: {
+  uploadRetryMs: number;
+  webhookTimeoutMs?: number;
+  webhookTargetConcurrency?: number;
+}): Promise<Harness> {
   const prefix = `test-worker-${randomUUID().slice(0, 8)}`;
   const dir = await mkdtemp(join(tmpdir(), 'pixelmill-worker-'));
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
@@ -131,7 +135,8 @@ export async function startHarness(opts: { uploadRetryMs: number }): Promise<Har
       circuit: { failures: 5, openMs: 30_000 },
       allowPrivateUrls: true,
       webhookScheduleMs: [0],
-      webhookTimeoutMs: 5_000,
+      webhookTimeoutMs: opts.webhookTimeoutMs ?? 5_000,
+      webhookTargetConcurrency: opts.webhookTargetConcurrency ?? 10,
       presignTtlS: 300,
       uploadRetryMs: opts.uploadRetryMs,
       workerId: `test:${prefix}`,

@@ -33,6 +33,7 @@ import type { WorkerDeps } from '../deps.js';
 import { configureLimits } from '../generate/resources.js';
 import { Spool } from '../generate/spool.js';
 import { UploadGate } from '../generate/upload-gate.js';
+import { createWorkerMetrics, type WorkerMetrics } from '../metrics/worker-metrics.js';
 import { type RunningWorkers, startWorkers } from '../workers.js';
 
 export const MODEL = 'sim-image';
@@ -43,6 +44,7 @@ export type PutFault = (key: string) => void;
 
 export interface Harness {
   deps: WorkerDeps;
+  metrics: WorkerMetrics | undefined;
   sim: RunningSim;
   /** PUTs tried per key (failed ones included). */
   puts: Map<string, number>;
@@ -76,6 +78,8 @@ export async function startHarness(opts: {
   uploadRetryMs: number;
   webhookTimeoutMs?: number;
   webhookTargetConcurrency?: number;
+  /** Builds worker metrics (`harness.metrics`) and hands them to the workers, as main.ts does. */
+  metrics?: boolean;
 }): Promise<Harness> {
   const prefix = `test-worker-${randomUUID().slice(0, 8)}`;
   const dir = await mkdtemp(join(tmpdir(), 'pixelmill-worker-'));
@@ -143,11 +147,16 @@ export async function startHarness(opts: {
       itemLeaseMs: 10_000,
     },
   };
-  const running: RunningWorkers = startWorkers(deps, redis, {
-    lockDurationMs: 10_000,
-    stalledIntervalMs: 5_000,
-    maxStalledCount: 5,
-  });
+  const metrics =
+    opts.metrics === true
+      ? createWorkerMetrics({ registry, limiter, uploads: deps.uploads, spool: deps.spool })
+      : undefined;
+  const running: RunningWorkers = startWorkers(
+    deps,
+    redis,
+    { lockDurationMs: 10_000, stalledIntervalMs: 5_000, maxStalledCount: 5 },
+    metrics,
+  );
 
   const enqueue = async (a: Accepted) => {
     await createFairScheduler(redis).addBulk(
@@ -163,6 +172,7 @@ export async function startHarness(opts: {
 
   return {
     deps,
+    metrics,
     sim,
     puts,
     setPutFault: (f) => {

@@ -47,8 +47,8 @@ describe('DeliveryRateLimit', () => {
     };
     const gates = [new DeliveryRateLimit(a, prefix), new DeliveryRateLimit(b, prefix)];
     await Promise.all(gates.flatMap((g) => Array.from({ length: 8 }, () => sender(g))));
-    // 2.3 s at 5/s: the windows starting at 0, 1 and 2 s are filled.
-    expect(grants.length).toBeGreaterThanOrEqual(2 * limit + 1);
+    // 2.3 s at 5 per 1.1 s: a burst of 5, then the waiters spread 220 ms apart from 1.1 s on.
+    expect(grants.length).toBeGreaterThanOrEqual(2 * limit);
     expect(grants.length).toBeLessThanOrEqual(3 * limit);
     // 10 ms less than a second: the caller sees a grant a few ms after Redis' clock made it.
     expect(busiestWindow(grants, 990)).toBeLessThanOrEqual(limit);

@@ -124,6 +124,8 @@ export const envSchema = z.object({
   PIXELMILL_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
   PIXELMILL_WEBHOOK_SCHEDULE_MS: msList.optional(),
   PIXELMILL_WEBHOOK_TIMEOUT_MS: positiveInt.default(15_000),
+  /** Of a worker's 50 delivery slots, how many one endpoint (or batch webhook) may hold at once. */
+  PIXELMILL_WEBHOOK_ENDPOINT_CONCURRENCY: positiveInt.max(50).default(10),
 });
 export type Env = z.infer<typeof envSchema>;
 

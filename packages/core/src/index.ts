@@ -21,6 +21,7 @@ export {
   type Page,
 } from './store/batch-store.js';
 export { csvSafe } from './store/csv-safe.js';
+export { DeliveryRateLimit } from './store/delivery-rate.js';
 export {
   type Delivery,
   type DeliveryAttempt,

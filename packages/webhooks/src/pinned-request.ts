@@ -5,6 +5,7 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
+import { agentFor } from './agent-pool.js';
 import type { CheckedUrl } from './ssrf.js';
 
 export interface PinnedResponse {
@@ -54,7 +55,28 @@ function pinnedLookup(target: CheckedUrl): LookupFunction {
   };
 }
 
-export function pinnedRequest({
+/**
+ * A request on a pooled keep-alive connection to the checked address. A reused socket the receiver had
+ * already closed fails before any answer (ECONNRESET on a reused socket): that request is sent once
+ * more on a fresh connection, as browsers and undici do, since the receiver never saw it.
+ */
+export async function pinnedRequest(input: PinnedRequestInput): Promise<PinnedResponse> {
+  try {
+    return await sendOnce(input);
+  } catch (err) {
+    if (!(err instanceof StaleSocketError) || input.signal.aborted)
+      throw err instanceof StaleSocketError ? err.cause : err;
+    return sendOnce(input);
+  }
+}
+
+class StaleSocketError extends Error {
+  constructor(override readonly cause: unknown) {
+    super('reused socket was closed by the peer');
+  }
+}
+
+function sendOnce({
   target,
   method,
   headers,
@@ -74,8 +96,8 @@ export function pinnedRequest({
       method,
       headers: payload === undefined ? headers : { ...headers, 'content-length': String(payload.length) },
       lookup: pinnedLookup(target),
-      // A fresh connection per request: no pooled socket outlives the check that allowed it.
-      agent: false,
+      // Pooled per (origin, checked addresses): a socket only carries requests checked to its address.
+      agent: agentFor(target),
     });
 
     // Set once the status line arrived: from then on the outcome is known and only the body is
@@ -91,20 +113,24 @@ export function pinnedRequest({
     req.on('error', (err) => {
       if (finishBody !== undefined) return;
       cleanup();
-      reject(err);
+      const code = (err as { code?: unknown }).code;
+      reject(
+        req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE') ? new StaleSocketError(err) : err,
+      );
     });
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       let kept = 0;
       let settled = false;
-      const finish = (err?: Error): void => {
+      /** `complete`: the whole body was read, so the connection can carry the next request. */
+      const finish = (err?: Error, complete = false): void => {
         if (settled) return;
         settled = true;
         cleanup();
         if (err !== undefined) reject(err);
         else resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
         // Whatever the server still sends is not read: close the connection instead.
-        req.destroy();
+        if (!complete) req.destroy();
       };
       finishBody = finish;
       res.on('data', (chunk: Buffer) => {
@@ -120,7 +146,7 @@ export function pinnedRequest({
         }
         if (kept >= maxResponseBytes && oversize === 'truncate') finish();
       });
-      res.on('end', () => finish());
+      res.on('end', () => finish(undefined, true));
       const cut = (): void => finish(oversize === 'fail' ? new Error('response ended early') : undefined);
       res.on('error', cut);
       res.on('close', () => {

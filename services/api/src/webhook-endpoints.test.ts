@@ -90,6 +90,48 @@ describe('webhook endpoints', () => {
     expect((await req('GET', '/v1/webhook-endpoints?limit=1000')).json.data.length).toBe(before);
   });
 
+  test('rate_limit: kept on create, changed and removed by PATCH; out of range is a 400 naming it; a batch webhook takes it but no operational events', async () => {
+    const e = await created({
+      rate_limit: 20,
+      events: ['batch.completed', 'message.attempt.exhausted', 'endpoint.disabled'],
+    });
+    expect(e).toMatchObject({
+      rate_limit: 20,
+      events: ['batch.completed', 'message.attempt.exhausted', 'endpoint.disabled'],
+    });
+    expect((await req('PATCH', `/v1/webhook-endpoints/${e.id}`, { rate_limit: 5 })).json.rate_limit).toBe(5);
+    expect(
+      (await req('PATCH', `/v1/webhook-endpoints/${e.id}`, { rate_limit: null })).json.rate_limit,
+    ).toBeNull();
+    expect((await created()).rate_limit).toBeNull();
+    for (const bad of [0, -1, 2.5, 1001, '10']) {
+      const before = (await req('GET', '/v1/webhook-endpoints?limit=1000')).json.data.length;
+      const r = await req('POST', '/v1/webhook-endpoints', { url: PUBLIC_URL, rate_limit: bad });
+      expect(expectError(r, 400, 'invalid_request').map((d) => d.path)).toEqual(['rate_limit']);
+      expect((await req('GET', '/v1/webhook-endpoints?limit=1000')).json.data.length).toBe(before);
+      const p = await req('PATCH', `/v1/webhook-endpoints/${e.id}`, { rate_limit: bad });
+      expect(expectError(p, 400, 'invalid_request').map((d) => d.path)).toEqual(['rate_limit']);
+    }
+    const url = PUBLIC_URL;
+    const bad = await req('POST', '/v1/batches', {
+      model: MODEL,
+      items: [item('a')],
+      webhook: { url, rate_limit: 0, events: ['message.attempt.exhausted'] },
+    });
+    expect(
+      expectError(bad, 400, 'invalid_request')
+        .map((d) => d.path)
+        .sort(),
+    ).toEqual(['webhook.events[0]', 'webhook.rate_limit']);
+    const ok = await req('POST', '/v1/batches', {
+      model: MODEL,
+      items: [item('a')],
+      webhook: { url, rate_limit: 3 },
+    });
+    expect(ok.status, JSON.stringify(ok.json)).toBe(201);
+    expect((await env.store.getBatchInternal(ok.json.id))?.spec.webhook?.rate_limit).toBe(3);
+  });
+
   test.each([
     ['loopback', 'http://127.0.0.1:8080/hooks'],
     ['private 10/8', 'http://10.1.2.3/hooks'],

@@ -30,6 +30,8 @@ export interface WorkerDeps {
     allowPrivateUrls: boolean;
     webhookScheduleMs: number[];
     webhookTimeoutMs: number;
+    /** Delivery slots of this process one target (endpoint or batch webhook) may hold at once. */
+    webhookTargetConcurrency: number;
     presignTtlS: number;
     /** How long one upload retries before the item spends an attempt (its bytes stay spooled). */
     uploadRetryMs: number;

@@ -53,6 +53,7 @@ const deps = {
     allowPrivateUrls: env.PIXELMILL_WEBHOOK_ALLOW_PRIVATE,
     webhookScheduleMs: env.PIXELMILL_WEBHOOK_SCHEDULE_MS ?? [...deliverySchedule],
     webhookTimeoutMs: env.PIXELMILL_WEBHOOK_TIMEOUT_MS,
+    webhookTargetConcurrency: env.PIXELMILL_WEBHOOK_ENDPOINT_CONCURRENCY,
     presignTtlS: env.PIXELMILL_PRESIGN_TTL_S,
     uploadRetryMs: env.WORKER_UPLOAD_RETRY_MS,
     workerId: `${hostname()}:${process.pid}`,

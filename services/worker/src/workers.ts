@@ -1,7 +1,7 @@
-import { DeliveryStore, queueNames } from '@pixelmill/core';
+import { queueNames } from '@pixelmill/core';
 import { fullJitterBackoff } from '@pixelmill/ratelimit';
 import type { ConnectionOptions, Job, Queue, Worker } from 'bullmq';
-import { createDeliverProcessor } from './deliver/processor.js';
+import { createDeliverProcessor, type DeliverReport, DeliveryWaitError } from './deliver/processor.js';
 import type { WorkerDeps } from './deps.js';
 import { createFinalizeProcessor } from './finalize/processor.js';
 import { endAbandonedItems } from './generate/abandoned-items.js';
@@ -109,7 +109,7 @@ export function startWorkers(
   workers.push(
     new LockSafeWorker(
       queueNames.deliver,
-      tracked(queueNames.deliver, countDeliveries(deps, createDeliverProcessor(deps) as Processor, metrics)),
+      tracked(queueNames.deliver, countDeliveries(createDeliverProcessor(deps), metrics)),
       { ...common, concurrency: 50 },
     ),
   );
@@ -186,25 +186,26 @@ function abandonedItemSweeper(deps: WorkerDeps, queues: Queue[]): () => Promise<
   };
 }
 
-/** Counts webhook delivery attempts by what became of the delivery. */
+/** Counts webhook delivery attempts by what became of the delivery, and the operational events. */
 function countDeliveries(
-  deps: WorkerDeps,
-  deliver: Processor,
+  deliver: (job: Job, token?: string) => Promise<DeliverReport | undefined>,
   metrics: WorkerMetrics | undefined,
 ): Processor {
   if (metrics === undefined) return deliver;
-  const deliveries = new DeliveryStore(deps.redis, deps.queues.prefix);
   return async (job, token) => {
     try {
-      const result = await deliver(job, token);
-      const id = (job.data as { delivery_id?: unknown }).delivery_id;
-      const d = typeof id === 'string' ? await deliveries.getInternal(id) : null;
-      const outcome = d?.status === 'succeeded' ? 'succeeded' : d?.status === 'failed' ? 'failed' : 'skipped';
-      metrics.webhookDeliveries.inc({ outcome });
-      return result;
+      const report = await deliver(job, token);
+      if (report === undefined) return report;
+      metrics.webhookDeliveries.inc({ outcome: report.outcome });
+      if (report.exhausted === true) metrics.webhookExhausted.inc();
+      if (report.disabled !== undefined) metrics.webhookEndpointsDisabled.inc({ reason: report.disabled });
+      return report;
     } catch (err) {
-      const delayed = (err as Error).name === 'DelayedError';
-      metrics.webhookDeliveries.inc({ outcome: delayed ? 'retry_scheduled' : 'error' });
+      if (err instanceof DeliveryWaitError) metrics.webhookWaiting.inc({ reason: err.reason });
+      else {
+        const delayed = (err as Error).name === 'DelayedError';
+        metrics.webhookDeliveries.inc({ outcome: delayed ? 'retry_scheduled' : 'error' });
+      }
       throw err;
     }
   };

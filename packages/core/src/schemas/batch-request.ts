@@ -2,13 +2,14 @@ import { z } from 'zod';
 import {
   aspectRatioSchema,
   batchModelSchema,
+  batchWebhookEventTypeSchema,
   customIdSchema,
   imageCountSchema,
   metadataSchema,
   outputFormatSchema,
   prioritySchema,
   sizeSchema,
-  webhookEventTypeSchema,
+  webhookRateLimitSchema,
   webhookSecretSchema,
 } from './common.js';
 import { keyTemplateSchema } from './key-template.js';
@@ -44,9 +45,11 @@ export type BatchItemInput = z.infer<typeof batchItemInputSchema>;
 export const webhookInputSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: 'Expected an http(s) URL' }),
   secret: webhookSecretSchema.optional(),
-  events: z.array(webhookEventTypeSchema).min(1).optional(),
+  events: z.array(batchWebhookEventTypeSchema).min(1).optional(),
   /** `grouped` (default) or `each`; see webhook-endpoint.ts. */
   item_events: itemEventsModeSchema.optional(),
+  /** Deliveries per second to this URL at most, across all workers; unset: no limit. */
+  rate_limit: webhookRateLimitSchema.optional(),
 });
 
 export const outputInputSchema = z.strictObject({

@@ -50,8 +50,21 @@ export const webhookEventTypes = [
   'item.failed',
   'items.completed',
 ] as const;
-export const webhookEventTypeSchema = z.enum(webhookEventTypes);
+/**
+ * Operational events, for tenant endpoints only: `message.attempt.exhausted` (a delivery gave up after
+ * its last attempt) and `endpoint.disabled` (an endpoint answered 410 or failed for 5 days).
+ */
+export const operationalEventTypes = ['message.attempt.exhausted', 'endpoint.disabled'] as const;
+export type OperationalEventType = (typeof operationalEventTypes)[number];
+/** What a batch's own `webhook` can subscribe to: the batch's events, no operational ones. */
+export const batchWebhookEventTypeSchema = z.enum(webhookEventTypes);
+export const webhookEventTypeSchema = z.enum([...webhookEventTypes, ...operationalEventTypes]);
 export type WebhookEventType = z.infer<typeof webhookEventTypeSchema>;
+export const isOperationalEvent = (type: string): type is OperationalEventType =>
+  (operationalEventTypes as readonly string[]).includes(type);
+
+/** Deliveries per second a receiver accepts (`rate_limit`); past it deliveries wait, none is dropped. */
+export const webhookRateLimitSchema = z.int().min(1).max(1000);
 
 /** Standard Webhooks secret: `whsec_` + base64 of at least 24 bytes. */
 export const webhookSecretSchema = z

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { type WebhookEventType, webhookEventTypeSchema, webhookSecretSchema } from './common.js';
+import {
+  type WebhookEventType,
+  webhookEventTypeSchema,
+  webhookRateLimitSchema,
+  webhookSecretSchema,
+} from './common.js';
 
 /**
  * Deprecated input-only alias, never stored or returned: the `events` list alone says what a target
@@ -37,6 +42,8 @@ const endpointFields = {
   item_group_max_items: z.int().min(1).max(1000),
   item_group_max_wait_s: z.int().min(1).max(3600),
   enabled: z.boolean(),
+  /** Deliveries per second at most, across all workers; null (PATCH) removes the limit. */
+  rate_limit: webhookRateLimitSchema.nullable(),
 };
 
 export const createWebhookEndpointSchema = z.strictObject({
@@ -47,6 +54,7 @@ export const createWebhookEndpointSchema = z.strictObject({
   item_group_max_items: endpointFields.item_group_max_items.optional(),
   item_group_max_wait_s: endpointFields.item_group_max_wait_s.optional(),
   enabled: endpointFields.enabled.optional(),
+  rate_limit: endpointFields.rate_limit.optional(),
   /** Bring your own secret; otherwise the server makes one and returns it once. */
   secret: webhookSecretSchema.optional(),
 });
@@ -61,6 +69,7 @@ export const updateWebhookEndpointSchema = z
     item_group_max_items: endpointFields.item_group_max_items.optional(),
     item_group_max_wait_s: endpointFields.item_group_max_wait_s.optional(),
     enabled: endpointFields.enabled.optional(),
+    rate_limit: endpointFields.rate_limit.optional(),
   })
   .refine((v) => Object.keys(v).length > 0, 'Send at least one field to change');
 export type UpdateWebhookEndpoint = z.infer<typeof updateWebhookEndpointSchema>;

@@ -73,6 +73,18 @@ redis.call('HSET', KEYS[1], 'status', 'pending', 'failure_reason', '', 'series_s
 return n
 `;
 
+// Appends one attempt (JSON, its series added from the record) and sets the outcome in one round trip.
+// The attempts list is stored as JSON text and extended as text, so no number is re-encoded.
+const RECORD_ATTEMPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local series = redis.call('HGET', KEYS[1], 'redeliveries') or '0'
+local attempt = string.sub(ARGV[1], 1, -2) .. ',"series":' .. tonumber(series) .. '}'
+local list = redis.call('HGET', KEYS[1], 'attempts') or '[]'
+if list == '[]' then list = '[' .. attempt .. ']' else list = string.sub(list, 1, -2) .. ',' .. attempt .. ']' end
+redis.call('HSET', KEYS[1], 'attempts', list, 'status', ARGV[2], 'next_attempt_at', ARGV[3], 'failure_reason', ARGV[4])
+return 1
+`;
+
 /**
  * The webhook delivery log: one record per (event, target), with every attempt. The body is fixed at
  * creation so every retry and every redelivery sends the same bytes under the same `webhook-id`.
@@ -156,23 +168,22 @@ export class DeliveryStore {
     return fromHash(id, h);
   }
 
+  /** Appends an attempt and sets the outcome: one atomic step, one round trip (the hot path). */
   async recordAttempt(
     id: string,
     attempt: DeliveryAttempt,
     outcome: { status: DeliveryStatus; nextAttemptAt: string | null; failureReason?: DeliveryFailureReason },
   ): Promise<void> {
-    // One job works on a delivery at a time (its BullMQ job id), so read-modify-write is safe here.
-    const [raw, redeliveries] = await this.redis.hmget(this.key(id), 'attempts', 'redeliveries');
-    const attempts = [
-      ...(JSON.parse(raw ?? '[]') as DeliveryAttempt[]),
-      { ...attempt, series: Number(redeliveries ?? 0) },
-    ];
-    await this.redis.hset(this.key(id), {
-      attempts: JSON.stringify(attempts),
-      status: outcome.status,
-      next_attempt_at: outcome.nextAttemptAt ?? '',
-      failure_reason: outcome.failureReason ?? '',
-    });
+    const { series: _series, ...fields } = attempt;
+    await this.redis.eval(
+      RECORD_ATTEMPT,
+      1,
+      this.key(id),
+      JSON.stringify(fields),
+      outcome.status,
+      outcome.nextAttemptAt ?? '',
+      outcome.failureReason ?? '',
+    );
   }
 
   /** Ends a delivery without an attempt (its endpoint is disabled or gone). */

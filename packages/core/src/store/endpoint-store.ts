@@ -14,6 +14,8 @@ export interface WebhookEndpoint {
   item_group_max_items: number;
   item_group_max_wait_s: number;
   enabled: boolean;
+  /** Deliveries per second at most (across all workers); null: no limit. */
+  rate_limit: number | null;
   /** Why it is disabled: `manual` (PATCH), `gone` (it answered 410), `failing` (5 days of failures). */
   disabled_reason: EndpointDisabledReason | null;
   /** Start of the current run of failed attempts; null after any 2xx. */
@@ -40,6 +42,7 @@ export interface NewEndpoint {
   item_group_max_wait_s: number;
   enabled: boolean;
   secret: string;
+  rate_limit?: number | null;
 }
 
 export type EndpointPatch = Partial<Omit<NewEndpoint, 'id' | 'secret'>>;
@@ -96,6 +99,7 @@ export class EndpointStore {
         enabled: input.enabled ? '1' : '0',
         disabled_reason: input.enabled ? '' : 'manual',
         secret: input.secret,
+        rate_limit: input.rate_limit ?? '',
         created_at: now,
         updated_at: now,
       })
@@ -169,6 +173,8 @@ export class EndpointStore {
       fields.item_group_max_items = String(patch.item_group_max_items);
     if (patch.item_group_max_wait_s !== undefined)
       fields.item_group_max_wait_s = String(patch.item_group_max_wait_s);
+    if (patch.rate_limit !== undefined)
+      fields.rate_limit = patch.rate_limit === null ? '' : String(patch.rate_limit);
     const pipe = this.redis.multi().hset(this.key(id), fields);
     if (patch.enabled === true) {
       // Re-enabling starts afresh: the failure clock and the reason are cleared.
@@ -279,6 +285,7 @@ function fromHash(id: string, h: Record<string, string>): EndpointInternal {
       item_group_max_items: int(h.item_group_max_items, 100),
       item_group_max_wait_s: int(h.item_group_max_wait_s, 10),
       enabled: h.enabled === '1',
+      rate_limit: h.rate_limit ? Number.parseInt(h.rate_limit, 10) : null,
       disabled_reason: (h.disabled_reason || null) as EndpointDisabledReason | null,
       failing_since: h.failing_since || null,
       previous_secret_expires_at: h.previous_secret_expires_at || null,

@@ -12,6 +12,8 @@ export interface BatchSpec {
     url: string;
     events: WebhookEventType[];
     secret: string;
+    /** Deliveries per second at most; absent: no limit. */
+    rate_limit?: number;
   } | null;
   /** `root`: the tenant's root every key of the batch starts with; absent on batches from before roots. */
   output: { prefix: string; format: OutputFormat; key_template?: string; root?: string };

@@ -164,6 +164,7 @@ export class BatchAcceptance {
               header.webhook.events ?? ['batch.completed'],
               header.webhook.item_events,
             ),
+            ...(header.webhook.rate_limit === undefined ? {} : { rate_limit: header.webhook.rate_limit }),
             secret: header.webhook.secret ?? (generatedSecret as string),
           }
         : null,

@@ -81,6 +81,7 @@ export function webhookEndpointRoutes(deps: AppDeps): OpenAPIHono {
       item_group_max_items: input.item_group_max_items ?? ITEM_GROUP_DEFAULTS.maxItems,
       item_group_max_wait_s: input.item_group_max_wait_s ?? ITEM_GROUP_DEFAULTS.maxWaitS,
       enabled: input.enabled ?? true,
+      rate_limit: input.rate_limit ?? null,
       secret,
     });
     return c.json({ ...endpoint, secret }, 201);

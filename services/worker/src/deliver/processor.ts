@@ -1,5 +1,6 @@
 import {
   type DeliverJob,
+  DeliveryRateLimit,
   DeliveryStore,
   deliverJobSchema,
   EndpointStore,
@@ -9,102 +10,159 @@ import { deliverWebhook, signWebhook } from '@pixelmill/webhooks';
 import { DelayedError, type Job } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
 import { flushItems, isFlushJob } from '../events/flush-items.js';
+import { FairShare } from './fair-share.js';
+import { emitEndpointDisabled, emitExhausted } from './operational-events.js';
 import { attemptOutcome } from './outcome.js';
 import { sendTarget } from './send-target.js';
 
 /** Enough of a receiver's answer to debug it from the log, without storing whatever it sends. */
 const RESPONSE_EXCERPT_BYTES = 1024;
 
+/** What one run of a deliver job did, for metrics. */
+export interface DeliverReport {
+  outcome: 'succeeded' | 'failed' | 'skipped';
+  /** The delivery gave up after its last attempt. */
+  exhausted?: true;
+  /** This attempt disabled a tenant endpoint, and why. */
+  disabled?: 'gone' | 'failing';
+}
+
+export type WaitReason = 'slots' | 'rate_limit';
+
+/** Thrown (as BullMQ's DelayedError) when a delivery was put back without an attempt. */
+export class DeliveryWaitError extends DelayedError {
+  constructor(readonly reason: WaitReason) {
+    super(`waiting (${reason})`);
+  }
+}
+
 /**
  * One delivery attempt. Failures are rescheduled on the webhook schedule (not BullMQ attempts), so the
  * schedule, Retry-After and the delivery log stay in one place. A 2xx ends the delivery; 410 ends it
- * and disables the endpoint. The `deliver` queue also runs the flushes of grouped item events.
+ * and disables the endpoint. A target whose slots in this process (`FairShare`) or whose `rate_limit`
+ * is used up makes the job wait as a delayed job, spending no attempt. The `deliver` queue also runs
+ * the flushes of grouped item events.
  */
-export function createDeliverProcessor(deps: WorkerDeps) {
+export function createDeliverProcessor(
+  deps: WorkerDeps,
+  share = new FairShare(deps.options.webhookTargetConcurrency),
+) {
   const deliveries = new DeliveryStore(deps.redis, deps.queues.prefix);
   const endpoints = new EndpointStore(deps.redis, deps.queues.prefix);
+  const rates = new DeliveryRateLimit(deps.redis, deps.queues.prefix);
 
-  return async function deliver(job: Job, token?: string): Promise<void> {
+  const wait = async (job: Job, token: string | undefined, ms: number, why?: WaitReason): Promise<never> => {
+    await job.moveToDelayed(Date.now() + ms, token);
+    throw why === undefined ? new DelayedError() : new DeliveryWaitError(why);
+  };
+
+  return async function deliver(job: Job, token?: string): Promise<DeliverReport | undefined> {
     if (isFlushJob(job)) {
       await flushItems(deps, flushItemsJobSchema.parse(job.data));
-      return;
+      return undefined;
     }
     const data: DeliverJob = deliverJobSchema.parse(job.data);
     const delivery = await deliveries.getInternal(data.delivery_id);
-    if (delivery === null || delivery.status !== 'pending') return;
+    if (delivery === null || delivery.status !== 'pending') return { outcome: 'skipped' };
     const log = deps.logger.child({ delivery_id: delivery.id, batch_id: delivery.batch_id });
 
     const target = await sendTarget(deps, delivery);
     if (target.kind === 'skip') {
       await deliveries.finish(delivery.id, target.reason);
       log.info({ reason: target.reason }, 'webhook delivery not sent');
-      return;
+      return { outcome: 'skipped' };
     }
-    const headers = signWebhook({
-      secret: target.secrets,
-      msgId: delivery.webhook_id,
-      timestamp: new Date(),
-      body: delivery.body,
-    });
-    const at = new Date().toISOString();
-    const result = await deliverWebhook({
-      url: target.url,
-      headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'pixelmill-webhooks/1' },
-      body: delivery.body,
-      timeoutMs: deps.options.webhookTimeoutMs,
-      allowPrivate: deps.options.allowPrivateUrls,
-      maxResponseBytes: RESPONSE_EXCERPT_BYTES,
-    });
-    const attempt = {
-      at,
-      url: target.url,
-      status_code: result.status,
-      latency_ms: result.latencyMs,
-      response_excerpt: result.responseExcerpt,
-      error: result.error ?? null,
-    };
-    const outcome = attemptOutcome(result, delivery.series_attempts + 1, deps.options.webhookScheduleMs);
-
-    if (outcome.kind === 'succeeded') {
-      await deliveries.recordAttempt(delivery.id, attempt, { status: 'succeeded', nextAttemptAt: null });
-      if (target.endpointId !== null) await endpoints.recordSuccess(target.endpointId);
-      return;
-    }
-    if (outcome.kind === 'failed') {
-      if (outcome.reason === 'gone') {
-        if (target.endpointId !== null) await endpoints.disable(target.endpointId, 'gone');
-        else await endpoints.disableBatchWebhook(delivery.batch_id, 'gone');
-      } else if (target.endpointId !== null) {
-        await endpoints.recordFailure(target.endpointId);
+    const ticket = share.tryTake(target.targetKey);
+    if (ticket === null) return wait(job, token, share.deferMs(target.targetKey), 'slots');
+    let latencyMs: number | undefined;
+    try {
+      if (target.rateLimit !== null) {
+        const waitMs = await rates.admit(target.targetKey, target.rateLimit);
+        if (waitMs > 0) return await wait(job, token, waitMs, 'rate_limit');
       }
-      await deliveries.recordAttempt(delivery.id, attempt, {
-        status: 'failed',
-        nextAttemptAt: null,
-        failureReason: outcome.reason,
+      const headers = signWebhook({
+        secret: target.secrets,
+        msgId: delivery.webhook_id,
+        timestamp: new Date(),
+        body: delivery.body,
       });
-      log.warn({ status: result.status, reason: outcome.reason }, 'webhook delivery failed for good');
-      return;
-    }
-    // Five days of failures without a success disable a tenant endpoint (api.md).
-    if (target.endpointId !== null && (await endpoints.recordFailure(target.endpointId))) {
-      await deliveries.recordAttempt(delivery.id, attempt, {
-        status: 'failed',
-        nextAttemptAt: null,
-        failureReason: 'endpoint_disabled',
+      const at = new Date().toISOString();
+      const result = await deliverWebhook({
+        url: target.url,
+        headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'pixelmill-webhooks/1' },
+        body: delivery.body,
+        timeoutMs: deps.options.webhookTimeoutMs,
+        allowPrivate: deps.options.allowPrivateUrls,
+        maxResponseBytes: RESPONSE_EXCERPT_BYTES,
       });
-      log.warn({ endpoint_id: target.endpointId }, 'webhook endpoint disabled after failing for 5 days');
-      return;
+      latencyMs = result.latencyMs;
+      const attempt = {
+        at,
+        url: target.url,
+        status_code: result.status,
+        latency_ms: result.latencyMs,
+        response_excerpt: result.responseExcerpt,
+        error: result.error ?? null,
+      };
+      const outcome = attemptOutcome(result, delivery.series_attempts + 1, deps.options.webhookScheduleMs);
+
+      if (outcome.kind === 'succeeded') {
+        // Independent writes, sent together: one round trip.
+        await Promise.all([
+          deliveries.recordAttempt(delivery.id, attempt, { status: 'succeeded', nextAttemptAt: null }),
+          target.endpointId !== null ? endpoints.recordSuccess(target.endpointId) : undefined,
+        ]);
+        return { outcome: 'succeeded' };
+      }
+      const report: DeliverReport = { outcome: 'failed' };
+      if (outcome.kind === 'failed') {
+        if (outcome.reason === 'gone') {
+          if (target.endpointId !== null) {
+            await endpoints.disable(target.endpointId, 'gone');
+            report.disabled = 'gone';
+          } else await endpoints.disableBatchWebhook(delivery.batch_id, 'gone');
+        } else if (target.endpointId !== null && (await endpoints.recordFailure(target.endpointId))) {
+          report.disabled = 'failing';
+        }
+        // Events first, then the record: a crash in between retries the job, which finds the same
+        // attempt number and so records the same (idempotent) events.
+        if (report.disabled !== undefined && target.endpointId !== null)
+          await emitEndpointDisabled(deps, delivery, target.endpointId, report.disabled);
+        if (outcome.reason === 'exhausted') {
+          report.exhausted = true;
+          await emitExhausted(deps, delivery, attempt);
+        }
+        await deliveries.recordAttempt(delivery.id, attempt, {
+          status: 'failed',
+          nextAttemptAt: null,
+          failureReason: outcome.reason,
+        });
+        log.warn({ status: result.status, reason: outcome.reason }, 'webhook delivery failed for good');
+        return report;
+      }
+      // Five days of failures without a success disable a tenant endpoint (api.md).
+      if (target.endpointId !== null && (await endpoints.recordFailure(target.endpointId))) {
+        await emitEndpointDisabled(deps, delivery, target.endpointId, 'failing');
+        await deliveries.recordAttempt(delivery.id, attempt, {
+          status: 'failed',
+          nextAttemptAt: null,
+          failureReason: 'endpoint_disabled',
+        });
+        log.warn({ endpoint_id: target.endpointId }, 'webhook endpoint disabled after failing for 5 days');
+        return { outcome: 'failed', disabled: 'failing' };
+      }
+      const next = new Date(Date.now() + outcome.delayMs);
+      await deliveries.recordAttempt(delivery.id, attempt, {
+        status: 'pending',
+        nextAttemptAt: next.toISOString(),
+      });
+      log.info(
+        { status: result.status, error: result.error, next_attempt_at: next },
+        'webhook delivery failed; will retry',
+      );
+      return await wait(job, token, outcome.delayMs);
+    } finally {
+      share.release(target.targetKey, ticket, latencyMs);
     }
-    const next = new Date(Date.now() + outcome.delayMs);
-    await deliveries.recordAttempt(delivery.id, attempt, {
-      status: 'pending',
-      nextAttemptAt: next.toISOString(),
-    });
-    log.info(
-      { status: result.status, error: result.error, next_attempt_at: next },
-      'webhook delivery failed; will retry',
-    );
-    await job.moveToDelayed(next.getTime(), token);
-    throw new DelayedError();
   };
 }

@@ -8,7 +8,16 @@ import {
 import type { WorkerDeps } from '../deps.js';
 
 export type SendTarget =
-  | { kind: 'send'; url: string; secrets: string[]; endpointId: string | null }
+  | {
+      kind: 'send';
+      url: string;
+      secrets: string[];
+      endpointId: string | null;
+      /** Whose slots and rate limit the attempt uses: the endpoint id, or `batch:<id>`. */
+      targetKey: string;
+      /** Deliveries per second at most; null: no limit. */
+      rateLimit: number | null;
+    }
   | { kind: 'skip'; reason: DeliveryFailureReason };
 
 export async function sendTarget(
@@ -27,6 +36,8 @@ export async function sendTarget(
       url: found.endpoint.url,
       secrets: signingSecrets(found, now),
       endpointId: found.endpoint.id,
+      targetKey: found.endpoint.id,
+      rateLimit: found.endpoint.rate_limit,
     };
   }
   const batch = await deps.store.getBatchInternal(delivery.batch_id);
@@ -34,5 +45,12 @@ export async function sendTarget(
   if (webhook === null || webhook === undefined) return { kind: 'skip', reason: 'endpoint_deleted' };
   if (await endpoints.batchWebhookDisabled(delivery.batch_id))
     return { kind: 'skip', reason: 'endpoint_disabled' };
-  return { kind: 'send', url: webhook.url, secrets: [webhook.secret], endpointId: null };
+  return {
+    kind: 'send',
+    url: webhook.url,
+    secrets: [webhook.secret],
+    endpointId: null,
+    targetKey: `batch:${delivery.batch_id}`,
+    rateLimit: webhook.rate_limit ?? null,
+  };
 }

@@ -21,6 +21,9 @@ export interface WorkerMetrics {
   providerImages: Counter<'provider' | 'model'>;
   spendUsd: Counter<'provider' | 'model'>;
   webhookDeliveries: Counter<'outcome'>;
+  webhookExhausted: Counter;
+  webhookEndpointsDisabled: Counter<'reason'>;
+  webhookWaiting: Counter<'reason'>;
   jobs: Counter<'queue' | 'outcome'>;
 }
 
@@ -78,6 +81,23 @@ export function createWorkerMetrics(sources: {
       name: 'pixelmill_webhook_delivery_attempts_total',
       help: 'Webhook delivery attempts by outcome: succeeded, retry_scheduled, failed (gave up), skipped',
       labelNames: ['outcome'],
+      registers,
+    }),
+    webhookExhausted: new Counter({
+      name: 'pixelmill_webhook_exhausted_total',
+      help: 'Webhook deliveries that gave up after their last attempt (message.attempt.exhausted)',
+      registers,
+    }),
+    webhookEndpointsDisabled: new Counter({
+      name: 'pixelmill_webhook_endpoints_disabled_total',
+      help: 'Tenant webhook endpoints disabled by a delivery attempt, by reason: gone (410), failing (5 days)',
+      labelNames: ['reason'],
+      registers,
+    }),
+    webhookWaiting: new Counter({
+      name: 'pixelmill_webhook_deliveries_waiting_total',
+      help: 'Deliveries put back without an attempt, by reason: slots (the target holds its share of this worker), rate_limit',
+      labelNames: ['reason'],
       registers,
     }),
     jobs: new Counter({

@@ -20,7 +20,12 @@ import {
 import { createLogger } from '@pixelmill/logger';
 import { type RunningSim, startSim } from '@pixelmill/provider-sim';
 import { buildRegistry } from '@pixelmill/providers';
-import { createFairScheduler, createLimiter } from '@pixelmill/ratelimit';
+import {
+  createCircuitBreaker,
+  createFairScheduler,
+  createLimiter,
+  schedulingPrefixes,
+} from '@pixelmill/ratelimit';
 import {
   createS3Store,
   type LocalS3,
@@ -33,6 +38,7 @@ import type { WorkerDeps } from '../deps.js';
 import { configureLimits } from '../generate/resources.js';
 import { Spool } from '../generate/spool.js';
 import { UploadGate } from '../generate/upload-gate.js';
+import { createWorkerMetrics, type WorkerMetrics } from '../metrics/worker-metrics.js';
 import { type RunningWorkers, startWorkers } from '../workers.js';
 
 export const MODEL = 'sim-image';
@@ -43,6 +49,7 @@ export type PutFault = (key: string) => void;
 
 export interface Harness {
   deps: WorkerDeps;
+  metrics: WorkerMetrics | undefined;
   sim: RunningSim;
   /** PUTs tried per key (failed ones included). */
   puts: Map<string, number>;
@@ -72,7 +79,13 @@ export function sdkError(name: string, status: number, message = `${name} (test)
   });
 }
 
-export async function startHarness(opts: { uploadRetryMs: number }): Promise<Harness> {
+export async function startHarness(opts: {
+  uploadRetryMs: number;
+  webhookTimeoutMs?: number;
+  webhookTargetConcurrency?: number;
+  /** Builds worker metrics (`harness.metrics`) and hands them to the workers, as main.ts does. */
+  metrics?: boolean;
+}): Promise<Harness> {
   const prefix = `test-worker-${randomUUID().slice(0, 8)}`;
   const dir = await mkdtemp(join(tmpdir(), 'pixelmill-worker-'));
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
@@ -131,18 +144,30 @@ export async function startHarness(opts: { uploadRetryMs: number }): Promise<Har
       circuit: { failures: 5, openMs: 30_000 },
       allowPrivateUrls: true,
       webhookScheduleMs: [0],
-      webhookTimeoutMs: 5_000,
+      webhookTimeoutMs: opts.webhookTimeoutMs ?? 5_000,
+      webhookTargetConcurrency: opts.webhookTargetConcurrency ?? 10,
       presignTtlS: 300,
       uploadRetryMs: opts.uploadRetryMs,
       workerId: `test:${prefix}`,
       itemLeaseMs: 10_000,
     },
   };
-  const running: RunningWorkers = startWorkers(deps, redis, {
-    lockDurationMs: 10_000,
-    stalledIntervalMs: 5_000,
-    maxStalledCount: 5,
-  });
+  const metrics =
+    opts.metrics === true
+      ? createWorkerMetrics({
+          registry,
+          limiter,
+          uploads: deps.uploads,
+          spool: deps.spool,
+          circuit: createCircuitBreaker(redis, { prefix: schedulingPrefixes(prefix).circuit }),
+        })
+      : undefined;
+  const running: RunningWorkers = startWorkers(
+    deps,
+    redis,
+    { lockDurationMs: 10_000, stalledIntervalMs: 5_000, maxStalledCount: 5 },
+    metrics,
+  );
 
   const enqueue = async (a: Accepted) => {
     await createFairScheduler(redis).addBulk(
@@ -158,6 +183,7 @@ export async function startHarness(opts: { uploadRetryMs: number }): Promise<Har
 
   return {
     deps,
+    metrics,
     sim,
     puts,
     setPutFault: (f) => {

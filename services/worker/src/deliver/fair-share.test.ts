@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { FairShare } from './fair-share.js';
+
+describe('FairShare', () => {
+  it('lets one target hold at most `cap` slots while others still get theirs', () => {
+    const share = new FairShare(2);
+    const a1 = share.tryTake('slow', 0);
+    const a2 = share.tryTake('slow', 1);
+    expect(a1).not.toBeNull();
+    expect(a2).not.toBeNull();
+    expect(share.tryTake('slow', 2)).toBeNull();
+    expect(share.tryTake('fast', 2)).not.toBeNull();
+    share.release('slow', a1 as number, 50);
+    expect(share.tryTake('slow', 3)).not.toBeNull();
+  });
+
+  it('defers about one attempt of the target: its average, or the age of a hanging attempt', () => {
+    const share = new FairShare(1);
+    const mid = () => 0.5;
+    const t = share.tryTake('hook', 0) as number;
+    expect(share.deferMs('hook', mid, 50)).toBe(100);
+    expect(share.deferMs('hook', mid, 2_000)).toBe(2_000);
+    expect(share.deferMs('hook', mid, 60_000)).toBe(5_000);
+    share.release('hook', t, 800);
+    expect(share.deferMs('hook', mid, 60_000)).toBe(800);
+    expect(share.deferMs('hook', () => 0, 60_000)).toBe(400);
+  });
+});

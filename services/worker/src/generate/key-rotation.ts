@@ -1,0 +1,45 @@
+/**
+ * @module Which of a provider's API keys are in rotation. A key the provider refused as invalid,
+ * revoked or forbidden (a `config_error` of scope `key`) leaves the rotation of every model of the
+ * provider at once, for every worker (ratelimit revoked-keys.ts), until the mark lapses after
+ * DEFAULT_REVOKED_MS. The process that marks it logs the one warning; keys are named by keyId only.
+ */
+import type { ModelSpec } from '@pixelmill/providers';
+import { createKeyRevocations, keyId, schedulingPrefixes } from '@pixelmill/ratelimit';
+import type { WorkerDeps } from '../deps.js';
+import type { KeyResource } from './resources.js';
+
+export function createKeyRotation(deps: Pick<WorkerDeps, 'redis' | 'queues' | 'logger'>) {
+  const revocations = createKeyRevocations(deps.redis, {
+    prefix: schedulingPrefixes(deps.queues.prefix).limiter,
+  });
+  return {
+    revocations,
+
+    /** The keys still usable, and when the first revoked one comes back (null: none is revoked). */
+    async inRotation(
+      model: ModelSpec,
+      resources: readonly KeyResource[],
+    ): Promise<{ keys: KeyResource[]; nextBackAt: number | null }> {
+      const marks = await revocations.revoked(
+        model.provider,
+        resources.map((r) => keyId(r.apiKey)),
+      );
+      if (marks.size === 0) return { keys: [...resources], nextBackAt: null };
+      const keys = resources.filter((r) => !marks.has(keyId(r.apiKey)));
+      return { keys, nextBackAt: Math.min(...[...marks.values()].map((m) => m.until)) };
+    },
+
+    /** Takes the key out of rotation for every model of the provider; one warning per mark. */
+    async revoke(model: ModelSpec, resource: KeyResource, reason: string): Promise<void> {
+      const id = keyId(resource.apiKey);
+      if (await revocations.revoke(model.provider, id, reason))
+        deps.logger.warn(
+          { provider: model.provider, model: model.id, key_id: id, reason },
+          'API key refused by the provider (invalid, revoked or forbidden): out of rotation for every model of the provider',
+        );
+    },
+  };
+}
+
+export type KeyRotation = ReturnType<typeof createKeyRotation>;

@@ -4,7 +4,7 @@ import { loadStartupConfigOrExit, s3OptionsFromEnv } from '@pixelmill/config';
 import { BatchStore, finishedWithin, Queues, shutdownInOrder } from '@pixelmill/core';
 import { createLogger } from '@pixelmill/logger';
 import { buildRegistry } from '@pixelmill/providers';
-import { createLimiter } from '@pixelmill/ratelimit';
+import { createKeyRevocations, createLimiter } from '@pixelmill/ratelimit';
 import { createS3Store } from '@pixelmill/storage';
 import { deliverySchedule } from '@pixelmill/webhooks';
 import { Redis } from 'ioredis';
@@ -29,7 +29,8 @@ const queues = new Queues(redis, env.PIXELMILL_QUEUE_PREFIX);
 const limiter = createLimiter(redis, { prefix: `${env.PIXELMILL_QUEUE_PREFIX}:rl` });
 const spool = new Spool(env.WORKER_SPOOL_DIR ?? join(tmpdir(), 'pixelmill-spool'));
 const uploads = new UploadGate(env.WORKER_MAX_PENDING_UPLOAD_BYTES);
-const metrics = createWorkerMetrics({ registry: baseRegistry, limiter, uploads, spool });
+const revocations = createKeyRevocations(redis, { prefix: `${env.PIXELMILL_QUEUE_PREFIX}:rl` });
+const metrics = createWorkerMetrics({ registry: baseRegistry, limiter, uploads, spool, revocations });
 const registry = instrumentRegistry(baseRegistry, metrics);
 const deps = {
   redis,

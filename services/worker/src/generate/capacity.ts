@@ -23,7 +23,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** A limiter denial, the model's open circuit, or no key of the provider left in rotation. */
 export type Blocked =
   | Extract<PickResult, { ok: false }>
-  | { ok: false; reason: 'circuit' | 'revoked'; retryInMs: number; resourceId?: undefined };
+  | { ok: false; reason: 'circuit' | 'revoked' | 'trial'; retryInMs: number; resourceId?: undefined };
 
 export type Acquired = Extract<PickResult, { ok: true }> & { probe: boolean };
 

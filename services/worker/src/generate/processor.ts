@@ -17,6 +17,7 @@ import type { Outcome } from './outcome.js';
 import { keyPartsOf, unstorableKeys } from './output-key.js';
 import { loadReferenceImages } from './reference-images.js';
 import { type KeyResource, keyResources } from './resources.js';
+import { isKeyRefusal, toProviderError } from './retry-policy.js';
 import { createScheduling, stampingModel } from './scheduling.js';
 import { type Run, settle } from './settle.js';
 import { isStorageRefusal, type OutputPlace, storeGenerated, storeSpooled } from './store-image.js';
@@ -120,10 +121,17 @@ export function createGenerateProcessor(deps: WorkerDeps) {
   }
 
   /** The first slot makes the item this run's (startItem); another live runner may hold it. */
-  async function start(run: Run, grant: Acquired, onStarted: () => void): Promise<Outcome | null> {
+  async function start(
+    run: Run,
+    ready: Ready,
+    grant: Acquired,
+    onStarted: () => void,
+  ): Promise<Outcome | null> {
     if (run.started) return null;
     const s = await deps.store.startItem(run.data.batch_id, run.data.item_id, run.lease);
     if (s.state !== 'started') {
+      const resource = ready.resources.find((r) => r.id === grant.resourceId);
+      if (resource !== undefined) scheduling.keys.unclaim(run.model!, resource);
       await scheduling.release(grant);
       return s.state === 'busy' ? { kind: 'busy', waitMs: s.waitMs } : { kind: 'drop' };
     }
@@ -144,6 +152,7 @@ export function createGenerateProcessor(deps: WorkerDeps) {
     const item = run.item!;
     const resource = ready.resources.find((r) => r.id === grant.resourceId);
     if (resource === undefined) throw new Error(`limiter granted unknown resource ${grant.resourceId}`);
+    let refused = false;
     const heartbeat = setInterval(() => {
       deps.limiter.extend(grant.resourceId, grant.leaseId, LEASE_MS).catch(() => undefined);
     }, LEASE_MS / 3);
@@ -183,6 +192,7 @@ export function createGenerateProcessor(deps: WorkerDeps) {
       );
       return null;
     } catch (err) {
+      refused = isKeyRefusal(toProviderError(err));
       await scheduling.record(model, { err, probe: grant.probe });
       const outcome = await handleFailure(err, {
         limiter: deps.limiter,
@@ -199,6 +209,7 @@ export function createGenerateProcessor(deps: WorkerDeps) {
       );
       return outcome;
     } finally {
+      scheduling.keys.answered(model, resource, refused);
       clearInterval(heartbeat);
       await scheduling.release(grant).catch(() => undefined);
     }
@@ -215,7 +226,7 @@ export function createGenerateProcessor(deps: WorkerDeps) {
       const want = Math.min(scheduling.imagesPerCall(run.model!), n - run.stored.size);
       const grant = await takeCapacity(run, ready, want);
       if ('kind' in grant) return grant;
-      const started = await start(run, grant, onStarted);
+      const started = await start(run, ready, grant, onStarted);
       if (started !== null) return started;
       const generated = await generateOnce(run, ready, grant, want);
       if (generated !== null) return generated;

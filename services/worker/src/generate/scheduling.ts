@@ -19,6 +19,9 @@ export type { Acquired, Blocked } from './capacity.js';
 export { answeredByModel, countsAgainstCircuit } from './circuit-policy.js';
 export type { BlockedAction } from './fallback.js';
 
+/** While a key's trial call is out, look again this often. */
+const TRIAL_POLL_MS = 100;
+
 export function createScheduling(deps: WorkerDeps) {
   const circuit = createCircuitPolicy(deps);
   const fair = createFairScheduler(deps.redis);
@@ -45,22 +48,34 @@ export function createScheduling(deps: WorkerDeps) {
       return deps.registry.resolve(data.model ?? item.model);
     },
 
-    /** A slot on one of the model's keys still in rotation; `revoked` when none is left. */
+    /**
+     * A slot on one of the model's keys still in rotation; `revoked` when none is left, `trial`
+     * while the only keys left have their trial call out (key-rotation.ts).
+     */
     async acquireKey(
       queue: Queue,
       model: ModelSpec,
       resources: readonly KeyResource[],
       opts: AcquireOpts,
     ): Promise<Acquired | Blocked> {
-      const { keys: left, nextBackAt } = await keys.inRotation(model, resources);
-      if (left.length === 0 && nextBackAt !== null)
-        return { ok: false, reason: 'revoked', retryInMs: Math.max(0, nextBackAt - Date.now()) };
-      return capacity.acquire(
+      const rotation = await keys.inRotation(model, resources);
+      if (rotation.keys.length === 0 && rotation.nextBackAt !== null)
+        return { ok: false, reason: 'revoked', retryInMs: Math.max(0, rotation.nextBackAt - Date.now()) };
+      const waiting = keys.onTrial(model, rotation.keys);
+      const left = rotation.keys.filter((r) => !waiting.includes(r));
+      if (left.length === 0) return { ok: false, reason: 'trial', retryInMs: TRIAL_POLL_MS };
+      const grant = await capacity.acquire(
         queue,
         model,
         left.map((r) => r.id),
         opts,
       );
+      if (!grant.ok) return grant;
+      const resource = left.find((r) => r.id === grant.resourceId);
+      if (resource === undefined || keys.claim(model, resource)) return grant;
+      // Another job of this process took the key's trial meanwhile: this grant goes back.
+      await capacity.release(grant);
+      return { ok: false, reason: 'trial', retryInMs: TRIAL_POLL_MS };
     },
 
     /** The job got its first provider slot: the queue's fair-share clock moves to its tag. */

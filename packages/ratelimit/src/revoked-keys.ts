@@ -21,6 +21,8 @@ export interface KeyRevocation {
 }
 
 export interface KeyRevocations {
+  /** How long a mark lasts. */
+  readonly ttlMs: number;
   /** Marks the key; true only for the call that placed the mark (the one to report it). */
   revoke(provider: string, keyId: string, reason: string): Promise<boolean>;
   /** The marks among these keys of the provider, by keyId. */
@@ -43,6 +45,7 @@ export function createKeyRevocations(
   const name = (provider: string, keyId: string) =>
     revokedKeyName(prefix, nonEmpty('provider', provider), nonEmpty('keyId', keyId));
   return {
+    ttlMs,
     async revoke(provider, keyId, reason) {
       const since = now();
       const value = JSON.stringify({ since, until: since + ttlMs, reason });

@@ -137,6 +137,8 @@ describe('key scope: refused keys', () => {
     for (let i = 0; i < 3; i++) {
       const grant = await scheduling.acquireKey(queue, model('sim-small'), small, opts);
       expect(grant).toMatchObject({ resourceId: small[1]!.id });
+      // The call answered (anything but a refusal): the key is proven in this process.
+      if (grant.ok) scheduling.keys.answered(model('sim-small'), small[1]!, false);
       if (grant.ok) await scheduling.release(grant);
     }
     await scheduling.keys.revoke(model('sim-main'), second!, 'API_KEY_INVALID');
@@ -156,8 +158,9 @@ describe('key scope: refused keys', () => {
     expect(await scheduling.lateError(old, model('sim-main'))).toMatchObject({ code: 'config_error' });
     expect(await scheduling.lateError(spec, model('sim-main'))).toBeNull();
     await scheduling.keys.revocations.restore('g', keyIdOf(second!.apiKey));
-    // Back in rotation: the limiter decides again (a grant, or the key's own spacing).
-    expect(await scheduling.acquireKey(queue, model('sim-small'), small, opts)).toMatchObject({
+    // Back in rotation (for a process that did not itself just see it refused): the limiter decides
+    // again (a grant, or the key's own spacing).
+    expect(await createScheduling(deps).acquireKey(queue, model('sim-small'), small, opts)).toMatchObject({
       resourceId: small[1]!.id,
     });
     await scheduling.keys.revocations.restore('g', keyIdOf(first!.apiKey));

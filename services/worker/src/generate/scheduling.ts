@@ -19,8 +19,11 @@ export type { Acquired, Blocked } from './capacity.js';
 export { answeredByModel, countsAgainstCircuit } from './circuit-policy.js';
 export type { BlockedAction } from './fallback.js';
 
-/** While a key's trial call is out, look again this often. */
+/** A job waits this long, holding itself, for a key's trial call to answer ... */
+const TRIAL_WAIT_MS = 2_000;
+/** ... then goes back to the queue for this long. */
 const TRIAL_POLL_MS = 100;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 export function createScheduling(deps: WorkerDeps) {
   const circuit = createCircuitPolicy(deps);
@@ -58,11 +61,18 @@ export function createScheduling(deps: WorkerDeps) {
       resources: readonly KeyResource[],
       opts: AcquireOpts,
     ): Promise<Acquired | Blocked> {
-      const rotation = await keys.inRotation(model, resources);
+      const begun = Date.now();
+      let rotation = await keys.inRotation(model, resources);
+      let left = rotation.keys.filter((r) => !keys.onTrial(model, [r]).length);
+      // Every key left has its trial call out: wait here for one to answer (it usually takes one
+      // provider round trip) rather than hand the job back.
+      while (left.length === 0 && rotation.keys.length > 0 && Date.now() - begun < TRIAL_WAIT_MS) {
+        await Promise.race([keys.trialEnded(model, rotation.keys), sleep(TRIAL_WAIT_MS)]);
+        rotation = await keys.inRotation(model, resources);
+        left = rotation.keys.filter((r) => !keys.onTrial(model, [r]).length);
+      }
       if (rotation.keys.length === 0 && rotation.nextBackAt !== null)
         return { ok: false, reason: 'revoked', retryInMs: Math.max(0, rotation.nextBackAt - Date.now()) };
-      const waiting = keys.onTrial(model, rotation.keys);
-      const left = rotation.keys.filter((r) => !waiting.includes(r));
       if (left.length === 0) return { ok: false, reason: 'trial', retryInMs: TRIAL_POLL_MS };
       const grant = await capacity.acquire(
         queue,

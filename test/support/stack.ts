@@ -30,6 +30,8 @@ export interface StackOptions {
   /** PIXELMILL_CONFIG body; `{{SIM_URL}}` is replaced by the simulator's URL. */
   config?: string;
   env?: Record<string, string>;
+  /** How long the API and workers may take to start (default 60 s; more for a loaded machine). */
+  startTimeoutMs?: number;
 }
 
 export const defaultConfig = `
@@ -114,13 +116,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       const res = await fetch(`${apiUrl}/readyz`);
       return res.ok ? true : undefined;
     },
-    { timeoutMs: 120_000 },
+    { timeoutMs: opts.startTimeoutMs ?? 120_000 },
   );
   await waitFor(
     'the workers to start',
     () => (workers.every((w) => w.output().includes('worker started')) ? true : undefined),
     {
-      timeoutMs: 120_000,
+      timeoutMs: opts.startTimeoutMs ?? 120_000,
     },
   );
   return {

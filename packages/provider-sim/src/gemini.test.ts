@@ -5,7 +5,7 @@ import { geminiBody, pngDims, post } from './test-support/helpers.js';
 
 let sim: RunningSim;
 beforeAll(async () => {
-  sim = await startSim({ seed: 7, depletedKeys: ['broke'] });
+  sim = await startSim({ seed: 7, depletedKeys: ['broke'], revokedKeys: ['gone'] });
 });
 afterAll(() => sim.close());
 
@@ -142,6 +142,13 @@ describe('Gemini errors', () => {
     });
     expect(err.details).toBeUndefined();
     expect(err.message).toMatch(/^Your prepayment credits are depleted/);
+  });
+
+  it('revoked key → 400 INVALID_ARGUMENT with ErrorInfo API_KEY_INVALID', async () => {
+    const err = await expectError('sim-x', geminiBody('x'), 400, 'INVALID_ARGUMENT', {
+      'x-goog-api-key': 'gone',
+    });
+    expect(err.details).toEqual([expect.objectContaining({ reason: 'API_KEY_INVALID' })]);
   });
 
   it('block words: promptFeedback for one, IMAGE_SAFETY candidate for the other (HTTP 200)', async () => {

@@ -206,6 +206,16 @@ export function geminiFormat(state: SimState): FormatSpec<GeminiReq> {
         'RESOURCE_EXHAUSTED',
         'Your prepayment credits are depleted. Please go to AI Studio at https://ai.studio/projects to manage your project and billing.',
       ),
+    // What Gemini answers a deleted or mistyped key (a 400, not a 401).
+    revoked: () =>
+      geminiError(400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', [
+        {
+          '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+          reason: 'API_KEY_INVALID',
+          domain: 'googleapis.com',
+          metadata: { service: 'generativelanguage.googleapis.com' },
+        },
+      ]),
     parse: async (c, key) => {
       const r = await parse(c);
       return 'error' in r ? r : { ...r, key };

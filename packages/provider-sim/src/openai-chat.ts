@@ -192,6 +192,7 @@ export function openaiChatFormat(state: SimState): FormatSpec<ChatReq> {
         402,
         'Insufficient credits. This account never purchased credits or has run out. Add more at https://openrouter.ai/settings/credits',
       ),
+    revoked: () => routerError(401, 'User not found.'),
     parse,
     rateLimited: (_c, p, d) => {
       const kind = d.kind === 'rpm' ? 'requests per minute' : 'concurrent requests';

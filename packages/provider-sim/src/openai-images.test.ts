@@ -5,7 +5,12 @@ import { pngDims, post } from './test-support/helpers.js';
 
 let sim: RunningSim;
 beforeAll(async () => {
-  sim = await startSim({ seed: 3, depletedKeys: ['broke'], limits: { limited: { rpm: 2 } } });
+  sim = await startSim({
+    seed: 3,
+    depletedKeys: ['broke'],
+    revokedKeys: ['gone'],
+    limits: { limited: { rpm: 2 } },
+  });
 });
 afterAll(() => sim.close());
 
@@ -110,6 +115,12 @@ describe('OpenAI images/generations', () => {
     const broke = await gen({ model: 'gpt-image-2', prompt: 'p' }, 'broke');
     expect(broke.status).toBe(429);
     expect(broke.json.error).toMatchObject({ type: 'insufficient_quota', code: 'insufficient_quota' });
+  });
+
+  it('revoked key → 401 invalid_api_key', async () => {
+    const gone = await gen({ model: 'gpt-image-2', prompt: 'p' }, 'gone');
+    expect(gone.status).toBe(401);
+    expect(gone.json.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_api_key' });
   });
 
   it('block words → 400 moderation_blocked', async () => {

@@ -77,6 +77,14 @@ export const openaiMissingKey = (): Response =>
     type: 'invalid_request_error',
   });
 
+export const openaiRevokedKey = (): Response =>
+  openaiError(401, {
+    message:
+      'Incorrect API key provided: sk-***. You can find your API key at https://platform.openai.com/account/api-keys.',
+    type: 'invalid_request_error',
+    code: 'invalid_api_key',
+  });
+
 async function readFields(
   c: SimContext,
   edit: boolean,
@@ -230,6 +238,7 @@ export function openaiImagesFormat(state: SimState, edit: boolean): FormatSpec<I
         type: 'insufficient_quota',
         code: 'insufficient_quota',
       }),
+    revoked: openaiRevokedKey,
     parse: (c, key) => parse(c, edit, key),
     rateLimited: (_c, p, d) => {
       const wait = (d.retryAfterMs / 1000).toFixed(3).replace(/\.?0+$/, '');

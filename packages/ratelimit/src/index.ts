@@ -34,6 +34,12 @@ export {
   schedulingPrefixes,
 } from './limit-view.js';
 export { createLimiter, DEFAULT_WINDOW_MS } from './limiter.js';
+export {
+  createKeyRevocations,
+  DEFAULT_REVOKED_MS,
+  type KeyRevocation,
+  type KeyRevocations,
+} from './revoked-keys.js';
 export type {
   AcquireOptions,
   AcquireResult,

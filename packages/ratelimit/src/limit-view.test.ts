@@ -53,7 +53,7 @@ describe('readLimitStates', () => {
     expect(a0!.state!.cooldownUntil).toBeGreaterThan(a0!.state!.at);
     expect(a1!.state).toMatchObject({ parkedUntil: 'indefinite', declared: { ipm: 30 } });
     // Never configured by a worker yet: listed, without state.
-    expect(a2).toEqual({ keyId: keyId(keys[2]!), state: null });
+    expect(a2).toEqual({ keyId: keyId(keys[2]!), state: null, revoked: null });
     expect(JSON.stringify(states)).not.toContain('sk-live');
     expect(k2).toBe(`p1|img-a|${keyId(keys[2]!)}`);
     expect(keyId(keys[0]!)).toMatch(/^[0-9a-f]{10}$/);

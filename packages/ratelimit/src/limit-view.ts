@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import { type CircuitState, createCircuitBreaker } from './circuit-breaker.js';
 import { ResourceNotConfiguredError } from './errors.js';
 import { createLimiter } from './limiter.js';
+import { createKeyRevocations, type KeyRevocation } from './revoked-keys.js';
 import type { ResourceState } from './types.js';
 
 /**
@@ -38,6 +39,8 @@ export interface KeyLimitState {
   keyId: string;
   /** null until a worker has started and written the declared limits. */
   state: ResourceState | null;
+  /** Out of rotation for every model of the provider (invalid, revoked or forbidden); null when not. */
+  revoked: KeyRevocation | null;
 }
 
 export interface ModelLimitState {
@@ -52,11 +55,11 @@ async function keyState(
   provider: string,
   modelId: string,
   apiKey: string,
-): Promise<KeyLimitState> {
+): Promise<ResourceState | null> {
   try {
-    return { keyId: keyId(apiKey), state: await limiter.state(resourceIdFor(provider, modelId, apiKey)) };
+    return await limiter.state(resourceIdFor(provider, modelId, apiKey));
   } catch (err) {
-    if (err instanceof ResourceNotConfiguredError) return { keyId: keyId(apiKey), state: null };
+    if (err instanceof ResourceNotConfiguredError) return null;
     throw err;
   }
 }
@@ -70,13 +73,20 @@ export async function readLimitStates(
   const prefixes = schedulingPrefixes(queuePrefix);
   const limiter = createLimiter(redis, { prefix: prefixes.limiter });
   const breaker = createCircuitBreaker(redis, { prefix: prefixes.circuit });
+  const revocations = createKeyRevocations(redis, { prefix: prefixes.limiter });
   return Promise.all(
     registry.list().map(async (model) => {
       const apiKeys = [...new Set(registry.provider(model.provider)?.apiKeys ?? [])];
-      const [circuit, keys] = await Promise.all([
+      const [circuit, states, revoked] = await Promise.all([
         breaker.circuitState(model.id),
         Promise.all(apiKeys.map((k) => keyState(limiter, model.provider, model.id, k))),
+        revocations.revoked(model.provider, apiKeys.map(keyId)),
       ]);
+      const keys = apiKeys.map((k, i) => ({
+        keyId: keyId(k),
+        state: states[i] ?? null,
+        revoked: revoked.get(keyId(k)) ?? null,
+      }));
       return { model: model.id, provider: model.provider, circuit, keys };
     }),
   );

@@ -4,7 +4,12 @@ import { loadStartupConfigOrExit, s3OptionsFromEnv } from '@pixelmill/config';
 import { BatchStore, finishedWithin, Queues, shutdownInOrder } from '@pixelmill/core';
 import { createLogger } from '@pixelmill/logger';
 import { buildRegistry } from '@pixelmill/providers';
-import { createCircuitBreaker, createLimiter, schedulingPrefixes } from '@pixelmill/ratelimit';
+import {
+  createCircuitBreaker,
+  createKeyRevocations,
+  createLimiter,
+  schedulingPrefixes,
+} from '@pixelmill/ratelimit';
 import { createS3Store } from '@pixelmill/storage';
 import { deliverySchedule } from '@pixelmill/webhooks';
 import { Redis } from 'ioredis';
@@ -33,7 +38,15 @@ const uploads = new UploadGate(env.WORKER_MAX_PENDING_UPLOAD_BYTES);
 const circuit = createCircuitBreaker(redis, {
   prefix: schedulingPrefixes(env.PIXELMILL_QUEUE_PREFIX).circuit,
 });
-const metrics = createWorkerMetrics({ registry: baseRegistry, limiter, uploads, spool, circuit });
+const revocations = createKeyRevocations(redis, { prefix: `${env.PIXELMILL_QUEUE_PREFIX}:rl` });
+const metrics = createWorkerMetrics({
+  registry: baseRegistry,
+  limiter,
+  uploads,
+  spool,
+  circuit,
+  revocations,
+});
 const registry = instrumentRegistry(baseRegistry, metrics);
 const deps = {
   redis,

@@ -5,8 +5,13 @@ import type { AppDeps } from '../deps.js';
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** One API key's shared limit state; the key appears only as its short hash. */
-function presentKey({ keyId, state }: KeyLimitState) {
-  if (state === null) return { key_id: keyId, configured: false };
+function presentKey({ keyId, state, revoked }: KeyLimitState) {
+  // Out of rotation for every model of the provider until the mark lapses (docs/reliability.md).
+  const revocation = {
+    revoked: revoked !== null,
+    revoked_until: revoked === null ? null : iso(revoked.until),
+  };
+  if (state === null) return { key_id: keyId, configured: false, ...revocation };
   const parked = state.parkedUntil !== null;
   return {
     key_id: keyId,
@@ -22,6 +27,7 @@ function presentKey({ keyId, state }: KeyLimitState) {
     cooldown_until: iso(state.cooldownUntil),
     parked,
     parked_until: typeof state.parkedUntil === 'number' ? iso(state.parkedUntil) : null,
+    ...revocation,
   };
 }
 

@@ -1,7 +1,7 @@
 import { generateJobSchema, terminalItemStatuses } from '@pixelmill/core';
 import type { Queue } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
-import { endItem } from './processor.js';
+import { endItem } from './end-item.js';
 
 /**
  * Ends the items of generation jobs that BullMQ failed without the processor ending them: a job that

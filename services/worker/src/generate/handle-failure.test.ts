@@ -34,17 +34,17 @@ describe('handleFailure: provider hints', () => {
     expect(action.kind).toBe('wait');
     if (action.kind !== 'wait') throw new Error('unreachable');
     const [low, high] = jittered(12_500);
-    expect(action.delayMs).toBeGreaterThanOrEqual(low);
-    expect(action.delayMs).toBeLessThan(high);
+    expect(action.ms).toBeGreaterThanOrEqual(low);
+    expect(action.ms).toBeLessThan(high);
     const { cooldownUntil } = await limiter.state('r-hinted');
     expect(cooldownUntil).not.toBeNull();
     // One wait for both: the key's cooldown ends when the job comes back (limiter and test clocks agree to a few ms).
-    expect(Math.abs((cooldownUntil ?? 0) - (before + action.delayMs))).toBeLessThan(Date.now() - before + 50);
+    expect(Math.abs((cooldownUntil ?? 0) - (before + action.ms))).toBeLessThan(Date.now() - before + 50);
   });
 
   it('a hint longer than a minute keeps the whole cooldown on the key, the job comes back after a minute', async () => {
     const action = await failOn('r-long', error('rate_limited', 429, 10 * 60_000));
-    expect(action).toMatchObject({ kind: 'wait', delayMs: MAX_HINTED_DELAY_MS });
+    expect(action).toMatchObject({ kind: 'wait', ms: MAX_HINTED_DELAY_MS });
     const { cooldownUntil } = await limiter.state('r-long');
     expect((cooldownUntil ?? 0) - Date.now()).toBeGreaterThan(9 * 60_000);
   });
@@ -54,7 +54,7 @@ describe('handleFailure: provider hints', () => {
     // busy machine, so the cooldown call itself is what is checked.
     const cooldown = vi.spyOn(limiter, 'cooldown');
     const action = await failOn('r-unhinted', error('rate_limited', 429));
-    expect(action).toMatchObject({ kind: 'wait', delayMs: HAND_BACK_MS });
+    expect(action).toMatchObject({ kind: 'wait', ms: HAND_BACK_MS });
     expect(cooldown).toHaveBeenCalledWith('r-unhinted', expect.any(Number));
     expect(cooldown.mock.calls[0]?.[1]).toBeGreaterThan(0);
     cooldown.mockRestore();

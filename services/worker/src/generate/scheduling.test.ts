@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type BatchSpec, ProviderError } from '@pixelmill/core';
 import { buildRegistry } from '@pixelmill/providers';
-import { createLimiter, schedulingPrefixes } from '@pixelmill/ratelimit';
+import { createLimiter, keyId as keyIdOf, schedulingPrefixes } from '@pixelmill/ratelimit';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -121,5 +121,48 @@ describe('scheduling policy', () => {
     expect(
       (await scheduling.whenBlocked(model('sim-alone'), { ...item, model: 'sim-alone' }, spec, blocked)).kind,
     ).toBe('wait');
+  });
+});
+
+describe('key scope: refused keys', () => {
+  const queue = { name: 'q-keys', rateLimit: async () => undefined } as unknown as Queue;
+  const opts = { images: 1, leaseMs: 1000, holder: 't' };
+
+  it('a revoked key leaves the rotation of every model of its provider; none left → revoked, then a fallback or a wait', async () => {
+    await configureLimits(limiter, registry);
+    const [first, second] = keyResources(registry, model('sim-spare'));
+    await scheduling.keys.revoke(model('sim-spare'), first!, 'API_KEY_INVALID');
+    // Another model of the same provider uses only the other key.
+    const small = keyResources(registry, model('sim-small'));
+    for (let i = 0; i < 3; i++) {
+      const grant = await scheduling.acquireKey(queue, model('sim-small'), small, opts);
+      expect(grant).toMatchObject({ resourceId: small[1]!.id });
+      // The call answered (anything but a refusal): the key is proven in this process.
+      if (grant.ok) scheduling.keys.answered(model('sim-small'), small[1]!, false);
+      if (grant.ok) await scheduling.release(grant);
+    }
+    await scheduling.keys.revoke(model('sim-main'), second!, 'API_KEY_INVALID');
+    const blocked = await scheduling.acquireKey(queue, model('sim-small'), small, opts);
+    expect(blocked).toMatchObject({ ok: false, reason: 'revoked' });
+    if (blocked.ok) throw new Error('unreachable');
+    expect(blocked.retryInMs).toBeGreaterThan(59 * 60_000);
+    // Every model of the provider is keyless: no fallback is usable, the item waits (at most a minute).
+    const waited = await scheduling.whenBlocked(model('sim-main'), item, spec, blocked);
+    expect(waited.kind === 'wait' && waited.ms).toBeGreaterThan(50_000);
+    // At the deadline it fails with config_error, not timeout.
+    const old = { ...spec, created_at: new Date(Date.now() - 61_000).toISOString() };
+    expect(await scheduling.whenBlocked(model('sim-main'), item, old, blocked)).toMatchObject({
+      kind: 'fail',
+      error: { code: 'config_error' },
+    });
+    expect(await scheduling.lateError(old, model('sim-main'))).toMatchObject({ code: 'config_error' });
+    expect(await scheduling.lateError(spec, model('sim-main'))).toBeNull();
+    await scheduling.keys.revocations.restore('g', keyIdOf(second!.apiKey));
+    // Back in rotation (for a process that did not itself just see it refused): the limiter decides
+    // again (a grant, or the key's own spacing).
+    expect(await createScheduling(deps).acquireKey(queue, model('sim-small'), small, opts)).toMatchObject({
+      resourceId: small[1]!.id,
+    });
+    await scheduling.keys.revocations.restore('g', keyIdOf(first!.apiKey));
   });
 });

@@ -1,0 +1,48 @@
+import { type GenerateJob, type ItemError, type Size, toMicros } from '@pixelmill/core';
+import { estimateCostUsd, type ModelSpec } from '@pixelmill/providers';
+import type { WorkerDeps } from '../deps.js';
+import { crashPoint } from '../test-crash.js';
+
+/**
+ * Ends the item in the batch store (whose script records the end in the outbox, so its events are
+ * never lost) and queues the batch's finalize when it was the last.
+ */
+export async function endItem(
+  deps: WorkerDeps,
+  data: GenerateJob,
+  result: {
+    status: 'succeeded' | 'failed' | 'cancelled';
+    error: ItemError | null;
+    images: number;
+    model?: ModelSpec;
+    size?: Size;
+  },
+): Promise<void> {
+  // Cost follows the images actually delivered: the registry's price per image for the item's size.
+  const costMicros =
+    result.model && result.size && result.images > 0
+      ? toMicros(estimateCostUsd(result.model, result.size, result.images))
+      : 0;
+  const ended = await deps.store.endItem(data.batch_id, data.item_id, {
+    status: result.status,
+    error: result.error,
+    costMicros,
+    images: result.images,
+    provider: result.model?.provider ?? null,
+  });
+  // The end and its events are one step: the script recorded it in the outbox, and the relay (any
+  // worker's) sends its events and, for the batch's last item, queues the finalize job too.
+  if (ended.ended) crashPoint('PIXELMILL_TEST_CRASH_AFTER_END_ITEM');
+  if (ended.last) {
+    await deps.queues.finalize.add(
+      'finalize',
+      { batch_id: data.batch_id, tenant_id: data.tenant_id },
+      {
+        jobId: `finalize-${data.batch_id}`,
+        attempts: 10,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: true,
+      },
+    );
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * @module Which of a provider's API keys are in rotation. A key the provider refused as invalid,
+ * revoked or forbidden (a `config_error` of scope `key`) leaves the rotation of every model of the
+ * provider at once, for every worker (ratelimit revoked-keys.ts), until the mark lapses after
+ * DEFAULT_REVOKED_MS. The process that marks it logs the one warning; keys are named by keyId only.
+ * A key this process has not yet seen answered (at start, or after a mark lapsed) is on trial: one
+ * call at a time until it answers, so a refused key costs each process at most one call.
+ */
+import type { ModelSpec } from '@pixelmill/providers';
+import { createKeyRevocations, keyId, schedulingPrefixes } from '@pixelmill/ratelimit';
+import type { WorkerDeps } from '../deps.js';
+import type { KeyResource } from './resources.js';
+
+/**
+ * A key refused to this process is not granted here for this long even if Redis says otherwise:
+ * longer than any acquire takes, so a grant computed before the refusal is never used. After it,
+ * the Redis mark alone decides (an operator may restore the key).
+ */
+const REFUSED_HERE_MS = 15_000;
+
+export function createKeyRotation(deps: Pick<WorkerDeps, 'redis' | 'queues' | 'logger'>) {
+  const revocations = createKeyRevocations(deps.redis, {
+    prefix: schedulingPrefixes(deps.queues.prefix).limiter,
+  });
+  /** Provider + keyId of keys that answered this process with anything but a refusal. */
+  const proven = new Set<string>();
+  /** ... and of unproven keys with their one trial call out, resolved when it answers. */
+  const onTrial = new Map<string, { ended: Promise<void>; end: () => void }>();
+  /** Keys refused to this process, and until when they are never granted here (REFUSED_HERE_MS). */
+  const refused = new Map<string, number>();
+  const local = (model: ModelSpec, r: KeyResource) => `${model.provider}|${keyId(r.apiKey)}`;
+  const endTrial = (id: string) => {
+    onTrial.get(id)?.end();
+    onTrial.delete(id);
+  };
+  return {
+    revocations,
+
+    /** Keys of the model whose trial call is out (not to be used until it answers). */
+    onTrial(model: ModelSpec, resources: readonly KeyResource[]): KeyResource[] {
+      return resources.filter((r) => onTrial.has(local(model, r)));
+    },
+
+    /** Resolves when one of these keys' trial call answers (or at once when none is out). */
+    async trialEnded(model: ModelSpec, resources: readonly KeyResource[]): Promise<void> {
+      const out = resources.map((r) => onTrial.get(local(model, r))?.ended).filter((p) => p !== undefined);
+      if (out.length > 0) await Promise.race(out);
+    },
+
+    /**
+     * A grant on this key may be used: it is proven, or this call becomes its trial. Never for a key
+     * refused to this process (a grant computed before the refusal arrived).
+     */
+    claim(model: ModelSpec, resource: KeyResource): boolean {
+      const id = local(model, resource);
+      const until = refused.get(id);
+      if (until !== undefined && until > Date.now()) return false;
+      if (proven.has(id)) return true;
+      if (onTrial.has(id)) return false;
+      let end!: () => void;
+      const ended = new Promise<void>((resolve) => {
+        end = resolve;
+      });
+      onTrial.set(id, { ended, end });
+      return true;
+    },
+
+    /** The grant was given back unused: the key's trial (if this was it) is free again. */
+    unclaim(model: ModelSpec, resource: KeyResource): void {
+      endTrial(local(model, resource));
+    },
+
+    /** The call on the key ended: refused (the key is unproven again), or any other answer. */
+    answered(model: ModelSpec, resource: KeyResource, wasRefused: boolean): void {
+      const id = local(model, resource);
+      endTrial(id);
+      if (wasRefused) proven.delete(id);
+      else proven.add(id);
+    },
+
+    /** The keys still usable, and when the first revoked one comes back (null: none is revoked). */
+    async inRotation(
+      model: ModelSpec,
+      resources: readonly KeyResource[],
+    ): Promise<{ keys: KeyResource[]; nextBackAt: number | null }> {
+      const marks = await revocations.revoked(
+        model.provider,
+        resources.map((r) => keyId(r.apiKey)),
+      );
+      if (marks.size === 0) return { keys: [...resources], nextBackAt: null };
+      const keys = resources.filter((r) => !marks.has(keyId(r.apiKey)));
+      return { keys, nextBackAt: Math.min(...[...marks.values()].map((m) => m.until)) };
+    },
+
+    /** Takes the key out of rotation for every model of the provider; one warning per mark. */
+    async revoke(model: ModelSpec, resource: KeyResource, reason: string): Promise<void> {
+      const id = keyId(resource.apiKey);
+      refused.set(local(model, resource), Date.now() + REFUSED_HERE_MS);
+      if (await revocations.revoke(model.provider, id, reason))
+        deps.logger.warn(
+          { provider: model.provider, model: model.id, key_id: id, reason },
+          'API key refused by the provider (invalid, revoked or forbidden): out of rotation for every model of the provider',
+        );
+    },
+  };
+}
+
+export type KeyRotation = ReturnType<typeof createKeyRotation>;

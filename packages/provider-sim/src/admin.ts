@@ -18,7 +18,7 @@ export function registerAdmin(app: Hono<SimEnv>, state: SimState): void {
       headers: { 'content-type': 'image/png', 'content-length': String(png.length) },
     });
   });
-  // Change faults, latency, limits, depleted keys or block words while running (e2e tests).
+  // Change faults, latency, limits, depleted or revoked keys or block words while running (e2e tests).
   app.get('/__config', () => json(state.config, 200));
   app.post('/__config', async (c) => {
     try {

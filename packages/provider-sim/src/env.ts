@@ -17,7 +17,7 @@ function parseJson<T>(name: string, v: string): T {
 /**
  * Options for the standalone server: SIM_PORT (default 8090), SIM_HOST, SIM_SEED,
  * SIM_LATENCY_MS ("min-max" or "ms"), SIM_WINDOW_MS, SIM_LIMITS and SIM_FAULTS (JSON),
- * SIM_DEPLETED_KEYS and SIM_BLOCKED_WORDS (comma-separated).
+ * SIM_DEPLETED_KEYS, SIM_REVOKED_KEYS and SIM_BLOCKED_WORDS (comma-separated).
  */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): SimOptions {
   const opts: SimOptions = { port: env.SIM_PORT ? num('SIM_PORT', env.SIM_PORT) : 8090 };
@@ -36,6 +36,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): SimOptions {
       .map((s) => s.trim())
       .filter(Boolean);
   if (env.SIM_DEPLETED_KEYS) opts.depletedKeys = list(env.SIM_DEPLETED_KEYS);
+  if (env.SIM_REVOKED_KEYS) opts.revokedKeys = list(env.SIM_REVOKED_KEYS);
   if (env.SIM_BLOCKED_WORDS) opts.blockedWords = list(env.SIM_BLOCKED_WORDS);
   return opts;
 }

@@ -54,6 +54,17 @@ export const geminiMissingKey = (): Response =>
     "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
   );
 
+/** What Google answers a key it does not accept (revoked, deleted or mistyped). */
+export const geminiRevokedKey = (): Response =>
+  geminiError(400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', [
+    {
+      '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+      reason: 'API_KEY_INVALID',
+      domain: 'googleapis.com',
+      metadata: { service: 'generativelanguage.googleapis.com' },
+    },
+  ]);
+
 export const geminiNotFound = (model: string, method = 'generateContent'): Response =>
   geminiError(
     404,
@@ -200,6 +211,7 @@ export function geminiFormat(state: SimState): FormatSpec<GeminiReq> {
   return {
     apiKey: geminiKey,
     missingKey: geminiMissingKey,
+    revoked: geminiRevokedKey,
     depleted: () =>
       geminiError(
         429,

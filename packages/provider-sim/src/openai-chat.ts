@@ -187,6 +187,8 @@ export function openaiChatFormat(state: SimState): FormatSpec<ChatReq> {
   return {
     apiKey: bearerKey,
     missingKey: () => routerError(401, 'No auth credentials found'),
+    // OpenRouter's answer to a deleted or disabled key.
+    revoked: () => routerError(401, 'User not found.'),
     depleted: () =>
       routerError(
         402,

@@ -77,6 +77,14 @@ export const openaiMissingKey = (): Response =>
     type: 'invalid_request_error',
   });
 
+/** What OpenAI answers a key it does not accept (revoked, deleted or mistyped): the key shown masked. */
+export const openaiRevokedKey = (key: string): Response =>
+  openaiError(401, {
+    message: `Incorrect API key provided: ${key.slice(0, 3)}*********${key.slice(-4)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+    type: 'invalid_request_error',
+    code: 'invalid_api_key',
+  });
+
 async function readFields(
   c: SimContext,
   edit: boolean,
@@ -223,6 +231,7 @@ export function openaiImagesFormat(state: SimState, edit: boolean): FormatSpec<I
   return {
     apiKey: bearerKey,
     missingKey: openaiMissingKey,
+    revoked: (c) => openaiRevokedKey(bearerKey(c) ?? ''),
     depleted: () =>
       openaiError(429, {
         message:

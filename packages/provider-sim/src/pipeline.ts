@@ -32,6 +32,8 @@ export interface FormatSpec<P extends RequestInfo> {
   apiKey(c: SimContext): string | undefined;
   missingKey(c: SimContext): Response;
   depleted(c: SimContext): Response;
+  /** The provider's answer to a key it does not accept (revoked, deleted, mistyped). */
+  revoked(c: SimContext): Response;
   parse(c: SimContext, key: string): Promise<P | ParseError>;
   rateLimited(c: SimContext, p: P, d: Denial): Response;
   serverError(c: SimContext, p: P, variant: number): Response;
@@ -92,7 +94,7 @@ function resetConnection(c: SimContext): Response {
 }
 
 /**
- * The common request flow: key → credit → parse → limiter → latency → fault → block words →
+ * The common request flow: key → revoked → credit → parse → limiter → latency → fault → block words →
  * image. Everything past the limiter counts as accepted (it used an RPM slot), as it would
  * upstream.
  */
@@ -108,6 +110,7 @@ export async function handle<P extends RequestInfo>(
 
   const key = spec.apiKey(c);
   if (!key) return finish(spec.missingKey(c), {});
+  if (state.config.revokedKeys.includes(key)) return finish(spec.revoked(c), { key });
   if (state.config.depletedKeys.includes(key)) return finish(spec.depleted(c), { key });
   const parsed = await spec.parse(c, key);
   if ('error' in parsed) return finish(parsed.error, { key, model: parsed.model });

@@ -26,6 +26,8 @@ export interface SimOptions {
   limits?: LimitTable;
   /** Keys that answer the provider's "out of credit" error. */
   depletedKeys?: string[];
+  /** Keys that answer the provider's "invalid API key" error (revoked or mistyped). */
+  revokedKeys?: string[];
   /** A prompt containing one (case-insensitive) is blocked; default ['forbidden', 'nsfw']. */
   blockedWords?: string[];
 }
@@ -71,6 +73,7 @@ export function createState(opts: SimOptions = {}): SimState {
       windowMs: 60_000,
       limits: {},
       depletedKeys: [],
+      revokedKeys: [],
       blockedWords: ['forbidden', 'nsfw'],
     },
     {
@@ -79,6 +82,7 @@ export function createState(opts: SimOptions = {}): SimState {
       ...(opts.windowMs !== undefined && { windowMs: opts.windowMs }),
       ...(opts.limits && { limits: opts.limits }),
       ...(opts.depletedKeys && { depletedKeys: opts.depletedKeys }),
+      ...(opts.revokedKeys && { revokedKeys: opts.revokedKeys }),
       ...(opts.blockedWords && { blockedWords: opts.blockedWords }),
     },
   );

@@ -54,24 +54,6 @@ export function hintedWaitMs(err: unknown): number | undefined {
 }
 
 /**
- * Was this 429 a disagreement at the window's edge rather than a limit lower than declared? Our
- * window already held its whole rate when the provider refused (the provider counts a request when
- * it arrives, a little after our grant and not always with the same delay), or the hint is a small
- * part of the window (under 5 %). Then a cooldown for the hint is all it needs: the rate is right,
- * and halving it (AIMD) would only lose throughput. A refusal while our window still had room means
- * the provider allows less than declared: that lowers the rate.
- */
-async function atWindowEdge(
-  limiter: Limiter,
-  resourceId: string,
-  hintMs: number | undefined,
-): Promise<boolean> {
-  const state = await limiter.state(resourceId);
-  if (state.effectiveRpm !== null && state.inWindow >= state.effectiveRpm) return true;
-  return hintMs !== undefined && hintMs < state.windowMs / 20;
-}
-
-/**
  * Applies the retry policy of design.md: the limiter learns from 429s and quota errors, and the
  * item is retried, made to wait, or failed.
  */
@@ -92,8 +74,12 @@ export async function handleFailure(
     const hinted = hintedWaitMs(e);
     const wait = hinted ?? jitter(fullJitterBackoff(0, { baseMs: 1000, capMs: 60_000 }) ?? 1000);
     await ctx.limiter.cooldown(ctx.resourceId, wait);
-    if (!(await atWindowEdge(ctx.limiter, ctx.resourceId, e.retryAfterMs)))
-      await ctx.limiter.onRateLimited(ctx.resourceId, { grantedAt: ctx.grantedAt });
+    // The limiter tells a lone disagreement at its window's edge from a real limit below the
+    // effective one, and learns that limit (ratelimit rateDecrease-2.lua).
+    await ctx.limiter.onRateLimited(ctx.resourceId, {
+      grantedAt: ctx.grantedAt,
+      retryAfterMs: e.retryAfterMs,
+    });
     // Hinted: the job itself waits out the hint, instead of being fetched again only to be told to
     // wait by the limiter. Unhinted: back soon (another key may be free).
     const delayMs = hinted === undefined ? HAND_BACK_MS : Math.min(hinted, MAX_HINTED_DELAY_MS);

@@ -135,21 +135,6 @@ export async function waitDone(
   }
 }
 
-/**
- * On the shared, loaded machine the API has at times needed more than startStack's 60 s to start
- * (the run then failed before measuring anything): try up to three times.
- */
-async function startWithRetries(start: () => Promise<Stack>): Promise<Stack> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await start();
-    } catch (err) {
-      if (attempt >= 3) throw err;
-      console.error(`stack did not start (attempt ${attempt}): ${String(err)}; trying again`);
-    }
-  }
-}
-
 /** Starts the simulator and the stack, runs fn, stops everything; the logs are read after the stop. */
 export async function withStack<T>(
   simEnv: Record<string, string>,
@@ -158,9 +143,7 @@ export async function withStack<T>(
   fn: (stack: Stack, sim: SimProcess) => Promise<T>,
 ): Promise<{ result: T; logs: ReturnType<typeof logReport>; outputs: { name: string; output: string }[] }> {
   const sim = await startSimProcess(simEnv);
-  const stack = await startWithRetries(() =>
-    startStack({ workers: 2, config: config.replaceAll('{{SIM_URL}}', sim.url), env }),
-  );
+  const stack = await startStack({ workers: 2, config: config.replaceAll('{{SIM_URL}}', sim.url), env });
   let result: T;
   try {
     result = await fn(stack, sim);

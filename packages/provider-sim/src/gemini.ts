@@ -54,6 +54,17 @@ export const geminiMissingKey = (): Response =>
     "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
   );
 
+/** What Google answers a key it does not accept (revoked, deleted or mistyped). */
+export const geminiRevokedKey = (): Response =>
+  geminiError(400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', [
+    {
+      '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+      reason: 'API_KEY_INVALID',
+      domain: 'googleapis.com',
+      metadata: { service: 'generativelanguage.googleapis.com' },
+    },
+  ]);
+
 export const geminiNotFound = (model: string, method = 'generateContent'): Response =>
   geminiError(
     404,
@@ -200,22 +211,13 @@ export function geminiFormat(state: SimState): FormatSpec<GeminiReq> {
   return {
     apiKey: geminiKey,
     missingKey: geminiMissingKey,
+    revoked: geminiRevokedKey,
     depleted: () =>
       geminiError(
         429,
         'RESOURCE_EXHAUSTED',
         'Your prepayment credits are depleted. Please go to AI Studio at https://ai.studio/projects to manage your project and billing.',
       ),
-    // What Gemini answers a deleted or mistyped key (a 400, not a 401).
-    revoked: () =>
-      geminiError(400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', [
-        {
-          '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
-          reason: 'API_KEY_INVALID',
-          domain: 'googleapis.com',
-          metadata: { service: 'generativelanguage.googleapis.com' },
-        },
-      ]),
     parse: async (c, key) => {
       const r = await parse(c);
       return 'error' in r ? r : { ...r, key };

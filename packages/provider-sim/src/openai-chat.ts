@@ -187,12 +187,13 @@ export function openaiChatFormat(state: SimState): FormatSpec<ChatReq> {
   return {
     apiKey: bearerKey,
     missingKey: () => routerError(401, 'No auth credentials found'),
+    // OpenRouter's answer to a deleted or disabled key.
+    revoked: () => routerError(401, 'User not found.'),
     depleted: () =>
       routerError(
         402,
         'Insufficient credits. This account never purchased credits or has run out. Add more at https://openrouter.ai/settings/credits',
       ),
-    revoked: () => routerError(401, 'User not found.'),
     parse,
     rateLimited: (_c, p, d) => {
       const kind = d.kind === 'rpm' ? 'requests per minute' : 'concurrent requests';

@@ -77,10 +77,10 @@ export const openaiMissingKey = (): Response =>
     type: 'invalid_request_error',
   });
 
-export const openaiRevokedKey = (): Response =>
+/** What OpenAI answers a key it does not accept (revoked, deleted or mistyped): the key shown masked. */
+export const openaiRevokedKey = (key: string): Response =>
   openaiError(401, {
-    message:
-      'Incorrect API key provided: sk-***. You can find your API key at https://platform.openai.com/account/api-keys.',
+    message: `Incorrect API key provided: ${key.slice(0, 3)}*********${key.slice(-4)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
     type: 'invalid_request_error',
     code: 'invalid_api_key',
   });
@@ -231,6 +231,7 @@ export function openaiImagesFormat(state: SimState, edit: boolean): FormatSpec<I
   return {
     apiKey: bearerKey,
     missingKey: openaiMissingKey,
+    revoked: (c) => openaiRevokedKey(bearerKey(c) ?? ''),
     depleted: () =>
       openaiError(429, {
         message:
@@ -238,7 +239,6 @@ export function openaiImagesFormat(state: SimState, edit: boolean): FormatSpec<I
         type: 'insufficient_quota',
         code: 'insufficient_quota',
       }),
-    revoked: openaiRevokedKey,
     parse: (c, key) => parse(c, edit, key),
     rateLimited: (_c, p, d) => {
       const wait = (d.retryAfterMs / 1000).toFixed(3).replace(/\.?0+$/, '');

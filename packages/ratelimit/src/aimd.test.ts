@@ -18,9 +18,10 @@ afterAll(async () => {
 });
 
 describe('AIMD effective rate', () => {
-  it('halves on 429 down to the floor and climbs back to the declared rpm on success', async () => {
-    const limiter = createLimiter(redis, { prefix, now: manualClock().now });
-    await limiter.configure({ id: 'aimd', rpm: 40, minRpm: 4 });
+  it('halves on 429 down to the floor, holds, then climbs back one step per window', async () => {
+    const clock = manualClock();
+    const limiter = createLimiter(redis, { prefix, now: clock.now });
+    await limiter.configure({ id: 'aimd', rpm: 40, minRpm: 4, windowMs: 1_000 });
 
     expect(await limiter.onRateLimited('aimd')).toBe(20);
     expect(await limiter.onRateLimited('aimd')).toBe(10);
@@ -29,16 +30,69 @@ describe('AIMD effective rate', () => {
     expect(await limiter.onRateLimited('aimd')).toBe(4);
     expect((await limiter.state('aimd')).effectiveRpm).toBe(4);
 
-    // Step = max(1, 40 / 20) = 2 per success, capped at the declared 40.
+    // Held for 3 windows after the last decrease: successes change nothing.
+    expect(await limiter.onSuccess('aimd')).toBe(4);
+    clock.advance(2_999);
+    expect(await limiter.onSuccess('aimd')).toBe(4);
+    // Then a step of max(1, 40 / 20) = 2, at most once per window, capped at the declared 40.
+    clock.advance(1);
+    expect(await limiter.onSuccess('aimd')).toBe(6);
+    expect(await limiter.onSuccess('aimd')).toBe(6);
+    clock.advance(999);
     expect(await limiter.onSuccess('aimd')).toBe(6);
     let effective = 6;
-    for (let i = 0; i < 20; i++) effective = (await limiter.onSuccess('aimd')) ?? -1;
+    for (let i = 0; i < 20; i++) {
+      clock.advance(1_000);
+      effective = (await limiter.onSuccess('aimd')) ?? -1;
+    }
     expect(effective).toBe(40);
     expect((await limiter.state('aimd')).effectiveRpm).toBe(40);
   });
 
+  it('settles on what the provider took in its window when its limit is below the declared one', async () => {
+    const clock = manualClock();
+    const limiter = createLimiter(redis, { prefix, now: clock.now });
+    // Declared 60 a minute; the provider allows 40: it refuses the 41st request of its window.
+    await limiter.configure({ id: 'misdeclared', rpm: 60, windowMs: 60_000 });
+    let last: AcquireResult | undefined;
+    for (let i = 0; i < 41; i++) {
+      last = await limiter.tryAcquire('misdeclared', opts);
+      expect(last.ok).toBe(true);
+      clock.advance(500);
+    }
+    const grantedAt = last?.ok ? last.grantedAt : -1;
+    // The hint: until the provider's oldest request leaves its window (far from the edge).
+    expect(await limiter.onRateLimited('misdeclared', { grantedAt, retryAfterMs: 39_500 })).toBe(40);
+    // No halving to 30 and climbing back to 60 within ten successes: held at 40.
+    for (let i = 0; i < 10; i++) await limiter.onSuccess('misdeclared');
+    expect((await limiter.state('misdeclared')).effectiveRpm).toBe(40);
+  });
+
+  it('keeps the rate for a lone 429 at the window edge; a second one within the window lowers it', async () => {
+    const clock = manualClock();
+    const limiter = createLimiter(redis, { prefix, now: clock.now });
+    await limiter.configure({ id: 'edge', rpm: 10, windowMs: 1_000 });
+    for (let i = 0; i < 10; i++) {
+      expect((await limiter.tryAcquire('edge', opts)).ok).toBe(true);
+      clock.advance(10);
+    }
+    // The oldest left our window; the provider, counting a little later, still held it.
+    clock.set(1_000_000 + 1_000);
+    const atEdge = await limiter.tryAcquire('edge', opts);
+    const grantedAt = (r: AcquireResult) => (r.ok ? r.grantedAt : -1);
+    clock.advance(5);
+    expect(await limiter.onRateLimited('edge', { grantedAt: grantedAt(atEdge), retryAfterMs: 8 })).toBe(10);
+    expect((await limiter.state('edge')).effectiveRpm).toBe(10);
+    // The next slot, refused again at the edge within the same window: the limit is lower.
+    clock.set(1_000_000 + 1_010);
+    const again = await limiter.tryAcquire('edge', opts);
+    clock.advance(5);
+    expect(await limiter.onRateLimited('edge', { grantedAt: grantedAt(again), retryAfterMs: 8 })).toBe(9);
+  });
+
   it('makes tryAcquire use the effective rate, not the declared one', async () => {
-    const limiter = createLimiter(redis, { prefix, now: manualClock().now });
+    // No hold after the decrease, so that the first success steps the rate up at once.
+    const limiter = createLimiter(redis, { prefix, now: manualClock().now, aimd: { holdWindows: 0 } });
     await limiter.configure({ id: 'applied', rpm: 4 });
     await limiter.onRateLimited('applied');
 

@@ -12,8 +12,10 @@ export interface LimiterOptions {
   aimd?: {
     /** Multiplier of the effective rpm on a 429; default 0.5. */
     decreaseFactor?: number;
-    /** Share of the declared rpm added per success (step at least 1); default 1/20. */
+    /** Share of the declared rpm added per step (at least 1), one step per window; default 1/20. */
     increaseFraction?: number;
+    /** Windows after a decrease before the rate steps up again; default 3. */
+    holdWindows?: number;
   };
   /** Longest retry hint when waiting for a lease, since leases usually end early; default 250. */
   concurrencyPollMs?: number;
@@ -28,6 +30,7 @@ export interface LimiterContext {
   clockArg(): string;
   decreaseFactor: number;
   increaseFraction: number;
+  holdWindows: number;
   concurrencyPollMs: number;
   parkedPollMs: number;
 }

@@ -20,7 +20,7 @@ import { luaScript, runLuaScript } from './lua-script.js';
 import { replyNumber } from './reply.js';
 import { resourceState } from './state.js';
 import type { Limiter, ResourceLimits } from './types.js';
-import { fraction, nonEmpty, nonNegativeMs, positiveInt } from './validate.js';
+import { fraction, nonEmpty, nonNegativeInt, nonNegativeMs, positiveInt } from './validate.js';
 
 export const DEFAULT_WINDOW_MS = 60_000;
 
@@ -91,6 +91,7 @@ export function createLimiter(redis: Redis, opts: LimiterOptions): Limiter {
     clockArg: now ? () => String(Math.floor(now())) : () => '',
     decreaseFactor: fraction('aimd.decreaseFactor', opts.aimd?.decreaseFactor ?? 0.5),
     increaseFraction: fraction('aimd.increaseFraction', opts.aimd?.increaseFraction ?? 1 / 20),
+    holdWindows: nonNegativeInt('aimd.holdWindows', opts.aimd?.holdWindows ?? 3),
     concurrencyPollMs: positiveInt('concurrencyPollMs', opts.concurrencyPollMs ?? 250),
     parkedPollMs: positiveInt('parkedPollMs', opts.parkedPollMs ?? 60_000),
   };

@@ -135,4 +135,24 @@ describe('sliding request window', () => {
     clock.advance(50);
     expect(await limiter.tryAcquire('smooth', lease)).toEqual({ ok: false, reason: 'rpm', retryInMs: 50 });
   });
+
+  it('spaces grants from the newest grant, not from its send (sent-2 moves the window entry later)', async () => {
+    const clock = manualClock();
+    const limiter = createLimiter(connections[0]!, { prefix, now: clock.now });
+    await limiter.configure({ id: 'spaced-from-grant', rpm: 10, windowMs: 1_000, burst: 2 });
+    const first = await limiter.tryAcquire('spaced-from-grant', lease);
+    if (!first.ok) throw new Error('first grant refused');
+    // The request left 30 ms after its grant (item reads, a busy event loop).
+    clock.advance(30);
+    expect(await limiter.sent('spaced-from-grant', first.leaseId)).toBe(true);
+    clock.advance(20);
+    // 50 ms after the grant: the spacing (1000 / (10 x 2)) has passed, whatever the send's delay.
+    expect((await limiter.tryAcquire('spaced-from-grant', lease)).ok).toBe(true);
+    clock.advance(49);
+    expect(await limiter.tryAcquire('spaced-from-grant', lease)).toEqual({
+      ok: false,
+      reason: 'rpm',
+      retryInMs: 1,
+    });
+  });
 });

@@ -87,9 +87,16 @@ export interface Limiter {
   /** Parks until untilMs (limiter clock, epoch ms) or, with null, until unpark. */
   park(resourceId: string, untilMs: number | null): Promise<void>;
   unpark(resourceId: string): Promise<void>;
-  /** AIMD decrease; returns the effective rpm, or undefined when no rpm is declared. */
-  onRateLimited(resourceId: string, opts?: { grantedAt?: number }): Promise<number | undefined>;
-  /** AIMD increase; returns the effective rpm, or undefined when no rpm is declared. */
+  /**
+   * AIMD decrease after a 429 (rateDecrease-2.lua); pass the request's grantedAt and the provider's
+   * retry hint so that a lone disagreement at the window's edge is told from a lower real limit.
+   * Returns the effective rpm, or undefined when no rpm is declared.
+   */
+  onRateLimited(
+    resourceId: string,
+    opts?: { grantedAt?: number; retryAfterMs?: number },
+  ): Promise<number | undefined>;
+  /** AIMD increase, one step per window after a hold; returns the effective rpm, or undefined when no rpm is declared. */
   onSuccess(resourceId: string): Promise<number | undefined>;
   state(resourceId: string): Promise<ResourceState>;
 }

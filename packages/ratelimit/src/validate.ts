@@ -23,3 +23,10 @@ export function fraction(name: string, value: number): number {
   if (!(value > 0 && value < 1)) throw new RangeError(`${name} must be in (0, 1), got ${value}`);
   return value;
 }
+
+export function nonNegativeInt(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`${name} must be an integer >= 0, got ${value}`);
+  }
+  return value;
+}

@@ -21,7 +21,7 @@ end
 
 if ARGV[1] == '' then
   -- Without a declared rpm there is nothing for AIMD to scale.
-  redis.call('HDEL', KEYS[1], 'effRpm', 'lastDecreaseAt')
+  redis.call('HDEL', KEYS[1], 'effRpm', 'lastDecreaseAt', 'lastIncreaseAt', 'lastEdgeAt')
 else
   local rpm = tonumber(ARGV[1])
   local eff = tonumber(redis.call('HGET', KEYS[1], 'effRpm'))

@@ -61,9 +61,12 @@ export function guardedWindowMs(windowMs: number): number {
  * Grants on one key are never closer than a window / (rpm × BURST): a full window's worth of
  * requests sent in one instant reaches the provider spread by jitter and collides with its window
  * edge (and providers such as OpenAI also enforce a fraction of the limit over shorter spans).
- * Twice the average rate leaves room to catch up after a pause; the window still caps the total.
+ * Three times the average rate leaves room to catch up at each window's start; the window still
+ * caps the total. At twice (the value until issue 14) a key of 60 rpm took 30 s to send each
+ * window, so the last window of a batch ended 1.125x the sliding window's lower bound after the
+ * first request and 4 calls in flight were hardly ever reached with 0.5-2 s calls (BENCHMARKS.md).
  */
-const BURST = 2;
+const BURST = 3;
 
 /**
  * Writes every model's declared limits (per API key) to Redis, so all processes enforce the same

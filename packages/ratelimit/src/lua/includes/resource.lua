@@ -4,7 +4,8 @@
 
   Keys of one resource:
     cfg    hash: declared limits (rpm, ipm, concurrency, windowMs, minRpm, burst) and shared state
-           (effRpm, lastDecreaseAt, cooldownUntil, parkedUntil (-1 = indefinitely), winImages)
+           (effRpm, lastDecreaseAt, lastIncreaseAt, lastEdgeAt, lastGrantAt, cooldownUntil,
+           parkedUntil (-1 = indefinitely), winImages)
     win    sorted set: one member per granted request, "<leaseId>#<images>" scored by grant time
     leases sorted set: leaseId scored by expiry time
 
@@ -107,10 +108,16 @@ local function evaluate(r, winKey, leaseKey, now, images, concurrencyPollMs, par
     end
     headroom = math.min(headroom, (rpm - r.inWindow) / rpm)
     if r.burst ~= nil and r.inWindow > 0 then
-      -- Smoothing: the newest grant must be at least windowMs / (rpm * burst) old.
-      local newest = redis.call('ZRANGE', winKey, -1, -1, 'WITHSCORES')
+      -- Smoothing: the newest grant must be at least windowMs / (rpm * burst) old. Counted from the
+      -- grant itself (lastGrantAt), not from the window entry, which sent-2 moves to the send: the
+      -- time between grant and send (item reads, request building, a busy event loop) would
+      -- otherwise be added to every gap, and on a loaded host halve the rate a window is used at.
+      local newestAt = r.lastGrantAt
+      if newestAt == nil then
+        newestAt = tonumber(redis.call('ZRANGE', winKey, -1, -1, 'WITHSCORES')[2])
+      end
       local spacing = r.windowMs / (rpm * r.burst)
-      local since = now - tonumber(newest[2])
+      local since = now - newestAt
       if since < spacing then
         block(math.ceil(spacing - since), 'rpm')
       end
@@ -141,6 +148,7 @@ end
 local function grant(cfgKey, winKey, leaseKey, r, now, leaseId, images, leaseMs)
   redis.call('ZADD', winKey, now, leaseId .. '#' .. images)
   redis.call('HINCRBY', cfgKey, 'winImages', images)
+  redis.call('HSET', cfgKey, 'lastGrantAt', now)
   -- Everything in the window is gone windowMs after the newest grant.
   redis.call('PEXPIRE', winKey, r.windowMs + TTL_SLACK_MS)
   redis.call('ZADD', leaseKey, now + leaseMs, leaseId)

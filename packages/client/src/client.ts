@@ -19,8 +19,10 @@ export type Model = Schemas['Model'];
 export type CreateBatchRequest = operations['createBatch']['requestBody']['content']['application/json'];
 /** The batch options of a CSV upload, sent as query parameters. */
 export type CsvBatchOptions = NonNullable<operations['createBatch']['parameters']['query']>;
-export type CreateWebhookEndpoint = operations['createWebhookEndpoint']['requestBody']['content']['application/json'];
-export type UpdateWebhookEndpoint = operations['updateWebhookEndpoint']['requestBody']['content']['application/json'];
+export type CreateWebhookEndpoint =
+  operations['createWebhookEndpoint']['requestBody']['content']['application/json'];
+export type UpdateWebhookEndpoint =
+  operations['updateWebhookEndpoint']['requestBody']['content']['application/json'];
 export type ItemStatus = Item['status'];
 export type RetryableStatus = NonNullable<Schemas['RetryRequest']['statuses']>[number];
 
@@ -122,11 +124,16 @@ export function createClient(options: ClientOptions) {
             params: { header: { 'idempotency-key': idempotencyKey } },
           });
           const batch = unwrap(r);
-          return { batch, replayed: r.response.headers.get('idempotent-replayed') === 'true', idempotencyKey };
+          return {
+            batch,
+            replayed: r.response.headers.get('idempotent-replayed') === 'true',
+            idempotencyKey,
+          };
         } catch (err) {
           const retryable = err instanceof PixelmillError ? err.status === 503 : err instanceof TypeError;
           if (!retryable || attempt >= attempts) throw err;
-          const hinted = err instanceof PixelmillError && err.retryAfterS !== undefined ? err.retryAfterS * 1000 : 0;
+          const hinted =
+            err instanceof PixelmillError && err.retryAfterS !== undefined ? err.retryAfterS * 1000 : 0;
           await sleep(Math.min(opts.maxWaitMs ?? 10_000, Math.max(hinted, 200 * 2 ** attempt)));
         }
       }
@@ -138,7 +145,11 @@ export function createClient(options: ClientOptions) {
     },
 
     /** Streams a CSV batch (header row `custom_id,prompt,...`), the batch options in the query. */
-    submitCsv(body: UploadBody, batch: CsvBatchOptions, opts: { idempotencyKey?: string } = {}): Promise<Submitted> {
+    submitCsv(
+      body: UploadBody,
+      batch: CsvBatchOptions,
+      opts: { idempotencyKey?: string } = {},
+    ): Promise<Submitted> {
       const query: Record<string, string> = {};
       for (const [k, v] of Object.entries(batch)) if (v !== undefined) query[k] = String(v);
       return upload('text/csv', body, query, opts.idempotencyKey ?? randomUUID());
@@ -216,7 +227,9 @@ export function createClient(options: ClientOptions) {
       list(opts: { pageSize?: number } = {}): AsyncGenerator<WebhookEndpoint> {
         return paginate(async (cursor) =>
           unwrap(
-            await http.GET('/v1/webhook-endpoints', { params: { query: { limit: opts.pageSize ?? 100, cursor } } }),
+            await http.GET('/v1/webhook-endpoints', {
+              params: { query: { limit: opts.pageSize ?? 100, cursor } },
+            }),
           ),
         );
       },
@@ -228,7 +241,8 @@ export function createClient(options: ClientOptions) {
       },
       async delete(id: string): Promise<void> {
         const r = await http.DELETE('/v1/webhook-endpoints/{id}', byId(id));
-        if (r.error !== undefined) throw new PixelmillError(r.response.status, asErrorBody(r.error), r.response.headers);
+        if (r.error !== undefined)
+          throw new PixelmillError(r.response.status, asErrorBody(r.error), r.response.headers);
       },
       async rotateSecret(id: string, secret?: string): Promise<WebhookEndpointWithSecret> {
         return unwrap(

@@ -28,7 +28,8 @@ export class PixelmillError extends Error {
 export function asErrorBody(value: unknown): ErrorBody | undefined {
   if (typeof value !== 'object' || value === null || !('error' in value)) return undefined;
   const error = value.error;
-  if (typeof error !== 'object' || error === null || !('code' in error) || !('message' in error)) return undefined;
+  if (typeof error !== 'object' || error === null || !('code' in error) || !('message' in error))
+    return undefined;
   if (typeof error.code !== 'string' || typeof error.message !== 'string') return undefined;
   const details = 'details' in error && Array.isArray(error.details) ? (error.details as FieldProblem[]) : [];
   return { error: { code: error.code, message: error.message, details } };

@@ -1,3 +1,14 @@
+// Webhook verification, as receivers need it (Standard Webhooks; docs/webhooks.md).
+export {
+  type HeaderInput,
+  type VerifyWebhookInput,
+  verifyHonoRequest,
+  verifyNodeRequest,
+  verifyWebhook,
+  type WebhookEvent,
+  type WebhookEventType,
+  WebhookVerificationError,
+} from '@pixelmill/webhooks';
 export {
   type Batch,
   type ClientOptions,
@@ -21,14 +32,3 @@ export {
 export { type ErrorBody, type FieldProblem, PixelmillError } from './errors.js';
 export type { components, operations, paths } from './openapi.js';
 export { collect, type Page, paginate } from './paging.js';
-// Webhook verification, as receivers need it (Standard Webhooks; docs/webhooks.md).
-export {
-  type HeaderInput,
-  type VerifyWebhookInput,
-  verifyHonoRequest,
-  verifyNodeRequest,
-  verifyWebhook,
-  type WebhookEvent,
-  type WebhookEventType,
-  WebhookVerificationError,
-} from '@pixelmill/webhooks';

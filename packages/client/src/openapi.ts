@@ -4,3215 +4,3228 @@
  */
 
 export interface paths {
-    "/v1/batches": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List the tenant's batches, newest first */
-        get: operations["listBatches"];
-        put?: never;
-        /**
-         * Submit a batch of image prompts (JSON, or streamed as NDJSON or CSV)
-         * @description application/json: the whole batch. application/x-ndjson (or application/jsonl): the first line is the batch header without items, then one item per line. text/csv: a header row (custom_id, prompt, size, aspect_ratio, n, model, reference_images, metadata.<key>, and any other column as a template var), with the batch options as query parameters (metadata.<key> too). Accepted whole or not at all.
-         */
-        post: operations["createBatch"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+  '/v1/batches': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/batches/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Get a batch */
-        get: operations["getBatch"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** List the tenant's batches, newest first */
+    get: operations['listBatches'];
+    put?: never;
+    /**
+     * Submit a batch of image prompts (JSON, or streamed as NDJSON or CSV)
+     * @description application/json: the whole batch. application/x-ndjson (or application/jsonl): the first line is the batch header without items, then one item per line. text/csv: a header row (custom_id, prompt, size, aspect_ratio, n, model, reference_images, metadata.<key>, and any other column as a template var), with the batch options as query parameters (metadata.<key> too). Accepted whole or not at all.
+     */
+    post: operations['createBatch'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/batches/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/batches/{id}/cancel": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Cancel a batch: queued items end cancelled, running ones finish */
-        post: operations["cancelBatch"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** Get a batch */
+    get: operations['getBatch'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/batches/{id}/cancel': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/batches/{id}/retry": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Queue failed items again (attempts reset); the batch re-opens and finalizes again */
-        post: operations["retryBatch"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** Cancel a batch: queued items end cancelled, running ones finish */
+    post: operations['cancelBatch'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/batches/{id}/retry': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/batches/{id}/results": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The batch's results as CSV (the same columns as results.csv in the bucket), streamed */
-        get: operations["getBatchResults"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** Queue failed items again (attempts reset); the batch re-opens and finalizes again */
+    post: operations['retryBatch'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/batches/{id}/results': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/batches/{id}/items": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List a batch's items in submission order, optionally by status; the cursor is a position in that order, so pages stay stable while items change state */
-        get: operations["listBatchItems"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** The batch's results as CSV (the same columns as results.csv in the bucket), streamed */
+    get: operations['getBatchResults'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/batches/{id}/items': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/batches/{id}/deliveries": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A batch's webhook deliveries (all targets) with every attempt, oldest first */
-        get: operations["listBatchDeliveries"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** List a batch's items in submission order, optionally by status; the cursor is a position in that order, so pages stay stable while items change state */
+    get: operations['listBatchItems'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/batches/{id}/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/webhook-endpoints/{id}/deliveries": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** An endpoint's deliveries with every attempt, newest first (the last 10,000) */
-        get: operations["listEndpointDeliveries"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** A batch's webhook deliveries (all targets) with every attempt, oldest first */
+    get: operations['listBatchDeliveries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/webhook-endpoints/{id}/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/deliveries/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One delivery with every attempt */
-        get: operations["getDelivery"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** An endpoint's deliveries with every attempt, newest first (the last 10,000) */
+    get: operations['listEndpointDeliveries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/deliveries/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/deliveries/{id}/redeliver": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Send a delivery again: a new attempt series on the same record, same webhook-id and body, on the full schedule */
-        post: operations["redeliver"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** One delivery with every attempt */
+    get: operations['getDelivery'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/deliveries/{id}/redeliver': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/models": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Models, their sizes, prices, declared limits and current rate-limit state */
-        get: operations["listModels"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** Send a delivery again: a new attempt series on the same record, same webhook-id and body, on the full schedule */
+    post: operations['redeliver'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/models': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/webhook-endpoints": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List the tenant's webhook endpoints, oldest first */
-        get: operations["listWebhookEndpoints"];
-        put?: never;
-        /** Create a webhook endpoint (the secret is returned once) */
-        post: operations["createWebhookEndpoint"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** Models, their sizes, prices, declared limits and current rate-limit state */
+    get: operations['listModels'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/webhook-endpoints': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/webhook-endpoints/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Get a webhook endpoint */
-        get: operations["getWebhookEndpoint"];
-        put?: never;
-        post?: never;
-        /** Delete a webhook endpoint; its pending deliveries are not sent */
-        delete: operations["deleteWebhookEndpoint"];
-        options?: never;
-        head?: never;
-        /** Change a webhook endpoint; `enabled: true` re-enables a disabled one */
-        patch: operations["updateWebhookEndpoint"];
-        trace?: never;
+    /** List the tenant's webhook endpoints, oldest first */
+    get: operations['listWebhookEndpoints'];
+    put?: never;
+    /** Create a webhook endpoint (the secret is returned once) */
+    post: operations['createWebhookEndpoint'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/webhook-endpoints/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/webhook-endpoints/{id}/rotate-secret": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** New signing secret (returned once); the old one keeps signing beside it for 24 h */
-        post: operations["rotateWebhookEndpointSecret"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** Get a webhook endpoint */
+    get: operations['getWebhookEndpoint'];
+    put?: never;
+    post?: never;
+    /** Delete a webhook endpoint; its pending deliveries are not sent */
+    delete: operations['deleteWebhookEndpoint'];
+    options?: never;
+    head?: never;
+    /** Change a webhook endpoint; `enabled: true` re-enables a disabled one */
+    patch: operations['updateWebhookEndpoint'];
+    trace?: never;
+  };
+  '/v1/webhook-endpoints/{id}/rotate-secret': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/healthz": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The process is up */
-        get: operations["healthz"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** New signing secret (returned once); the old one keeps signing beside it for 24 h */
+    post: operations['rotateWebhookEndpointSecret'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/healthz': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/readyz": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Redis and the bucket answer within 2 s */
-        get: operations["readyz"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** The process is up */
+    get: operations['healthz'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/readyz': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Prometheus metrics (aggregates only); keep it off the public ingress */
-        get: operations["metrics"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** Redis and the bucket answer within 2 s */
+    get: operations['readyz'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/metrics': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/openapi.json": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** This document */
-        get: operations["openapi"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** Prometheus metrics (aggregates only); keep it off the public ingress */
+    get: operations['metrics'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/openapi.json': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/docs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A reference page rendered from this document */
-        get: operations["docs"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** This document */
+    get: operations['openapi'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/docs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/admin/queues": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The queue dashboard (bull-board); 404 when PIXELMILL_ADMIN_KEY is not set
-         * @description Its own pages and API lie under /admin/queues/. Writes a browser marks as cross-site are 403 forbidden.
-         */
-        get: operations["adminQueues"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** A reference page rendered from this document */
+    get: operations['docs'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/queues': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
+    /**
+     * The queue dashboard (bull-board); 404 when PIXELMILL_ADMIN_KEY is not set
+     * @description Its own pages and API lie under /admin/queues/. Writes a browser marks as cross-site are 403 forbidden.
+     */
+    get: operations['adminQueues'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export interface webhooks {
-    "batch.completed": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Every item of the batch ended */
-        post: operations["webhook_batch_completed"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+  'batch.completed': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "batch.cancelled": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** The batch was cancelled and its running items finished */
-        post: operations["webhook_batch_cancelled"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** Every item of the batch ended */
+    post: operations['webhook_batch_completed'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  'batch.cancelled': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "item.succeeded": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** An item ended with its images stored (endpoints with item_events: each) */
-        post: operations["webhook_item_succeeded"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** The batch was cancelled and its running items finished */
+    post: operations['webhook_batch_cancelled'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  'item.succeeded': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "item.failed": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** An item failed (endpoints with item_events: each) */
-        post: operations["webhook_item_failed"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** An item ended with its images stored (endpoints with item_events: each) */
+    post: operations['webhook_item_succeeded'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  'item.failed': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "items.completed": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Ended items, grouped (endpoints with item_events: grouped, the default) */
-        post: operations["webhook_items_completed"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** An item failed (endpoints with item_events: each) */
+    post: operations['webhook_item_failed'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  'items.completed': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
+    get?: never;
+    put?: never;
+    /** Ended items, grouped (endpoints with item_events: grouped, the default) */
+    post: operations['webhook_items_completed'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export interface components {
-    schemas: {
-        BatchEvent: {
-            /** @enum {string} */
-            type: "batch.completed" | "batch.cancelled";
-            /**
-             * Format: date-time
-             * @description When the event happened; the same on every retry
-             */
-            timestamp: string;
-            data: components["schemas"]["Batch"];
-        };
-        /**
-         * @example {
-         *       "id": "batch_01JD6Z5V3X2Q8R7T9Y4W1M0N2P",
-         *       "object": "batch",
-         *       "status": "queued",
-         *       "model": "gemini-3-pro-image",
-         *       "counts": {
-         *         "total": 1,
-         *         "queued": 1,
-         *         "running": 0,
-         *         "succeeded": 0,
-         *         "failed": 0,
-         *         "cancelled": 0,
-         *         "expired": 0
-         *       },
-         *       "images": {
-         *         "requested": 2,
-         *         "generated": 0
-         *       },
-         *       "cost": {
-         *         "estimated_usd": 0.268,
-         *         "actual_usd": 0
-         *       },
-         *       "created_at": "2026-11-24T10:00:00.000Z",
-         *       "completed_at": null,
-         *       "manifest_url": null,
-         *       "manifest_key": null,
-         *       "webhook": null,
-         *       "output": {
-         *         "prefix": "catalog/fall/",
-         *         "format": "png",
-         *         "key_template": "{prefix}{batch_id}/{custom_id}/{index}.{ext}",
-         *         "root": "acme/"
-         *       },
-         *       "priority": "normal",
-         *       "metadata": {
-         *         "campaign": "fall"
-         *       },
-         *       "expires_at": null,
-         *       "dedupe": false,
-         *       "results_key": null,
-         *       "results_url": null
-         *     }
-         */
-        Batch: {
-            id: string;
-            /** @enum {string} */
-            object: "batch";
-            /** @enum {string} */
-            status: "queued" | "running" | "cancelling" | "completed" | "cancelled";
-            model: string;
-            counts: components["schemas"]["BatchCounts"];
-            images: {
-                requested: number;
-                generated: number;
-            };
-            cost: {
-                estimated_usd: number;
-                actual_usd: number;
-            };
-            /**
-             * Format: date-time
-             * @example 2026-11-24T10:00:00.000Z
-             */
-            created_at: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-24T10:00:00.000Z
-             */
-            completed_at: string | null;
-            /** @description Presigned GET URL of manifest.jsonl */
-            manifest_url: string | null;
-            manifest_key: string | null;
-            webhook: {
-                url: string;
-                events: ("batch.completed" | "batch.cancelled" | "item.succeeded" | "item.failed")[];
-                /** @description Only in the 201 that generated it */
-                secret?: string;
-                /** @enum {string} */
-                item_events?: "each" | "grouped";
-            } | null;
-            output: {
-                prefix: string;
-                /** @enum {string} */
-                format: "png" | "jpeg" | "webp";
-                key_template: string;
-                root: string;
-            };
-            /** @enum {string} */
-            priority: "high" | "normal" | "low";
-            metadata: components["schemas"]["Metadata"];
-            /**
-             * Format: date-time
-             * @example 2026-11-24T10:00:00.000Z
-             */
-            expires_at: string | null;
-            dedupe: boolean;
-            results_key: string | null;
-            /** @description Presigned GET URL of results.csv */
-            results_url: string | null;
-        };
-        BatchCounts: {
-            total: number;
-            queued: number;
-            running: number;
-            succeeded: number;
-            failed: number;
-            cancelled: number;
-            expired: number;
-        };
-        /**
-         * @description Client metadata, echoed back (at most 32 keys).
-         * @example {
-         *       "campaign": "fall"
-         *     }
-         */
-        Metadata: {
-            [key: string]: string | number | boolean | null;
-        };
-        ItemEvent: {
-            /** @enum {string} */
-            type: "item.succeeded" | "item.failed";
-            /**
-             * Format: date-time
-             * @description When the event happened; the same on every retry
-             */
-            timestamp: string;
-            data: components["schemas"]["ItemPayload"];
-        };
-        /**
-         * @example {
-         *       "id": "item_01JD6Z5V3X2Q8R7T9Y4W1M0N2Q",
-         *       "object": "item",
-         *       "batch_id": "batch_01JD6Z5V3X2Q8R7T9Y4W1M0N2P",
-         *       "custom_id": "sku-1001-front",
-         *       "status": "succeeded",
-         *       "attempts": 1,
-         *       "model": "gemini-3-pro-image",
-         *       "provider": "gemini",
-         *       "size": "2K",
-         *       "aspect_ratio": "4:3",
-         *       "n": 1,
-         *       "metadata": {
-         *         "sku": "1001"
-         *       },
-         *       "outputs": [
-         *         {
-         *           "index": 0,
-         *           "key": "acme/catalog/fall/batch_01JD6Z5V3X2Q8R7T9Y4W1M0N2P/sku-1001-front/0.png",
-         *           "url": "https://bucket.example/acme/catalog/fall/batch_01JD6Z5V3X2Q8R7T9Y4W1M0N2P/sku-1001-front/0.png?X-Amz-Signature=…",
-         *           "content_type": "image/png",
-         *           "width": 2048,
-         *           "height": 1536,
-         *           "bytes": 123456,
-         *           "sha256": "a3f1c2…"
-         *         }
-         *       ],
-         *       "error": null,
-         *       "reused_from": null,
-         *       "cost_usd": 0.134,
-         *       "started_at": "2026-11-24T10:00:01.000Z",
-         *       "finished_at": "2026-11-24T10:00:09.000Z"
-         *     }
-         */
-        ItemPayload: {
-            id: string;
-            /** @enum {string} */
-            object: "item";
-            batch_id: string;
-            custom_id: string;
-            /** @enum {string} */
-            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "expired";
-            attempts: number;
-            model: string;
-            provider: string | null;
-            /** @enum {string} */
-            size: "512" | "1K" | "2K" | "4K";
-            aspect_ratio: string | null;
-            n: number;
-            metadata: components["schemas"]["Metadata"];
-            outputs: components["schemas"]["ItemOutput"][];
-            error: components["schemas"]["ItemError"];
-            reused_from: {
-                batch_id: string;
-                item_id: string;
-                custom_id: string;
-            } | null;
-            cost_usd: number;
-            /**
-             * Format: date-time
-             * @example 2026-11-24T10:00:00.000Z
-             */
-            started_at: string | null;
-            /**
-             * Format: date-time
-             * @example 2026-11-24T10:00:00.000Z
-             */
-            finished_at: string | null;
-        };
-        ItemOutput: {
-            index: number;
-            key: string;
-            /** @description Presigned GET URL */
-            url?: string;
-            content_type: string;
-            width: number;
-            height: number;
-            bytes: number;
-            sha256: string;
-            thumbnail_key?: string;
-            thumbnail_url?: string;
-            model?: string;
-        };
-        ItemError: {
-            /** @enum {string} */
-            code: "content_blocked" | "invalid_prompt" | "provider_error" | "quota_exhausted" | "rate_limited" | "timeout" | "no_image" | "config_error" | "reference_image_error" | "storage_error" | "storage_rejected" | "expired" | "internal_error";
-            message: string;
-            retryable: boolean;
-        } | null;
-        ItemsCompletedEvent: {
-            /** @enum {string} */
-            type: "items.completed";
-            /**
-             * Format: date-time
-             * @description When the event happened; the same on every retry
-             */
-            timestamp: string;
-            data: {
-                batch_id: string;
-                batch_counts: components["schemas"]["BatchCounts"] & (Record<string, never> | null);
-                count: number;
-                items: components["schemas"]["GroupedItem"][];
-            };
-        };
-        GroupedItem: {
-            id: string;
-            custom_id: string;
-            status: string;
-            outputs: {
-                index: number;
-                key: string;
-                url: string;
-                content_type: string;
-                bytes: number;
-                sha256: string;
-            }[];
-            error: components["schemas"]["ItemError"];
-            cost_usd: number;
-            finished_at: string | null;
-        };
-        /**
-         * @example {
-         *       "error": {
-         *         "code": "invalid_request",
-         *         "message": "Invalid request: items[3].prompt Required",
-         *         "details": [
-         *           {
-         *             "path": "items[3].prompt",
-         *             "message": "Required"
-         *           }
-         *         ]
-         *       }
-         *     }
-         */
-        Error: {
-            error: {
-                /**
-                 * @description invalid_request, unknown_model, model_unavailable, unauthorized, forbidden, not_found, idempotency_conflict, conflict, payload_too_large, unsupported_media_type, service_unavailable, endpoint_disabled, limit_exceeded, tenant_quota_exceeded, internal_error
-                 * @example invalid_request
-                 */
-                code: string;
-                /** @example Invalid request: items[3].prompt Required */
-                message: string;
-                details: components["schemas"]["FieldProblem"][];
-            };
-        };
-        FieldProblem: {
-            /** @example items[3].prompt */
-            path: string;
-            /** @example Required */
-            message: string;
-        };
-        BatchPage: {
-            /** @enum {string} */
-            object: "list";
-            data: components["schemas"]["Batch"][];
-            /** @description Pass as `cursor` for the next page; null at the end */
-            next_cursor: string | null;
-        };
-        /**
-         * @example {
-         *       "statuses": [
-         *         "failed",
-         *         "expired"
-         *       ]
-         *     }
-         */
-        RetryRequest: {
-            statuses?: ("failed" | "cancelled" | "expired")[];
-        };
-        ItemPage: {
-            /** @enum {string} */
-            object: "list";
-            data: components["schemas"]["Item"][];
-            /** @description Pass as `cursor` for the next page; null at the end */
-            next_cursor: string | null;
-        };
-        /**
-         * @example {
-         *       "id": "item_01JD6Z5V3X2Q8R7T9Y4W1M0N2Q",
-         *       "object": "item",
-         *       "batch_id": "batch_01JD6Z5V3X2Q8R7T9Y4W1M0N2P",
-         *       "custom_id": "sku-1001-front",
-         *       "status": "succeeded",
-         *       "attempts": 1,
-         *       "model": "gemini-3-pro-image",
-         *       "provider": "gemini",
-         *       "size": "2K",
-         *       "aspect_ratio": "4:3",
-         *       "n": 1,
-         *       "metadata": {
-         *         "sku": "1001"
-         *       },
-         *       "outputs": [
-         *         {
-         *           "index": 0,
-         *           "key": "acme/catalog/fall/batch_01JD6Z5V3X2Q8R7T9Y4W1M0N2P/sku-1001-front/0.png",
-         *           "url": "https://bucket.example/acme/catalog/fall/batch_01JD6Z5V3X2Q8R7T9Y4W1M0N2P/sku-1001-front/0.png?X-Amz-Signature=…",
-         *           "content_type": "image/png",
-         *           "width": 2048,
-         *           "height": 1536,
-         *           "bytes": 123456,
-         *           "sha256": "a3f1c2…"
-         *         }
-         *       ],
-         *       "error": null,
-         *       "reused_from": null,
-         *       "cost_usd": 0.134,
-         *       "started_at": "2026-11-24T10:00:01.000Z",
-         *       "finished_at": "2026-11-24T10:00:09.000Z",
-         *       "prompt": "Studio product shot of a shoe",
-         *       "reference_images": []
-         *     }
-         */
-        Item: {
-            id: string;
-            /** @enum {string} */
-            object: "item";
-            batch_id: string;
-            custom_id: string;
-            /** @enum {string} */
-            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "expired";
-            attempts: number;
-            model: string;
-            provider: string | null;
-            /** @enum {string} */
-            size: "512" | "1K" | "2K" | "4K";
-            aspect_ratio: string | null;
-            n: number;
-            metadata: components["schemas"]["Metadata"];
-            outputs: components["schemas"]["ItemOutput"][];
-            error: components["schemas"]["ItemError"];
-            reused_from: {
-                batch_id: string;
-                item_id: string;
-                custom_id: string;
-            } | null;
-            cost_usd: number;
-            /**
-             * Format: date-time
-             * @example 2026-11-24T10:00:00.000Z
-             */
-            started_at: string | null;
-            /**
-             * Format: date-time
-             * @example 2026-11-24T10:00:00.000Z
-             */
-            finished_at: string | null;
-            prompt: string;
-            reference_images: string[];
-        };
-        DeliveryPage: {
-            /** @enum {string} */
-            object: "list";
-            data: components["schemas"]["Delivery"][];
-            /** @description Pass as `cursor` for the next page; null at the end */
-            next_cursor: string | null;
-        };
-        /**
-         * @example {
-         *       "id": "dlv_01JD6Z5V3X2Q8R7T9Y4W1M0N2R",
-         *       "object": "delivery",
-         *       "batch_id": "batch_01JD6Z5V3X2Q8R7T9Y4W1M0N2P",
-         *       "endpoint_id": null,
-         *       "event_type": "batch.completed",
-         *       "webhook_id": "msg_01JD6Z5V3X2Q8R7T9Y4W1M0N2S",
-         *       "url": "https://example.com/hooks/pixelmill",
-         *       "status": "succeeded",
-         *       "failure_reason": null,
-         *       "attempts": [
-         *         {
-         *           "at": "2026-11-24T10:01:00.000Z",
-         *           "status_code": 200,
-         *           "latency_ms": 42,
-         *           "response_excerpt": "ok",
-         *           "error": null
-         *         }
-         *       ],
-         *       "next_attempt_at": null,
-         *       "redeliveries": 0,
-         *       "created_at": "2026-11-24T10:01:00.000Z"
-         *     }
-         */
-        Delivery: {
-            id: string;
-            /** @enum {string} */
-            object: "delivery";
-            batch_id: string;
-            endpoint_id: string | null;
-            event_type: string;
-            webhook_id: string;
-            url: string;
-            /** @enum {string} */
-            status: "pending" | "succeeded" | "failed";
-            /** @enum {string|null} */
-            failure_reason: "exhausted" | "gone" | "aborted" | "endpoint_disabled" | "endpoint_deleted" | null;
-            attempts: components["schemas"]["DeliveryAttempt"][];
-            /**
-             * Format: date-time
-             * @example 2026-11-24T10:00:00.000Z
-             */
-            next_attempt_at: string | null;
-            redeliveries: number;
-            /**
-             * Format: date-time
-             * @example 2026-11-24T10:00:00.000Z
-             */
-            created_at: string;
-        };
-        DeliveryAttempt: {
-            /**
-             * Format: date-time
-             * @example 2026-11-24T10:00:00.000Z
-             */
-            at: string;
-            url?: string;
-            status_code: number | null;
-            latency_ms: number;
-            response_excerpt: string;
-            error: string | null;
-            series?: number;
-        };
-        ModelList: {
-            /** @enum {string} */
-            object: "list";
-            data: components["schemas"]["Model"][];
-        };
-        /**
-         * @example {
-         *       "id": "gemini-3-pro-image",
-         *       "object": "model",
-         *       "aliases": [
-         *         "nano-banana-pro"
-         *       ],
-         *       "provider": "gemini",
-         *       "kind": "gemini",
-         *       "available": true,
-         *       "sizes": [
-         *         "1K",
-         *         "2K",
-         *         "4K"
-         *       ],
-         *       "aspect_ratios": [
-         *         "1:1",
-         *         "4:3"
-         *       ],
-         *       "max_reference_images": 14,
-         *       "price_usd": {
-         *         "1K": 0.134,
-         *         "2K": 0.134,
-         *         "4K": 0.24
-         *       },
-         *       "limits": {
-         *         "rpm": 20,
-         *         "concurrency": 8
-         *       },
-         *       "timeout_s": 300,
-         *       "fallback": [
-         *         "gemini-3.1-flash-image"
-         *       ],
-         *       "rate_limits": null
-         *     }
-         */
-        Model: {
-            id: string;
-            /** @enum {string} */
-            object: "model";
-            aliases: string[];
-            provider: string;
-            kind: string;
-            available: boolean;
-            sizes: ("512" | "1K" | "2K" | "4K")[];
-            aspect_ratios: string[];
-            max_reference_images: number;
-            price_usd: {
-                [key: string]: number;
-            };
-            limits: {
-                rpm?: number;
-                ipm?: number;
-                concurrency?: number;
-            };
-            timeout_s: number;
-            fallback: string[];
-            rate_limits: {
-                /** @enum {string} */
-                circuit: "closed" | "open" | "half-open";
-                keys: components["schemas"]["KeyLimitState"][];
-            } | null;
-        };
-        KeyLimitState: {
-            /** @description First 10 hex digits of the key's SHA-256 */
-            key_id: string;
-            configured: boolean;
-            window_ms?: number;
-            rpm?: number | null;
-            effective_rpm?: number | null;
-            ipm?: number | null;
-            concurrency?: number | null;
-            in_flight?: number;
-            requests_in_window?: number;
-            images_in_window?: number;
-            /**
-             * Format: date-time
-             * @example 2026-11-24T10:00:00.000Z
-             */
-            cooldown_until?: string | null;
-            parked?: boolean;
-            /**
-             * Format: date-time
-             * @example 2026-11-24T10:00:00.000Z
-             */
-            parked_until?: string | null;
-        };
-        /**
-         * @example {
-         *       "id": "we_01JD6Z5V3X2Q8R7T9Y4W1M0N2T",
-         *       "object": "webhook_endpoint",
-         *       "url": "https://example.com/hooks/pixelmill",
-         *       "description": "production",
-         *       "events": [
-         *         "batch.completed",
-         *         "batch.cancelled"
-         *       ],
-         *       "item_events": "grouped",
-         *       "item_group_max_items": 100,
-         *       "item_group_max_wait_s": 10,
-         *       "enabled": true,
-         *       "disabled_reason": null,
-         *       "failing_since": null,
-         *       "previous_secret_expires_at": null,
-         *       "created_at": "2026-11-24T10:00:00.000Z",
-         *       "updated_at": "2026-11-24T10:00:00.000Z",
-         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-         *     }
-         */
-        WebhookEndpointWithSecret: {
-            id: string;
-            /** @enum {string} */
-            object: "webhook_endpoint";
-            url: string;
-            description: string;
-            events: ("batch.completed" | "batch.cancelled" | "item.succeeded" | "item.failed")[];
-            /** @enum {string} */
-            item_events: "each" | "grouped";
-            item_group_max_items: number;
-            item_group_max_wait_s: number;
-            enabled: boolean;
-            /** @enum {string|null} */
-            disabled_reason: "manual" | "gone" | "failing" | null;
-            /**
-             * Format: date-time
-             * @example 2026-11-24T10:00:00.000Z
-             */
-            failing_since: string | null;
-            /**
-             * Format: date-time
-             * @example 2026-11-24T10:00:00.000Z
-             */
-            previous_secret_expires_at: string | null;
-            /**
-             * Format: date-time
-             * @example 2026-11-24T10:00:00.000Z
-             */
-            created_at: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-24T10:00:00.000Z
-             */
-            updated_at: string;
-            /** @description Returned once */
-            secret: string;
-        };
-        WebhookEndpointPage: {
-            /** @enum {string} */
-            object: "list";
-            data: components["schemas"]["WebhookEndpoint"][];
-            /** @description Pass as `cursor` for the next page; null at the end */
-            next_cursor: string | null;
-        };
-        /**
-         * @example {
-         *       "id": "we_01JD6Z5V3X2Q8R7T9Y4W1M0N2T",
-         *       "object": "webhook_endpoint",
-         *       "url": "https://example.com/hooks/pixelmill",
-         *       "description": "production",
-         *       "events": [
-         *         "batch.completed",
-         *         "batch.cancelled"
-         *       ],
-         *       "item_events": "grouped",
-         *       "item_group_max_items": 100,
-         *       "item_group_max_wait_s": 10,
-         *       "enabled": true,
-         *       "disabled_reason": null,
-         *       "failing_since": null,
-         *       "previous_secret_expires_at": null,
-         *       "created_at": "2026-11-24T10:00:00.000Z",
-         *       "updated_at": "2026-11-24T10:00:00.000Z"
-         *     }
-         */
-        WebhookEndpoint: {
-            id: string;
-            /** @enum {string} */
-            object: "webhook_endpoint";
-            url: string;
-            description: string;
-            events: ("batch.completed" | "batch.cancelled" | "item.succeeded" | "item.failed")[];
-            /** @enum {string} */
-            item_events: "each" | "grouped";
-            item_group_max_items: number;
-            item_group_max_wait_s: number;
-            enabled: boolean;
-            /** @enum {string|null} */
-            disabled_reason: "manual" | "gone" | "failing" | null;
-            /**
-             * Format: date-time
-             * @example 2026-11-24T10:00:00.000Z
-             */
-            failing_since: string | null;
-            /**
-             * Format: date-time
-             * @example 2026-11-24T10:00:00.000Z
-             */
-            previous_secret_expires_at: string | null;
-            /**
-             * Format: date-time
-             * @example 2026-11-24T10:00:00.000Z
-             */
-            created_at: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-24T10:00:00.000Z
-             */
-            updated_at: string;
-        };
-        Health: {
-            /** @enum {string} */
-            status: "ok";
-        };
-        /**
-         * @example {
-         *       "status": "ready",
-         *       "checks": {
-         *         "redis": "ok",
-         *         "bucket": "ok"
-         *       }
-         *     }
-         */
-        Readiness: {
-            /** @enum {string} */
-            status: "ready" | "unavailable";
-            checks: {
-                /** @description `ok` or `error: <reason>` */
-                redis: string;
-                /** @description `ok` or `error: <reason>` */
-                bucket: string;
-            };
-        };
+  schemas: {
+    BatchEvent: {
+      /** @enum {string} */
+      type: 'batch.completed' | 'batch.cancelled';
+      /**
+       * Format: date-time
+       * @description When the event happened; the same on every retry
+       */
+      timestamp: string;
+      data: components['schemas']['Batch'];
     };
-    responses: never;
-    parameters: never;
-    requestBodies: never;
-    headers: {
-        /** @description The request id (the one sent as x-request-id, or a new one): quote it when reporting a problem */
-        "X-Request-Id": string;
-        /** @description Seconds to wait before sending the request again */
-        "Retry-After": number;
+    /**
+     * @example {
+     *       "id": "batch_01JD6Z5V3X2Q8R7T9Y4W1M0N2P",
+     *       "object": "batch",
+     *       "status": "queued",
+     *       "model": "gemini-3-pro-image",
+     *       "counts": {
+     *         "total": 1,
+     *         "queued": 1,
+     *         "running": 0,
+     *         "succeeded": 0,
+     *         "failed": 0,
+     *         "cancelled": 0,
+     *         "expired": 0
+     *       },
+     *       "images": {
+     *         "requested": 2,
+     *         "generated": 0
+     *       },
+     *       "cost": {
+     *         "estimated_usd": 0.268,
+     *         "actual_usd": 0
+     *       },
+     *       "created_at": "2026-11-24T10:00:00.000Z",
+     *       "completed_at": null,
+     *       "manifest_url": null,
+     *       "manifest_key": null,
+     *       "webhook": null,
+     *       "output": {
+     *         "prefix": "catalog/fall/",
+     *         "format": "png",
+     *         "key_template": "{prefix}{batch_id}/{custom_id}/{index}.{ext}",
+     *         "root": "acme/"
+     *       },
+     *       "priority": "normal",
+     *       "metadata": {
+     *         "campaign": "fall"
+     *       },
+     *       "expires_at": null,
+     *       "dedupe": false,
+     *       "results_key": null,
+     *       "results_url": null
+     *     }
+     */
+    Batch: {
+      id: string;
+      /** @enum {string} */
+      object: 'batch';
+      /** @enum {string} */
+      status: 'queued' | 'running' | 'cancelling' | 'completed' | 'cancelled';
+      model: string;
+      counts: components['schemas']['BatchCounts'];
+      images: {
+        requested: number;
+        generated: number;
+      };
+      cost: {
+        estimated_usd: number;
+        actual_usd: number;
+      };
+      /**
+       * Format: date-time
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      completed_at: string | null;
+      /** @description Presigned GET URL of manifest.jsonl */
+      manifest_url: string | null;
+      manifest_key: string | null;
+      webhook: {
+        url: string;
+        events: ('batch.completed' | 'batch.cancelled' | 'item.succeeded' | 'item.failed')[];
+        /** @description Only in the 201 that generated it */
+        secret?: string;
+        /** @enum {string} */
+        item_events?: 'each' | 'grouped';
+      } | null;
+      output: {
+        prefix: string;
+        /** @enum {string} */
+        format: 'png' | 'jpeg' | 'webp';
+        key_template: string;
+        root: string;
+      };
+      /** @enum {string} */
+      priority: 'high' | 'normal' | 'low';
+      metadata: components['schemas']['Metadata'];
+      /**
+       * Format: date-time
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      expires_at: string | null;
+      dedupe: boolean;
+      results_key: string | null;
+      /** @description Presigned GET URL of results.csv */
+      results_url: string | null;
     };
-    pathItems: never;
+    BatchCounts: {
+      total: number;
+      queued: number;
+      running: number;
+      succeeded: number;
+      failed: number;
+      cancelled: number;
+      expired: number;
+    };
+    /**
+     * @description Client metadata, echoed back (at most 32 keys).
+     * @example {
+     *       "campaign": "fall"
+     *     }
+     */
+    Metadata: {
+      [key: string]: string | number | boolean | null;
+    };
+    ItemEvent: {
+      /** @enum {string} */
+      type: 'item.succeeded' | 'item.failed';
+      /**
+       * Format: date-time
+       * @description When the event happened; the same on every retry
+       */
+      timestamp: string;
+      data: components['schemas']['ItemPayload'];
+    };
+    /**
+     * @example {
+     *       "id": "item_01JD6Z5V3X2Q8R7T9Y4W1M0N2Q",
+     *       "object": "item",
+     *       "batch_id": "batch_01JD6Z5V3X2Q8R7T9Y4W1M0N2P",
+     *       "custom_id": "sku-1001-front",
+     *       "status": "succeeded",
+     *       "attempts": 1,
+     *       "model": "gemini-3-pro-image",
+     *       "provider": "gemini",
+     *       "size": "2K",
+     *       "aspect_ratio": "4:3",
+     *       "n": 1,
+     *       "metadata": {
+     *         "sku": "1001"
+     *       },
+     *       "outputs": [
+     *         {
+     *           "index": 0,
+     *           "key": "acme/catalog/fall/batch_01JD6Z5V3X2Q8R7T9Y4W1M0N2P/sku-1001-front/0.png",
+     *           "url": "https://bucket.example/acme/catalog/fall/batch_01JD6Z5V3X2Q8R7T9Y4W1M0N2P/sku-1001-front/0.png?X-Amz-Signature=…",
+     *           "content_type": "image/png",
+     *           "width": 2048,
+     *           "height": 1536,
+     *           "bytes": 123456,
+     *           "sha256": "a3f1c2…"
+     *         }
+     *       ],
+     *       "error": null,
+     *       "reused_from": null,
+     *       "cost_usd": 0.134,
+     *       "started_at": "2026-11-24T10:00:01.000Z",
+     *       "finished_at": "2026-11-24T10:00:09.000Z"
+     *     }
+     */
+    ItemPayload: {
+      id: string;
+      /** @enum {string} */
+      object: 'item';
+      batch_id: string;
+      custom_id: string;
+      /** @enum {string} */
+      status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'expired';
+      attempts: number;
+      model: string;
+      provider: string | null;
+      /** @enum {string} */
+      size: '512' | '1K' | '2K' | '4K';
+      aspect_ratio: string | null;
+      n: number;
+      metadata: components['schemas']['Metadata'];
+      outputs: components['schemas']['ItemOutput'][];
+      error: components['schemas']['ItemError'];
+      reused_from: {
+        batch_id: string;
+        item_id: string;
+        custom_id: string;
+      } | null;
+      cost_usd: number;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      started_at: string | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      finished_at: string | null;
+    };
+    ItemOutput: {
+      index: number;
+      key: string;
+      /** @description Presigned GET URL */
+      url?: string;
+      content_type: string;
+      width: number;
+      height: number;
+      bytes: number;
+      sha256: string;
+      thumbnail_key?: string;
+      thumbnail_url?: string;
+      model?: string;
+    };
+    ItemError: {
+      /** @enum {string} */
+      code:
+        | 'content_blocked'
+        | 'invalid_prompt'
+        | 'provider_error'
+        | 'quota_exhausted'
+        | 'rate_limited'
+        | 'timeout'
+        | 'no_image'
+        | 'config_error'
+        | 'reference_image_error'
+        | 'storage_error'
+        | 'storage_rejected'
+        | 'expired'
+        | 'internal_error';
+      message: string;
+      retryable: boolean;
+    } | null;
+    ItemsCompletedEvent: {
+      /** @enum {string} */
+      type: 'items.completed';
+      /**
+       * Format: date-time
+       * @description When the event happened; the same on every retry
+       */
+      timestamp: string;
+      data: {
+        batch_id: string;
+        batch_counts: components['schemas']['BatchCounts'] & (Record<string, never> | null);
+        count: number;
+        items: components['schemas']['GroupedItem'][];
+      };
+    };
+    GroupedItem: {
+      id: string;
+      custom_id: string;
+      status: string;
+      outputs: {
+        index: number;
+        key: string;
+        url: string;
+        content_type: string;
+        bytes: number;
+        sha256: string;
+      }[];
+      error: components['schemas']['ItemError'];
+      cost_usd: number;
+      finished_at: string | null;
+    };
+    /**
+     * @example {
+     *       "error": {
+     *         "code": "invalid_request",
+     *         "message": "Invalid request: items[3].prompt Required",
+     *         "details": [
+     *           {
+     *             "path": "items[3].prompt",
+     *             "message": "Required"
+     *           }
+     *         ]
+     *       }
+     *     }
+     */
+    Error: {
+      error: {
+        /**
+         * @description invalid_request, unknown_model, model_unavailable, unauthorized, forbidden, not_found, idempotency_conflict, conflict, payload_too_large, unsupported_media_type, service_unavailable, endpoint_disabled, limit_exceeded, tenant_quota_exceeded, internal_error
+         * @example invalid_request
+         */
+        code: string;
+        /** @example Invalid request: items[3].prompt Required */
+        message: string;
+        details: components['schemas']['FieldProblem'][];
+      };
+    };
+    FieldProblem: {
+      /** @example items[3].prompt */
+      path: string;
+      /** @example Required */
+      message: string;
+    };
+    BatchPage: {
+      /** @enum {string} */
+      object: 'list';
+      data: components['schemas']['Batch'][];
+      /** @description Pass as `cursor` for the next page; null at the end */
+      next_cursor: string | null;
+    };
+    /**
+     * @example {
+     *       "statuses": [
+     *         "failed",
+     *         "expired"
+     *       ]
+     *     }
+     */
+    RetryRequest: {
+      statuses?: ('failed' | 'cancelled' | 'expired')[];
+    };
+    ItemPage: {
+      /** @enum {string} */
+      object: 'list';
+      data: components['schemas']['Item'][];
+      /** @description Pass as `cursor` for the next page; null at the end */
+      next_cursor: string | null;
+    };
+    /**
+     * @example {
+     *       "id": "item_01JD6Z5V3X2Q8R7T9Y4W1M0N2Q",
+     *       "object": "item",
+     *       "batch_id": "batch_01JD6Z5V3X2Q8R7T9Y4W1M0N2P",
+     *       "custom_id": "sku-1001-front",
+     *       "status": "succeeded",
+     *       "attempts": 1,
+     *       "model": "gemini-3-pro-image",
+     *       "provider": "gemini",
+     *       "size": "2K",
+     *       "aspect_ratio": "4:3",
+     *       "n": 1,
+     *       "metadata": {
+     *         "sku": "1001"
+     *       },
+     *       "outputs": [
+     *         {
+     *           "index": 0,
+     *           "key": "acme/catalog/fall/batch_01JD6Z5V3X2Q8R7T9Y4W1M0N2P/sku-1001-front/0.png",
+     *           "url": "https://bucket.example/acme/catalog/fall/batch_01JD6Z5V3X2Q8R7T9Y4W1M0N2P/sku-1001-front/0.png?X-Amz-Signature=…",
+     *           "content_type": "image/png",
+     *           "width": 2048,
+     *           "height": 1536,
+     *           "bytes": 123456,
+     *           "sha256": "a3f1c2…"
+     *         }
+     *       ],
+     *       "error": null,
+     *       "reused_from": null,
+     *       "cost_usd": 0.134,
+     *       "started_at": "2026-11-24T10:00:01.000Z",
+     *       "finished_at": "2026-11-24T10:00:09.000Z",
+     *       "prompt": "Studio product shot of a shoe",
+     *       "reference_images": []
+     *     }
+     */
+    Item: {
+      id: string;
+      /** @enum {string} */
+      object: 'item';
+      batch_id: string;
+      custom_id: string;
+      /** @enum {string} */
+      status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'expired';
+      attempts: number;
+      model: string;
+      provider: string | null;
+      /** @enum {string} */
+      size: '512' | '1K' | '2K' | '4K';
+      aspect_ratio: string | null;
+      n: number;
+      metadata: components['schemas']['Metadata'];
+      outputs: components['schemas']['ItemOutput'][];
+      error: components['schemas']['ItemError'];
+      reused_from: {
+        batch_id: string;
+        item_id: string;
+        custom_id: string;
+      } | null;
+      cost_usd: number;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      started_at: string | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      finished_at: string | null;
+      prompt: string;
+      reference_images: string[];
+    };
+    DeliveryPage: {
+      /** @enum {string} */
+      object: 'list';
+      data: components['schemas']['Delivery'][];
+      /** @description Pass as `cursor` for the next page; null at the end */
+      next_cursor: string | null;
+    };
+    /**
+     * @example {
+     *       "id": "dlv_01JD6Z5V3X2Q8R7T9Y4W1M0N2R",
+     *       "object": "delivery",
+     *       "batch_id": "batch_01JD6Z5V3X2Q8R7T9Y4W1M0N2P",
+     *       "endpoint_id": null,
+     *       "event_type": "batch.completed",
+     *       "webhook_id": "msg_01JD6Z5V3X2Q8R7T9Y4W1M0N2S",
+     *       "url": "https://example.com/hooks/pixelmill",
+     *       "status": "succeeded",
+     *       "failure_reason": null,
+     *       "attempts": [
+     *         {
+     *           "at": "2026-11-24T10:01:00.000Z",
+     *           "status_code": 200,
+     *           "latency_ms": 42,
+     *           "response_excerpt": "ok",
+     *           "error": null
+     *         }
+     *       ],
+     *       "next_attempt_at": null,
+     *       "redeliveries": 0,
+     *       "created_at": "2026-11-24T10:01:00.000Z"
+     *     }
+     */
+    Delivery: {
+      id: string;
+      /** @enum {string} */
+      object: 'delivery';
+      batch_id: string;
+      endpoint_id: string | null;
+      event_type: string;
+      webhook_id: string;
+      url: string;
+      /** @enum {string} */
+      status: 'pending' | 'succeeded' | 'failed';
+      /** @enum {string|null} */
+      failure_reason: 'exhausted' | 'gone' | 'aborted' | 'endpoint_disabled' | 'endpoint_deleted' | null;
+      attempts: components['schemas']['DeliveryAttempt'][];
+      /**
+       * Format: date-time
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      next_attempt_at: string | null;
+      redeliveries: number;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      created_at: string;
+    };
+    DeliveryAttempt: {
+      /**
+       * Format: date-time
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      at: string;
+      url?: string;
+      status_code: number | null;
+      latency_ms: number;
+      response_excerpt: string;
+      error: string | null;
+      series?: number;
+    };
+    ModelList: {
+      /** @enum {string} */
+      object: 'list';
+      data: components['schemas']['Model'][];
+    };
+    /**
+     * @example {
+     *       "id": "gemini-3-pro-image",
+     *       "object": "model",
+     *       "aliases": [
+     *         "nano-banana-pro"
+     *       ],
+     *       "provider": "gemini",
+     *       "kind": "gemini",
+     *       "available": true,
+     *       "sizes": [
+     *         "1K",
+     *         "2K",
+     *         "4K"
+     *       ],
+     *       "aspect_ratios": [
+     *         "1:1",
+     *         "4:3"
+     *       ],
+     *       "max_reference_images": 14,
+     *       "price_usd": {
+     *         "1K": 0.134,
+     *         "2K": 0.134,
+     *         "4K": 0.24
+     *       },
+     *       "limits": {
+     *         "rpm": 20,
+     *         "concurrency": 8
+     *       },
+     *       "timeout_s": 300,
+     *       "fallback": [
+     *         "gemini-3.1-flash-image"
+     *       ],
+     *       "rate_limits": null
+     *     }
+     */
+    Model: {
+      id: string;
+      /** @enum {string} */
+      object: 'model';
+      aliases: string[];
+      provider: string;
+      kind: string;
+      available: boolean;
+      sizes: ('512' | '1K' | '2K' | '4K')[];
+      aspect_ratios: string[];
+      max_reference_images: number;
+      price_usd: {
+        [key: string]: number;
+      };
+      limits: {
+        rpm?: number;
+        ipm?: number;
+        concurrency?: number;
+      };
+      timeout_s: number;
+      fallback: string[];
+      rate_limits: {
+        /** @enum {string} */
+        circuit: 'closed' | 'open' | 'half-open';
+        keys: components['schemas']['KeyLimitState'][];
+      } | null;
+    };
+    KeyLimitState: {
+      /** @description First 10 hex digits of the key's SHA-256 */
+      key_id: string;
+      configured: boolean;
+      window_ms?: number;
+      rpm?: number | null;
+      effective_rpm?: number | null;
+      ipm?: number | null;
+      concurrency?: number | null;
+      in_flight?: number;
+      requests_in_window?: number;
+      images_in_window?: number;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      cooldown_until?: string | null;
+      parked?: boolean;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      parked_until?: string | null;
+    };
+    /**
+     * @example {
+     *       "id": "we_01JD6Z5V3X2Q8R7T9Y4W1M0N2T",
+     *       "object": "webhook_endpoint",
+     *       "url": "https://example.com/hooks/pixelmill",
+     *       "description": "production",
+     *       "events": [
+     *         "batch.completed",
+     *         "batch.cancelled"
+     *       ],
+     *       "item_events": "grouped",
+     *       "item_group_max_items": 100,
+     *       "item_group_max_wait_s": 10,
+     *       "enabled": true,
+     *       "disabled_reason": null,
+     *       "failing_since": null,
+     *       "previous_secret_expires_at": null,
+     *       "created_at": "2026-11-24T10:00:00.000Z",
+     *       "updated_at": "2026-11-24T10:00:00.000Z",
+     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+     *     }
+     */
+    WebhookEndpointWithSecret: {
+      id: string;
+      /** @enum {string} */
+      object: 'webhook_endpoint';
+      url: string;
+      description: string;
+      events: ('batch.completed' | 'batch.cancelled' | 'item.succeeded' | 'item.failed')[];
+      /** @enum {string} */
+      item_events: 'each' | 'grouped';
+      item_group_max_items: number;
+      item_group_max_wait_s: number;
+      enabled: boolean;
+      /** @enum {string|null} */
+      disabled_reason: 'manual' | 'gone' | 'failing' | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      failing_since: string | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      previous_secret_expires_at: string | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      updated_at: string;
+      /** @description Returned once */
+      secret: string;
+    };
+    WebhookEndpointPage: {
+      /** @enum {string} */
+      object: 'list';
+      data: components['schemas']['WebhookEndpoint'][];
+      /** @description Pass as `cursor` for the next page; null at the end */
+      next_cursor: string | null;
+    };
+    /**
+     * @example {
+     *       "id": "we_01JD6Z5V3X2Q8R7T9Y4W1M0N2T",
+     *       "object": "webhook_endpoint",
+     *       "url": "https://example.com/hooks/pixelmill",
+     *       "description": "production",
+     *       "events": [
+     *         "batch.completed",
+     *         "batch.cancelled"
+     *       ],
+     *       "item_events": "grouped",
+     *       "item_group_max_items": 100,
+     *       "item_group_max_wait_s": 10,
+     *       "enabled": true,
+     *       "disabled_reason": null,
+     *       "failing_since": null,
+     *       "previous_secret_expires_at": null,
+     *       "created_at": "2026-11-24T10:00:00.000Z",
+     *       "updated_at": "2026-11-24T10:00:00.000Z"
+     *     }
+     */
+    WebhookEndpoint: {
+      id: string;
+      /** @enum {string} */
+      object: 'webhook_endpoint';
+      url: string;
+      description: string;
+      events: ('batch.completed' | 'batch.cancelled' | 'item.succeeded' | 'item.failed')[];
+      /** @enum {string} */
+      item_events: 'each' | 'grouped';
+      item_group_max_items: number;
+      item_group_max_wait_s: number;
+      enabled: boolean;
+      /** @enum {string|null} */
+      disabled_reason: 'manual' | 'gone' | 'failing' | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      failing_since: string | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      previous_secret_expires_at: string | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T10:00:00.000Z
+       */
+      updated_at: string;
+    };
+    Health: {
+      /** @enum {string} */
+      status: 'ok';
+    };
+    /**
+     * @example {
+     *       "status": "ready",
+     *       "checks": {
+     *         "redis": "ok",
+     *         "bucket": "ok"
+     *       }
+     *     }
+     */
+    Readiness: {
+      /** @enum {string} */
+      status: 'ready' | 'unavailable';
+      checks: {
+        /** @description `ok` or `error: <reason>` */
+        redis: string;
+        /** @description `ok` or `error: <reason>` */
+        bucket: string;
+      };
+    };
+  };
+  responses: never;
+  parameters: never;
+  requestBodies: never;
+  headers: {
+    /** @description The request id (the one sent as x-request-id, or a new one): quote it when reporting a problem */
+    'X-Request-Id': string;
+    /** @description Seconds to wait before sending the request again */
+    'Retry-After': number;
+  };
+  pathItems: never;
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    listBatches: {
-        parameters: {
-            query?: {
-                cursor?: string;
-                limit?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of batches */
-            200: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["BatchPage"];
-                };
-            };
-            /** @description invalid_request: each bad field named by path in details */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description unauthorized: missing or wrong API key */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description internal_error */
-            500: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
+  listBatches: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    createBatch: {
-        parameters: {
-            query?: {
-                /** @description Required for text/csv: a model id or alias */
-                model?: string;
-                prompt_template?: string;
-                size?: "512" | "1K" | "2K" | "4K";
-                aspect_ratio?: string;
-                n?: number;
-                priority?: "high" | "normal" | "low";
-                output_prefix?: string;
-                output_format?: "png" | "jpeg" | "webp";
-                key_template?: string;
-                webhook_url?: string;
-                /** @description Comma-separated event types */
-                webhook_events?: string;
-                expires_at?: string;
-                dedupe?: "true" | "false";
-            };
-            header?: {
-                /** @description The same key and body from the same tenant within 24 h answers the first response again (header idempotent-replayed: true); another body is 409 idempotency_conflict */
-                "idempotency-key"?: string;
-            };
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description A page of batches */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model: string;
-                    defaults?: {
-                        /** @enum {string} */
-                        size?: "512" | "1K" | "2K" | "4K";
-                        aspect_ratio?: string;
-                        n?: number;
-                    };
-                    prompt_template?: string;
-                    webhook?: {
-                        /** Format: uri */
-                        url: string;
-                        secret?: string;
-                        events?: ("batch.completed" | "batch.cancelled" | "item.succeeded" | "item.failed")[];
-                        /** @enum {string} */
-                        item_events?: "each" | "grouped";
-                    };
-                    output?: {
-                        prefix?: string;
-                        /** @enum {string} */
-                        format?: "png" | "jpeg" | "webp";
-                        key_template?: string;
-                    };
-                    /** @enum {string} */
-                    priority?: "high" | "normal" | "low";
-                    metadata?: {
-                        [key: string]: string | number | boolean | null;
-                    };
-                    /** Format: date-time */
-                    expires_at?: string;
-                    dedupe?: boolean;
-                    items: {
-                        custom_id: string;
-                        prompt?: string;
-                        vars?: {
-                            [key: string]: string | number | boolean;
-                        };
-                        model?: string;
-                        /** @enum {string} */
-                        size?: "512" | "1K" | "2K" | "4K";
-                        aspect_ratio?: string;
-                        n?: number;
-                        reference_images?: string[];
-                        metadata?: {
-                            [key: string]: string | number | boolean | null;
-                        };
-                    }[];
-                };
-                "application/x-ndjson": string;
-                "application/jsonl": string;
-                "text/csv": string;
-            };
+        content: {
+          'application/json': components['schemas']['BatchPage'];
         };
-        responses: {
-            /** @description Accepted (or, with a replayed Idempotency-Key, the first answer again) */
-            201: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    /** @description `true` when this answers a repeated Idempotency-Key with the first response */
-                    "idempotent-replayed"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Batch"];
-                };
-            };
-            /** @description invalid_request, unknown_model or model_unavailable; each bad field named by path */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description unauthorized: missing or wrong API key */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description idempotency_conflict: the Idempotency-Key was used with another body, or is in use */
-            409: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: more items than PIXELMILL_MAX_ITEMS_PER_BATCH or a tenant quota allows, or a body past PIXELMILL_MAX_BODY_BYTES */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description unsupported_media_type: send application/json, application/x-ndjson or text/csv */
-            415: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description tenant_quota_exceeded: a tenant quota is reached; retry after Retry-After seconds */
-            429: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description internal_error */
-            500: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+      };
+      /** @description invalid_request: each bad field named by path in details */
+      400: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
         };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unauthorized: missing or wrong API key */
+      401: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal_error */
+      500: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
+      503: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
-    getBatch: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The batch */
-            200: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Batch"];
-                };
-            };
-            /** @description invalid_request: each bad field named by path in details */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description unauthorized: missing or wrong API key */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description not_found (also for another tenant's id) */
-            404: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description internal_error */
-            500: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
+  };
+  createBatch: {
+    parameters: {
+      query?: {
+        /** @description Required for text/csv: a model id or alias */
+        model?: string;
+        prompt_template?: string;
+        size?: '512' | '1K' | '2K' | '4K';
+        aspect_ratio?: string;
+        n?: number;
+        priority?: 'high' | 'normal' | 'low';
+        output_prefix?: string;
+        output_format?: 'png' | 'jpeg' | 'webp';
+        key_template?: string;
+        webhook_url?: string;
+        /** @description Comma-separated event types */
+        webhook_events?: string;
+        expires_at?: string;
+        dedupe?: 'true' | 'false';
+      };
+      header?: {
+        /** @description The same key and body from the same tenant within 24 h answers the first response again (header idempotent-replayed: true); another body is 409 idempotency_conflict */
+        'idempotency-key'?: string;
+      };
+      path?: never;
+      cookie?: never;
     };
-    cancelBatch: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
+    requestBody: {
+      content: {
+        'application/json': {
+          model: string;
+          defaults?: {
+            /** @enum {string} */
+            size?: '512' | '1K' | '2K' | '4K';
+            aspect_ratio?: string;
+            n?: number;
+          };
+          prompt_template?: string;
+          webhook?: {
+            /** Format: uri */
+            url: string;
+            secret?: string;
+            events?: ('batch.completed' | 'batch.cancelled' | 'item.succeeded' | 'item.failed')[];
+            /** @enum {string} */
+            item_events?: 'each' | 'grouped';
+          };
+          output?: {
+            prefix?: string;
+            /** @enum {string} */
+            format?: 'png' | 'jpeg' | 'webp';
+            key_template?: string;
+          };
+          /** @enum {string} */
+          priority?: 'high' | 'normal' | 'low';
+          metadata?: {
+            [key: string]: string | number | boolean | null;
+          };
+          /** Format: date-time */
+          expires_at?: string;
+          dedupe?: boolean;
+          items: {
+            custom_id: string;
+            prompt?: string;
+            vars?: {
+              [key: string]: string | number | boolean;
             };
-            cookie?: never;
+            model?: string;
+            /** @enum {string} */
+            size?: '512' | '1K' | '2K' | '4K';
+            aspect_ratio?: string;
+            n?: number;
+            reference_images?: string[];
+            metadata?: {
+              [key: string]: string | number | boolean | null;
+            };
+          }[];
         };
-        requestBody?: never;
-        responses: {
-            /** @description The batch, cancelling or cancelled */
-            200: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Batch"];
-                };
-            };
-            /** @description invalid_request: each bad field named by path in details */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description unauthorized: missing or wrong API key */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description not_found (also for another tenant's id) */
-            404: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description internal_error */
-            500: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
+        'application/x-ndjson': string;
+        'application/jsonl': string;
+        'text/csv': string;
+      };
     };
-    retryBatch: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
+    responses: {
+      /** @description Accepted (or, with a replayed Idempotency-Key, the first answer again) */
+      201: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          /** @description `true` when this answers a repeated Idempotency-Key with the first response */
+          'idempotent-replayed'?: string;
+          [name: string]: unknown;
         };
-        /** @description Optional; an empty body retries the failed items */
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["RetryRequest"];
-            };
+        content: {
+          'application/json': components['schemas']['Batch'];
         };
-        responses: {
-            /** @description The batch */
-            200: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    /** @description How many items were queued again */
-                    "x-retried-items"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Batch"];
-                };
-            };
-            /** @description invalid_request: each bad field named by path in details */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description unauthorized: missing or wrong API key */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description not_found (also for another tenant's id) */
-            404: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description conflict: the batch is being finalized; retry in a few seconds */
-            409: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description internal_error */
-            500: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+      };
+      /** @description invalid_request, unknown_model or model_unavailable; each bad field named by path */
+      400: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
         };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unauthorized: missing or wrong API key */
+      401: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description idempotency_conflict: the Idempotency-Key was used with another body, or is in use */
+      409: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: more items than PIXELMILL_MAX_ITEMS_PER_BATCH or a tenant quota allows, or a body past PIXELMILL_MAX_BODY_BYTES */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unsupported_media_type: send application/json, application/x-ndjson or text/csv */
+      415: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description tenant_quota_exceeded: a tenant quota is reached; retry after Retry-After seconds */
+      429: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal_error */
+      500: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
+      503: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
-    getBatchResults: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One row per item and output; text cells that would start a formula begin with ' */
-            200: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/csv": string;
-                };
-            };
-            /** @description invalid_request: each bad field named by path in details */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description unauthorized: missing or wrong API key */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description not_found (also for another tenant's id) */
-            404: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description internal_error */
-            500: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
+  };
+  getBatch: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
     };
-    listBatchItems: {
-        parameters: {
-            query?: {
-                cursor?: string;
-                limit?: number;
-                status?: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "expired";
-            };
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description The batch */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description A page of items */
-            200: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ItemPage"];
-                };
-            };
-            /** @description invalid_request: each bad field named by path in details */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description unauthorized: missing or wrong API key */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description not_found (also for another tenant's id) */
-            404: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description internal_error */
-            500: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+        content: {
+          'application/json': components['schemas']['Batch'];
         };
+      };
+      /** @description invalid_request: each bad field named by path in details */
+      400: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unauthorized: missing or wrong API key */
+      401: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found (also for another tenant's id) */
+      404: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal_error */
+      500: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
+      503: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
-    listBatchDeliveries: {
-        parameters: {
-            query?: {
-                cursor?: string;
-                limit?: number;
-            };
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The delivery log */
-            200: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeliveryPage"];
-                };
-            };
-            /** @description invalid_request: each bad field named by path in details */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description unauthorized: missing or wrong API key */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description not_found (also for another tenant's id) */
-            404: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description internal_error */
-            500: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
+  };
+  cancelBatch: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
     };
-    listEndpointDeliveries: {
-        parameters: {
-            query?: {
-                cursor?: string;
-                limit?: number;
-            };
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description The batch, cancelling or cancelled */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description The delivery log */
-            200: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeliveryPage"];
-                };
-            };
-            /** @description invalid_request: each bad field named by path in details */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description unauthorized: missing or wrong API key */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description not_found (also for another tenant's id) */
-            404: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description internal_error */
-            500: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+        content: {
+          'application/json': components['schemas']['Batch'];
         };
+      };
+      /** @description invalid_request: each bad field named by path in details */
+      400: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unauthorized: missing or wrong API key */
+      401: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found (also for another tenant's id) */
+      404: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal_error */
+      500: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
+      503: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
-    getDelivery: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The delivery */
-            200: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Delivery"];
-                };
-            };
-            /** @description invalid_request: each bad field named by path in details */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description unauthorized: missing or wrong API key */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description not_found (also for another tenant's id) */
-            404: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description internal_error */
-            500: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
+  };
+  retryBatch: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
     };
-    redeliver: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Queued: the delivery with its new attempt series pending */
-            202: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Delivery"];
-                };
-            };
-            /** @description invalid_request: each bad field named by path in details */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description unauthorized: missing or wrong API key */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description not_found (also for another tenant's id) */
-            404: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description endpoint_disabled: its endpoint is disabled or deleted */
-            409: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description internal_error */
-            500: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
+    /** @description Optional; an empty body retries the failed items */
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['RetryRequest'];
+      };
     };
-    listModels: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    responses: {
+      /** @description The batch */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          /** @description How many items were queued again */
+          'x-retried-items'?: number;
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description The model registry */
-            200: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ModelList"];
-                };
-            };
-            /** @description unauthorized: missing or wrong API key */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description internal_error */
-            500: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+        content: {
+          'application/json': components['schemas']['Batch'];
         };
+      };
+      /** @description invalid_request: each bad field named by path in details */
+      400: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unauthorized: missing or wrong API key */
+      401: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found (also for another tenant's id) */
+      404: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description conflict: the batch is being finalized; retry in a few seconds */
+      409: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal_error */
+      500: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
+      503: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
-    listWebhookEndpoints: {
-        parameters: {
-            query?: {
-                cursor?: string;
-                limit?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of endpoints */
-            200: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookEndpointPage"];
-                };
-            };
-            /** @description invalid_request: each bad field named by path in details */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description unauthorized: missing or wrong API key */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description internal_error */
-            500: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
+  };
+  getBatchResults: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
     };
-    createWebhookEndpoint: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description One row per item and output; text cells that would start a formula begin with ' */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** Format: uri */
-                    url: string;
-                    description?: string;
-                    events?: ("batch.completed" | "batch.cancelled" | "item.succeeded" | "item.failed")[];
-                    /** @enum {string} */
-                    item_events?: "each" | "grouped";
-                    item_group_max_items?: number;
-                    item_group_max_wait_s?: number;
-                    enabled?: boolean;
-                    secret?: string;
-                };
-            };
+        content: {
+          'text/csv': string;
         };
-        responses: {
-            /** @description Created, with its secret (returned only here) */
-            201: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
-                };
-            };
-            /** @description invalid_request: each bad field named by path (a refused URL: `url`) */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description unauthorized: missing or wrong API key */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description limit_exceeded: a tenant has at most 50 webhook endpoints */
-            409: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description unsupported_media_type: send application/json */
-            415: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description internal_error */
-            500: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+      };
+      /** @description invalid_request: each bad field named by path in details */
+      400: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
         };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unauthorized: missing or wrong API key */
+      401: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found (also for another tenant's id) */
+      404: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal_error */
+      500: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
+      503: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
-    getWebhookEndpoint: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The endpoint */
-            200: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookEndpoint"];
-                };
-            };
-            /** @description invalid_request: each bad field named by path in details */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description unauthorized: missing or wrong API key */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description not_found (also for another tenant's id) */
-            404: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description internal_error */
-            500: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
+  };
+  listBatchItems: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+        status?: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'expired';
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
     };
-    deleteWebhookEndpoint: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description A page of items */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description Deleted */
-            204: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description invalid_request: each bad field named by path in details */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description unauthorized: missing or wrong API key */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description not_found (also for another tenant's id) */
-            404: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description internal_error */
-            500: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+        content: {
+          'application/json': components['schemas']['ItemPage'];
         };
+      };
+      /** @description invalid_request: each bad field named by path in details */
+      400: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unauthorized: missing or wrong API key */
+      401: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found (also for another tenant's id) */
+      404: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal_error */
+      500: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
+      503: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
-    updateWebhookEndpoint: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** Format: uri */
-                    url?: string;
-                    description?: string;
-                    events?: ("batch.completed" | "batch.cancelled" | "item.succeeded" | "item.failed")[];
-                    /** @enum {string} */
-                    item_events?: "each" | "grouped";
-                    item_group_max_items?: number;
-                    item_group_max_wait_s?: number;
-                    enabled?: boolean;
-                };
-            };
-        };
-        responses: {
-            /** @description The endpoint */
-            200: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookEndpoint"];
-                };
-            };
-            /** @description invalid_request: each bad field named by path in details */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description unauthorized: missing or wrong API key */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description not_found (also for another tenant's id) */
-            404: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description unsupported_media_type: send application/json */
-            415: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description internal_error */
-            500: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
+  };
+  listBatchDeliveries: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
     };
-    rotateWebhookEndpointSecret: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description The delivery log */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
         };
-        requestBody?: {
-            content: {
-                "application/json": {
-                    secret?: string;
-                };
-            };
+        content: {
+          'application/json': components['schemas']['DeliveryPage'];
         };
-        responses: {
-            /** @description The endpoint with its new secret */
-            200: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
-                };
-            };
-            /** @description invalid_request: each bad field named by path in details */
-            400: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description unauthorized: missing or wrong API key */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description not_found (also for another tenant's id) */
-            404: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description unsupported_media_type: send application/json */
-            415: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description internal_error */
-            500: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+      };
+      /** @description invalid_request: each bad field named by path in details */
+      400: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
         };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unauthorized: missing or wrong API key */
+      401: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found (also for another tenant's id) */
+      404: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal_error */
+      500: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
+      503: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
-    healthz: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Up */
-            200: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Health"];
-                };
-            };
-            /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
+  };
+  listEndpointDeliveries: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
     };
-    readyz: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description The delivery log */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description Ready */
-            200: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Readiness"];
-                };
-            };
-            /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not ready: this shape (not the error shape), no Retry-After */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Readiness"];
-                };
-            };
+        content: {
+          'application/json': components['schemas']['DeliveryPage'];
         };
+      };
+      /** @description invalid_request: each bad field named by path in details */
+      400: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unauthorized: missing or wrong API key */
+      401: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found (also for another tenant's id) */
+      404: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal_error */
+      500: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
+      503: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
-    metrics: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Prometheus text */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/plain": string;
-                };
-            };
-            /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
+  };
+  getDelivery: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
     };
-    openapi: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description The delivery */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description OpenAPI 3.1 */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+        content: {
+          'application/json': components['schemas']['Delivery'];
         };
+      };
+      /** @description invalid_request: each bad field named by path in details */
+      400: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unauthorized: missing or wrong API key */
+      401: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found (also for another tenant's id) */
+      404: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal_error */
+      500: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
+      503: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
-    docs: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description HTML */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/html": string;
-                };
-            };
-            /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
+  };
+  redeliver: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
     };
-    adminQueues: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description Queued: the delivery with its new attempt series pending */
+      202: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description The dashboard */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/html": string;
-                };
-            };
-            /** @description unauthorized: missing or wrong admin key */
-            401: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description not_found: no admin key is configured */
-            404: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
-            413: {
-                headers: {
-                    "x-request-id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+        content: {
+          'application/json': components['schemas']['Delivery'];
         };
+      };
+      /** @description invalid_request: each bad field named by path in details */
+      400: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unauthorized: missing or wrong API key */
+      401: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found (also for another tenant's id) */
+      404: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description endpoint_disabled: its endpoint is disabled or deleted */
+      409: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal_error */
+      500: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
+      503: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
-    webhook_batch_completed: {
-        parameters: {
-            query?: never;
-            header: {
-                /** @description The same across retries of one event: dedupe on it */
-                "webhook-id": string;
-                /** @description Unix seconds of this attempt */
-                "webhook-timestamp": string;
-                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, one per signing secret (two during a rotation) */
-                "webhook-signature": string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["BatchEvent"];
-            };
-        };
-        responses: {
-            /** @description Any 2xx ends the delivery */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Gone: the endpoint is disabled and no more events are sent */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
+  };
+  listModels: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    webhook_batch_cancelled: {
-        parameters: {
-            query?: never;
-            header: {
-                /** @description The same across retries of one event: dedupe on it */
-                "webhook-id": string;
-                /** @description Unix seconds of this attempt */
-                "webhook-timestamp": string;
-                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, one per signing secret (two during a rotation) */
-                "webhook-signature": string;
-            };
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description The model registry */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["BatchEvent"];
-            };
+        content: {
+          'application/json': components['schemas']['ModelList'];
         };
-        responses: {
-            /** @description Any 2xx ends the delivery */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Gone: the endpoint is disabled and no more events are sent */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
+      };
+      /** @description unauthorized: missing or wrong API key */
+      401: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
         };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal_error */
+      500: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
+      503: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
-    webhook_item_succeeded: {
-        parameters: {
-            query?: never;
-            header: {
-                /** @description The same across retries of one event: dedupe on it */
-                "webhook-id": string;
-                /** @description Unix seconds of this attempt */
-                "webhook-timestamp": string;
-                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, one per signing secret (two during a rotation) */
-                "webhook-signature": string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ItemEvent"];
-            };
-        };
-        responses: {
-            /** @description Any 2xx ends the delivery */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Gone: the endpoint is disabled and no more events are sent */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
+  };
+  listWebhookEndpoints: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    webhook_item_failed: {
-        parameters: {
-            query?: never;
-            header: {
-                /** @description The same across retries of one event: dedupe on it */
-                "webhook-id": string;
-                /** @description Unix seconds of this attempt */
-                "webhook-timestamp": string;
-                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, one per signing secret (two during a rotation) */
-                "webhook-signature": string;
-            };
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description A page of endpoints */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ItemEvent"];
-            };
+        content: {
+          'application/json': components['schemas']['WebhookEndpointPage'];
         };
-        responses: {
-            /** @description Any 2xx ends the delivery */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Gone: the endpoint is disabled and no more events are sent */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
+      };
+      /** @description invalid_request: each bad field named by path in details */
+      400: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
         };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unauthorized: missing or wrong API key */
+      401: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal_error */
+      500: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
+      503: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
-    webhook_items_completed: {
-        parameters: {
-            query?: never;
-            header: {
-                /** @description The same across retries of one event: dedupe on it */
-                "webhook-id": string;
-                /** @description Unix seconds of this attempt */
-                "webhook-timestamp": string;
-                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, one per signing secret (two during a rotation) */
-                "webhook-signature": string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ItemsCompletedEvent"];
-            };
-        };
-        responses: {
-            /** @description Any 2xx ends the delivery */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Gone: the endpoint is disabled and no more events are sent */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
+  };
+  createWebhookEndpoint: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** Format: uri */
+          url: string;
+          description?: string;
+          events?: ('batch.completed' | 'batch.cancelled' | 'item.succeeded' | 'item.failed')[];
+          /** @enum {string} */
+          item_events?: 'each' | 'grouped';
+          item_group_max_items?: number;
+          item_group_max_wait_s?: number;
+          enabled?: boolean;
+          secret?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Created, with its secret (returned only here) */
+      201: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookEndpointWithSecret'];
+        };
+      };
+      /** @description invalid_request: each bad field named by path (a refused URL: `url`) */
+      400: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unauthorized: missing or wrong API key */
+      401: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description limit_exceeded: a tenant has at most 50 webhook endpoints */
+      409: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unsupported_media_type: send application/json */
+      415: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal_error */
+      500: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
+      503: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getWebhookEndpoint: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The endpoint */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookEndpoint'];
+        };
+      };
+      /** @description invalid_request: each bad field named by path in details */
+      400: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unauthorized: missing or wrong API key */
+      401: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found (also for another tenant's id) */
+      404: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal_error */
+      500: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
+      503: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  deleteWebhookEndpoint: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description invalid_request: each bad field named by path in details */
+      400: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unauthorized: missing or wrong API key */
+      401: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found (also for another tenant's id) */
+      404: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal_error */
+      500: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
+      503: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  updateWebhookEndpoint: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** Format: uri */
+          url?: string;
+          description?: string;
+          events?: ('batch.completed' | 'batch.cancelled' | 'item.succeeded' | 'item.failed')[];
+          /** @enum {string} */
+          item_events?: 'each' | 'grouped';
+          item_group_max_items?: number;
+          item_group_max_wait_s?: number;
+          enabled?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description The endpoint */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookEndpoint'];
+        };
+      };
+      /** @description invalid_request: each bad field named by path in details */
+      400: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unauthorized: missing or wrong API key */
+      401: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found (also for another tenant's id) */
+      404: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unsupported_media_type: send application/json */
+      415: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal_error */
+      500: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
+      503: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  rotateWebhookEndpointSecret: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          secret?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The endpoint with its new secret */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookEndpointWithSecret'];
+        };
+      };
+      /** @description invalid_request: each bad field named by path in details */
+      400: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unauthorized: missing or wrong API key */
+      401: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found (also for another tenant's id) */
+      404: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unsupported_media_type: send application/json */
+      415: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal_error */
+      500: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description service_unavailable: Redis is unreachable; retry after Retry-After seconds */
+      503: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  healthz: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Up */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Health'];
+        };
+      };
+      /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  readyz: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Ready */
+      200: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Readiness'];
+        };
+      };
+      /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Not ready: this shape (not the error shape), no Retry-After */
+      503: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Readiness'];
+        };
+      };
+    };
+  };
+  metrics: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Prometheus text */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/plain': string;
+        };
+      };
+      /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  openapi: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OpenAPI 3.1 */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            [key: string]: unknown;
+          };
+        };
+      };
+      /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  docs: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description HTML */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  adminQueues: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The dashboard */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description unauthorized: missing or wrong admin key */
+      401: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found: no admin key is configured */
+      404: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: the body is past its cap (64 KiB; POST /v1/batches: PIXELMILL_MAX_BODY_BYTES, 64 MiB by default) */
+      413: {
+        headers: {
+          'x-request-id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  webhook_batch_completed: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The same across retries of one event: dedupe on it */
+        'webhook-id': string;
+        /** @description Unix seconds of this attempt */
+        'webhook-timestamp': string;
+        /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, one per signing secret (two during a rotation) */
+        'webhook-signature': string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['BatchEvent'];
+      };
+    };
+    responses: {
+      /** @description Any 2xx ends the delivery */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Gone: the endpoint is disabled and no more events are sent */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  webhook_batch_cancelled: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The same across retries of one event: dedupe on it */
+        'webhook-id': string;
+        /** @description Unix seconds of this attempt */
+        'webhook-timestamp': string;
+        /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, one per signing secret (two during a rotation) */
+        'webhook-signature': string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['BatchEvent'];
+      };
+    };
+    responses: {
+      /** @description Any 2xx ends the delivery */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Gone: the endpoint is disabled and no more events are sent */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  webhook_item_succeeded: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The same across retries of one event: dedupe on it */
+        'webhook-id': string;
+        /** @description Unix seconds of this attempt */
+        'webhook-timestamp': string;
+        /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, one per signing secret (two during a rotation) */
+        'webhook-signature': string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ItemEvent'];
+      };
+    };
+    responses: {
+      /** @description Any 2xx ends the delivery */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Gone: the endpoint is disabled and no more events are sent */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  webhook_item_failed: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The same across retries of one event: dedupe on it */
+        'webhook-id': string;
+        /** @description Unix seconds of this attempt */
+        'webhook-timestamp': string;
+        /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, one per signing secret (two during a rotation) */
+        'webhook-signature': string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ItemEvent'];
+      };
+    };
+    responses: {
+      /** @description Any 2xx ends the delivery */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Gone: the endpoint is disabled and no more events are sent */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  webhook_items_completed: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The same across retries of one event: dedupe on it */
+        'webhook-id': string;
+        /** @description Unix seconds of this attempt */
+        'webhook-timestamp': string;
+        /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, one per signing secret (two during a rotation) */
+        'webhook-signature': string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ItemsCompletedEvent'];
+      };
+    };
+    responses: {
+      /** @description Any 2xx ends the delivery */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Gone: the endpoint is disabled and no more events are sent */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
 }

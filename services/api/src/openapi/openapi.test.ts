@@ -3,6 +3,8 @@
  * match their schemas, and the response check every API test runs (test-support/deps.ts `call`) does
  * refuse answers the document does not describe.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -90,6 +92,14 @@ describe('/openapi.json', () => {
       expect(validator.validateComponent(name, schema.example), name).toEqual([]);
     }
     expect(checked).toBeGreaterThanOrEqual(8);
+  });
+});
+
+describe('the copy @pixelmill/client generates its types from', () => {
+  test('is the document the server serves (UPDATE_OPENAPI=1 rewrites it; then biome format it and pnpm -F @pixelmill/client generate)', () => {
+    const file = fileURLToPath(import.meta.resolve('@pixelmill/client/openapi.json'));
+    if (process.env.UPDATE_OPENAPI === '1') writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(doc);
   });
 });
 

@@ -3,13 +3,7 @@
  * describes what the server answers today (tests validate every response against the document).
  */
 import { z } from '@hono/zod-openapi';
-import {
-  itemErrorCodes,
-  itemStatuses,
-  metadataSchema,
-  sizeSchema,
-  webhookEventTypeSchema,
-} from '@pixelmill/core';
+import { itemErrorCodes, itemStatuses, sizeSchema, webhookEventTypeSchema } from '@pixelmill/core';
 
 const time = z.string().openapi({ format: 'date-time', example: '2026-11-24T10:00:00.000Z' });
 const nullableTime = time.nullable();

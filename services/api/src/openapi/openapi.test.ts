@@ -9,7 +9,7 @@ import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call, item, MODEL, startTestEnv, type TestEnv } from '../test-support/deps.js';
-import { ResponseValidator } from './response-validator.js';
+import { ResponseValidator } from '../test-support/response-validator.js';
 
 let env: TestEnv;
 // biome-ignore lint/suspicious/noExplicitAny: the document is walked field by field

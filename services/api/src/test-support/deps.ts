@@ -25,7 +25,7 @@ import { expect } from 'vitest';
 import { createApp } from '../app.js';
 import type { AppDeps } from '../deps.js';
 import { openApiConfig } from '../openapi/document.js';
-import { type ResponseCheck, ResponseValidator } from '../openapi/response-validator.js';
+import { type ResponseCheck, ResponseValidator } from './response-validator.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const BUCKET = 'pixelmill-api-test';

@@ -14,6 +14,7 @@ COPY packages/storage/package.json packages/storage/
 COPY packages/webhooks/package.json packages/webhooks/
 COPY packages/provider-sim/package.json packages/provider-sim/
 COPY packages/cli/package.json packages/cli/
+COPY packages/client/package.json packages/client/
 COPY services/api/package.json services/api/
 COPY services/worker/package.json services/worker/
 COPY test/package.json test/

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { PixelmillError, type RetryableStatus } from '@pixelmill/client';
 import { ApiCallError, Client, type Json } from './client.js';
 import { download } from './download.js';
 import { summary, waitForBatch } from './progress.js';
@@ -117,22 +118,20 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io): Pr
         const id = needTarget('batch id');
         const batch = v.wait
           ? await waitForBatch(client, id, { intervalMs: pollMs })
-          : await client.get(`/v1/batches/${id}`);
+          : await client.api.getBatch(id);
         print(batch);
         return 0;
       }
       case 'cancel': {
-        const batch = (await client.request('POST', `/v1/batches/${needTarget('batch id')}/cancel`)).json;
+        const batch = await client.api.cancelBatch(needTarget('batch id'));
         print(batch);
         return 0;
       }
       case 'retry': {
-        const statuses = v.statuses?.split(',').map((s) => s.trim());
-        const res = await client.request('POST', `/v1/batches/${needTarget('batch id')}/retry`, {
-          json: statuses ? { statuses } : {},
-        });
-        io.out(`queued again: ${res.headers.get('x-retried-items') ?? '0'} items\n`);
-        print(res.json);
+        const statuses = v.statuses?.split(',').map((s) => retryableStatus(s.trim()));
+        const { batch, retried } = await client.api.retryBatch(needTarget('batch id'), statuses);
+        io.out(`queued again: ${retried} items\n`);
+        print(batch);
         return 0;
       }
       case 'download': {
@@ -148,13 +147,11 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io): Pr
         return result.failed.length > 0 ? 1 : 0;
       }
       case 'models': {
-        const models = await client.get('/v1/models');
-        if (v.json) io.out(`${JSON.stringify(models, null, 2)}\n`);
+        const models = await client.api.models();
+        if (v.json) io.out(`${JSON.stringify({ object: 'list', data: models }, null, 2)}\n`);
         else
-          for (const m of models.data as Json[])
-            io.out(
-              `${m.id}\t${m.provider}\t${(m.sizes ?? []).join(',')}\t${m.available === false ? 'no key' : 'available'}\n`,
-            );
+          for (const m of models)
+            io.out(`${m.id}\t${m.provider}\t${m.sizes.join(',')}\t${m.available ? 'available' : 'no key'}\n`);
         return 0;
       }
       default:
@@ -165,7 +162,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io): Pr
       io.err(`${err.message}\n\n${usage}`);
       return 2;
     }
-    if (err instanceof ApiCallError) {
+    if (err instanceof ApiCallError || err instanceof PixelmillError) {
       io.err(`${err.code}: ${err.message}\n`);
       for (const d of err.details) io.err(`  ${d.path}: ${d.message}\n`);
       return 1;
@@ -176,3 +173,11 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io): Pr
 }
 
 class UsageError extends Error {}
+
+const retryable: readonly RetryableStatus[] = ['failed', 'cancelled', 'expired'];
+
+function retryableStatus(s: string): RetryableStatus {
+  const found = retryable.find((r) => r === s);
+  if (found === undefined) throw new UsageError(`--statuses takes ${retryable.join(', ')}; not "${s}"`);
+  return found;
+}

@@ -1,4 +1,6 @@
-/** A small client of the pixelmill HTTP API (docs/api.md), for the CLI. */
+import { createClient, type PixelmillClient } from '@pixelmill/client';
+
+/** The CLI's access to the API: the typed @pixelmill/client, plus raw calls for file uploads and downloads. */
 export interface ClientOptions {
   apiUrl: string;
   apiKey: string;
@@ -20,7 +22,12 @@ export class ApiCallError extends Error {
 export type Json = any;
 
 export class Client {
-  constructor(readonly options: ClientOptions) {}
+  /** The typed client (docs/api.md through /openapi.json). */
+  readonly api: PixelmillClient;
+
+  constructor(readonly options: ClientOptions) {
+    this.api = createClient({ baseUrl: options.apiUrl, apiKey: options.apiKey });
+  }
 
   url(path: string): string {
     return `${this.options.apiUrl.replace(/\/+$/, '')}${path}`;

@@ -57,6 +57,8 @@ export const envSchema = z.object({
   PIXELMILL_ADMIN_KEY: z.string().min(16).optional(),
   PIXELMILL_CONFIG: z.string().optional(),
   S3_ENDPOINT: z.url().optional(),
+  /** Where clients and browsers reach the bucket: presigned URLs are signed for it (default S3_ENDPOINT). */
+  S3_PUBLIC_ENDPOINT: z.url().optional(),
   S3_REGION: z.string().default('us-east-1'),
   S3_BUCKET: z.string().min(3).default('pixelmill'),
   S3_FORCE_PATH_STYLE: bool.default(false),

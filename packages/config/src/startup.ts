@@ -22,6 +22,7 @@ export function s3OptionsFromEnv(env: Env): {
   bucket: string;
   forcePathStyle: boolean;
   endpoint?: string;
+  publicEndpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
 } {
   return {
@@ -29,6 +30,7 @@ export function s3OptionsFromEnv(env: Env): {
     bucket: env.S3_BUCKET,
     forcePathStyle: env.S3_FORCE_PATH_STYLE,
     ...(env.S3_ENDPOINT ? { endpoint: env.S3_ENDPOINT } : {}),
+    ...(env.S3_PUBLIC_ENDPOINT ? { publicEndpoint: env.S3_PUBLIC_ENDPOINT } : {}),
     ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
       ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } }
       : {}),

@@ -87,4 +87,29 @@ describe('presigned URLs against s3rver', () => {
       store.destroy();
     }
   });
+  it('are signed for S3_PUBLIC_ENDPOINT when set, and still fetch from there', async () => {
+    // The same s3rver by another host name: the store talks to 127.0.0.1, clients are given localhost.
+    const publicEndpoint = s3.endpoint.replace('127.0.0.1', 'localhost');
+    expect(publicEndpoint).not.toBe(s3.endpoint);
+    const store = createS3Store({
+      endpoint: s3.endpoint,
+      publicEndpoint,
+      region: 'us-east-1',
+      bucket: 'presign',
+      forcePathStyle: true,
+      credentials: localS3Credentials,
+    });
+    try {
+      const key = 'public/sku 1/0.png';
+      const body = Buffer.from('public endpoint bytes');
+      await store.put(key, body, 'image/png');
+      const url = await store.presignGet(key, 300);
+      expect(new URL(url).origin).toBe(new URL(publicEndpoint).origin);
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      expect(sha256Hex(Buffer.from(await res.arrayBuffer()))).toBe(sha256Hex(body));
+    } finally {
+      store.destroy();
+    }
+  });
 });

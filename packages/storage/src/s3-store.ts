@@ -22,6 +22,12 @@ import { describeError, isNotFound } from './s3-errors.js';
 export interface S3StoreOptions {
   /** Omit for AWS; `http://127.0.0.1:4568` for a local fake. */
   endpoint?: string;
+  /**
+   * The endpoint that presigned URLs are signed for, when clients and browsers reach the bucket by
+   * another address than this process does (`http://localhost:9000` vs `http://minio:9000`).
+   * Omit to sign for `endpoint`.
+   */
+  publicEndpoint?: string;
   region: string;
   bucket: string;
   /** Local fakes need path-style URLs (`/bucket/key`). */
@@ -45,22 +51,29 @@ const PING_TIMEOUT_MS = 5_000;
 
 export function createS3Store(options: S3StoreOptions): S3Store {
   const { bucket, region, endpoint } = options;
-  const client = new S3Client({
-    region,
-    ...(endpoint !== undefined ? { endpoint } : {}),
-    ...(options.forcePathStyle !== undefined ? { forcePathStyle: options.forcePathStyle } : {}),
-    ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
-    // The default WHEN_SUPPORTED sends streamed bodies as aws-chunked with a trailing CRC32,
-    // which s3rver 3.7.1 stores as object bytes (silent corruption; stack.md §10).
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-  const presigner = createPresigner(client, bucket);
+  const clientFor = (at: string | undefined) =>
+    new S3Client({
+      region,
+      ...(at !== undefined ? { endpoint: at } : {}),
+      ...(options.forcePathStyle !== undefined ? { forcePathStyle: options.forcePathStyle } : {}),
+      ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
+      // The default WHEN_SUPPORTED sends streamed bodies as aws-chunked with a trailing CRC32,
+      // which s3rver 3.7.1 stores as object bytes (silent corruption; stack.md §10).
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+  const client = clientFor(endpoint);
+  // Signing makes no request: a second client only carries the public endpoint into the URLs.
+  const signer = options.publicEndpoint !== undefined ? clientFor(options.publicEndpoint) : client;
+  const presigner = createPresigner(signer, bucket);
 
   return {
     bucket,
     client,
-    destroy: () => client.destroy(),
+    destroy: () => {
+      client.destroy();
+      if (signer !== client) signer.destroy();
+    },
 
     async put(key, body, contentType): Promise<PutResult> {
       const sha256 = sha256Hex(body);

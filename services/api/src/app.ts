@@ -7,6 +7,7 @@ import { createApiMetrics } from './metrics/api-metrics.js';
 import { bearerAuth } from './middleware/auth.js';
 import { type BodyCap, bodyCap, DEFAULT_BODY_MAX_BYTES } from './middleware/body-cap.js';
 import { redisGate } from './middleware/redis-gate.js';
+import { openApiConfig, registerDocumentExtras } from './openapi/document.js';
 import { adminRoutes } from './routes/admin.js';
 import { batchRoutes } from './routes/batches.js';
 import { deliveryRoutes } from './routes/deliveries.js';
@@ -65,7 +66,8 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     app.route('/', routes);
   app.route('/', webhookEndpointRoutes(deps));
 
-  app.doc('/openapi.json', { openapi: '3.1.0', info: { title: 'pixelmill', version: '0.1.0' } });
+  registerDocumentExtras(app);
+  app.doc31('/openapi.json', openApiConfig);
 
   app.notFound((c) =>
     c.json(new ApiError(404, 'not_found', `No route ${c.req.method} ${c.req.path}`).body(), 404),

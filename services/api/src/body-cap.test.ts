@@ -132,7 +132,12 @@ describe('every body is capped while it is read', () => {
         method: 'post',
         path: '/v1/later',
         request: { body: { content: { 'application/json': { schema: z.object({ a: z.string() }) } } } },
-        responses: { 200: { description: 'Echo' } },
+        responses: {
+          200: {
+            description: 'Echo',
+            content: { 'application/json': { schema: z.object({ a: z.string() }) } },
+          },
+        },
       }),
       (c) => c.json(c.req.valid('json'), 200),
     );

@@ -3,6 +3,8 @@ import { DeliveryStore, EndpointStore, InvalidCursorError, type Page } from '@pi
 import { deliverJobOptions } from '@pixelmill/webhooks';
 import type { AppDeps } from '../deps.js';
 import { ApiError, invalidRequest, notFound } from '../errors.js';
+import { badRequest, errorResponse, jsonResponse, notFoundResponse, v1Errors } from '../openapi/responses.js';
+import { DeliveryPageSchema, DeliverySchema } from '../openapi/schemas.js';
 import { pageQuerySchema } from './pagination.js';
 
 const idParam = z.object({ id: z.string().max(100) });
@@ -26,9 +28,16 @@ export function deliveryRoutes(deps: AppDeps): OpenAPIHono {
     createRoute({
       method: 'get',
       path: '/v1/batches/{id}/deliveries',
+      operationId: 'listBatchDeliveries',
+      tags: ['deliveries'],
       summary: "A batch's webhook deliveries (all targets) with every attempt, oldest first",
       request: { params: idParam, query: pageQuerySchema },
-      responses: { 200: { description: 'The delivery log' }, 404: { description: 'Not found' } },
+      responses: {
+        200: jsonResponse('The delivery log', DeliveryPageSchema),
+        400: badRequest(),
+        404: notFoundResponse,
+        ...v1Errors,
+      },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -43,9 +52,16 @@ export function deliveryRoutes(deps: AppDeps): OpenAPIHono {
     createRoute({
       method: 'get',
       path: '/v1/webhook-endpoints/{id}/deliveries',
+      operationId: 'listEndpointDeliveries',
+      tags: ['deliveries'],
       summary: "An endpoint's deliveries with every attempt, newest first (the last 10,000)",
       request: { params: idParam, query: pageQuerySchema },
-      responses: { 200: { description: 'The delivery log' }, 404: { description: 'Not found' } },
+      responses: {
+        200: jsonResponse('The delivery log', DeliveryPageSchema),
+        400: badRequest(),
+        404: notFoundResponse,
+        ...v1Errors,
+      },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -60,9 +76,16 @@ export function deliveryRoutes(deps: AppDeps): OpenAPIHono {
     createRoute({
       method: 'get',
       path: '/v1/deliveries/{id}',
+      operationId: 'getDelivery',
+      tags: ['deliveries'],
       summary: 'One delivery with every attempt',
       request: { params: idParam },
-      responses: { 200: { description: 'The delivery' }, 404: { description: 'Not found' } },
+      responses: {
+        200: jsonResponse('The delivery', DeliverySchema),
+        400: badRequest(),
+        404: notFoundResponse,
+        ...v1Errors,
+      },
     }),
     async (c) => {
       const delivery = await deliveries.get(c.get('tenantId'), c.req.valid('param').id);
@@ -75,13 +98,17 @@ export function deliveryRoutes(deps: AppDeps): OpenAPIHono {
     createRoute({
       method: 'post',
       path: '/v1/deliveries/{id}/redeliver',
+      operationId: 'redeliver',
+      tags: ['deliveries'],
       summary:
         'Send a delivery again: a new attempt series on the same record, same webhook-id and body, on the full schedule',
       request: { params: idParam },
       responses: {
-        202: { description: 'Queued' },
-        404: { description: 'Not found' },
-        409: { description: 'Its endpoint is disabled' },
+        202: jsonResponse('Queued: the delivery with its new attempt series pending', DeliverySchema),
+        400: badRequest(),
+        404: notFoundResponse,
+        409: errorResponse('endpoint_disabled: its endpoint is disabled or deleted'),
+        ...v1Errors,
       },
     }),
     async (c) => {
@@ -115,7 +142,9 @@ export function deliveryRoutes(deps: AppDeps): OpenAPIHono {
           { ...deliverJobOptions, jobId: `${id}-r${started}` },
         );
       }
-      return c.json(await deliveries.get(tenantId, id), 202);
+      const queued = await deliveries.get(tenantId, id);
+      if (queued === null) throw notFound('Delivery');
+      return c.json(queued, 202);
     },
   );
   return app;

@@ -3,6 +3,8 @@ import { InvalidCursorError, itemStatuses } from '@pixelmill/core';
 import { presentItem } from '../batches/present.js';
 import type { AppDeps } from '../deps.js';
 import { invalidRequest, notFound } from '../errors.js';
+import { badRequest, jsonResponse, notFoundResponse, v1Errors } from '../openapi/responses.js';
+import { ItemPageSchema } from '../openapi/schemas.js';
 import { pageQuerySchema } from './pagination.js';
 
 export function itemRoutes(deps: AppDeps): OpenAPIHono {
@@ -11,6 +13,8 @@ export function itemRoutes(deps: AppDeps): OpenAPIHono {
     createRoute({
       method: 'get',
       path: '/v1/batches/{id}/items',
+      operationId: 'listBatchItems',
+      tags: ['items'],
       summary:
         "List a batch's items in submission order, optionally by status; the cursor is a position in that order, so pages stay stable while items change state",
       request: {
@@ -19,7 +23,12 @@ export function itemRoutes(deps: AppDeps): OpenAPIHono {
           status: z.enum(itemStatuses).optional(),
         }),
       },
-      responses: { 200: { description: 'A page of items' }, 404: { description: 'Not found' } },
+      responses: {
+        200: jsonResponse('A page of items', ItemPageSchema),
+        400: badRequest(),
+        404: notFoundResponse,
+        ...v1Errors,
+      },
     }),
     async (c) => {
       const { id } = c.req.valid('param');

@@ -1,6 +1,8 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { type KeyLimitState, type ModelLimitState, readLimitStates } from '@pixelmill/ratelimit';
 import type { AppDeps } from '../deps.js';
+import { jsonResponse, v1Errors } from '../openapi/responses.js';
+import { ModelListSchema } from '../openapi/schemas.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -42,8 +44,10 @@ export function modelRoutes(deps: AppDeps): OpenAPIHono {
     createRoute({
       method: 'get',
       path: '/v1/models',
+      operationId: 'listModels',
+      tags: ['models'],
       summary: 'Models, their sizes, prices, declared limits and current rate-limit state',
-      responses: { 200: { description: 'The model registry' } },
+      responses: { 200: jsonResponse('The model registry', ModelListSchema), ...v1Errors },
     }),
     async (c) => {
       // The same read the metrics use; without Redis the static part is still useful.

@@ -16,6 +16,19 @@ import { assertPublicUrl, generateWebhookSecret } from '@pixelmill/webhooks';
 import type { Context } from 'hono';
 import type { AppDeps } from '../deps.js';
 import { ApiError, invalidRequest, notFound } from '../errors.js';
+import {
+  badRequest,
+  errorResponse,
+  jsonResponse,
+  notFoundResponse,
+  unsupportedMediaType,
+  v1Errors,
+} from '../openapi/responses.js';
+import {
+  WebhookEndpointPageSchema,
+  WebhookEndpointSchema,
+  WebhookEndpointWithSecretSchema,
+} from '../openapi/schemas.js';
 import { pageQuerySchema } from './pagination.js';
 import { readJsonBody } from './read-json.js';
 
@@ -57,9 +70,19 @@ export function webhookEndpointRoutes(deps: AppDeps): OpenAPIHono {
   app.openAPIRegistry.registerPath({
     method: 'post',
     path: '/v1/webhook-endpoints',
+    operationId: 'createWebhookEndpoint',
+    tags: ['webhook-endpoints'],
     summary: 'Create a webhook endpoint (the secret is returned once)',
-    request: { body: { content: { 'application/json': { schema: createWebhookEndpointSchema } } } },
-    responses: { 201: { description: 'Created' }, 400: { description: 'Invalid request' } },
+    request: {
+      body: { required: true, content: { 'application/json': { schema: createWebhookEndpointSchema } } },
+    },
+    responses: {
+      201: jsonResponse('Created, with its secret (returned only here)', WebhookEndpointWithSecretSchema),
+      400: badRequest('invalid_request: each bad field named by path (a refused URL: `url`)'),
+      409: errorResponse('limit_exceeded: a tenant has at most 50 webhook endpoints'),
+      415: unsupportedMediaType,
+      ...v1Errors,
+    },
   });
   app.post('/v1/webhook-endpoints', async (c) => {
     const tenantId = c.get('tenantId');
@@ -91,9 +114,15 @@ export function webhookEndpointRoutes(deps: AppDeps): OpenAPIHono {
     createRoute({
       method: 'get',
       path: '/v1/webhook-endpoints',
+      operationId: 'listWebhookEndpoints',
+      tags: ['webhook-endpoints'],
       summary: "List the tenant's webhook endpoints, oldest first",
       request: { query: pageQuerySchema },
-      responses: { 200: { description: 'A page of endpoints' } },
+      responses: {
+        200: jsonResponse('A page of endpoints', WebhookEndpointPageSchema),
+        400: badRequest(),
+        ...v1Errors,
+      },
     }),
     async (c) => {
       const { cursor, limit } = c.req.valid('query');
@@ -112,9 +141,16 @@ export function webhookEndpointRoutes(deps: AppDeps): OpenAPIHono {
     createRoute({
       method: 'get',
       path: '/v1/webhook-endpoints/{id}',
+      operationId: 'getWebhookEndpoint',
+      tags: ['webhook-endpoints'],
       summary: 'Get a webhook endpoint',
       request: { params: idParam },
-      responses: { 200: { description: 'The endpoint' }, 404: { description: 'Not found' } },
+      responses: {
+        200: jsonResponse('The endpoint', WebhookEndpointSchema),
+        400: badRequest(),
+        404: notFoundResponse,
+        ...v1Errors,
+      },
     }),
     async (c) => {
       const endpoint = await endpoints.get(c.get('tenantId'), c.req.valid('param').id);
@@ -126,12 +162,20 @@ export function webhookEndpointRoutes(deps: AppDeps): OpenAPIHono {
   app.openAPIRegistry.registerPath({
     method: 'patch',
     path: '/v1/webhook-endpoints/{id}',
+    operationId: 'updateWebhookEndpoint',
+    tags: ['webhook-endpoints'],
     summary: 'Change a webhook endpoint; `enabled: true` re-enables a disabled one',
     request: {
       params: idParam,
-      body: { content: { 'application/json': { schema: updateWebhookEndpointSchema } } },
+      body: { required: true, content: { 'application/json': { schema: updateWebhookEndpointSchema } } },
     },
-    responses: { 200: { description: 'The endpoint' }, 404: { description: 'Not found' } },
+    responses: {
+      200: jsonResponse('The endpoint', WebhookEndpointSchema),
+      400: badRequest(),
+      404: notFoundResponse,
+      415: unsupportedMediaType,
+      ...v1Errors,
+    },
   });
   app.patch('/v1/webhook-endpoints/:id', async (c) => {
     const tenantId = c.get('tenantId');
@@ -152,9 +196,19 @@ export function webhookEndpointRoutes(deps: AppDeps): OpenAPIHono {
     createRoute({
       method: 'delete',
       path: '/v1/webhook-endpoints/{id}',
+      operationId: 'deleteWebhookEndpoint',
+      tags: ['webhook-endpoints'],
       summary: 'Delete a webhook endpoint; its pending deliveries are not sent',
       request: { params: idParam },
-      responses: { 204: { description: 'Deleted' }, 404: { description: 'Not found' } },
+      responses: {
+        204: {
+          description: 'Deleted',
+          headers: { 'x-request-id': { $ref: '#/components/headers/X-Request-Id' } },
+        },
+        400: badRequest(),
+        404: notFoundResponse,
+        ...v1Errors,
+      },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -167,14 +221,19 @@ export function webhookEndpointRoutes(deps: AppDeps): OpenAPIHono {
   app.openAPIRegistry.registerPath({
     method: 'post',
     path: '/v1/webhook-endpoints/{id}/rotate-secret',
+    operationId: 'rotateWebhookEndpointSecret',
+    tags: ['webhook-endpoints'],
     summary: 'New signing secret (returned once); the old one keeps signing beside it for 24 h',
     request: {
       params: idParam,
       body: { required: false, content: { 'application/json': { schema: rotateSecretSchema } } },
     },
     responses: {
-      200: { description: 'The endpoint with its new secret' },
-      404: { description: 'Not found' },
+      200: jsonResponse('The endpoint with its new secret', WebhookEndpointWithSecretSchema),
+      400: badRequest(),
+      404: notFoundResponse,
+      415: unsupportedMediaType,
+      ...v1Errors,
     },
   });
   app.post('/v1/webhook-endpoints/:id/rotate-secret', async (c) => {

@@ -24,6 +24,8 @@ import { Redis } from 'ioredis';
 import { expect } from 'vitest';
 import { createApp } from '../app.js';
 import type { AppDeps } from '../deps.js';
+import { openApiConfig } from '../openapi/document.js';
+import { type ResponseCheck, ResponseValidator } from './response-validator.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const BUCKET = 'pixelmill-api-test';
@@ -243,7 +245,26 @@ export async function call(
       json = text;
     }
   }
+  expectDocumented(app, {
+    method,
+    path,
+    status: res.status,
+    contentType: res.headers.get('content-type'),
+    body: json,
+  });
   return { status: res.status, headers: res.headers, json };
+}
+
+const validators = new WeakMap<OpenAPIHono, ResponseValidator>();
+
+/** Fails the test when an answer is not what the app's own /openapi.json document says it can be. */
+export function expectDocumented(app: OpenAPIHono, r: ResponseCheck): void {
+  let validator = validators.get(app);
+  if (validator === undefined) {
+    validator = new ResponseValidator(app.getOpenAPI31Document(openApiConfig));
+    validators.set(app, validator);
+  }
+  expect(validator.check(r), `${r.method} ${r.path} → ${r.status} against /openapi.json`).toEqual([]);
 }
 
 /** A valid batch item. */

@@ -42,6 +42,13 @@ export {
 } from './store/endpoint-store.js';
 export { storeKeys } from './store/keys.js';
 export {
+  dhashChunks,
+  hammingDistance,
+  MAX_INDEXED_DISTANCE,
+  type NearDuplicate,
+  QaIndexStore,
+} from './store/qa-index-store.js';
+export {
   ABANDONED_INGEST_MS,
   type QuotaName,
   QuotaStore,

@@ -66,7 +66,7 @@ export function makePng(width: number, height: number, seedText: string, variant
   const raw = Buffer.alloc(stride * height); // zero-filled: "Up" rows equal to the row above
   raw[0] = 0; // filter None
   first.copy(raw, 1);
-  let above = first;
+  let above: Buffer = first;
   for (let y = 1; y < height; y++) {
     const row = bandOf(y);
     raw[y * stride] = 2; // filter Up: only bytes that differ from the row above are non-zero

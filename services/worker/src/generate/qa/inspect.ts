@@ -28,7 +28,7 @@ export async function inspectImage(bytes: Buffer): Promise<Inspection> {
   } catch {
     return { preview: null, maxStdev: null, dhash: null };
   }
-  return { preview, maxStdev: await maxColourStdev(preview), dhash: dhash(preview) };
+  return { preview, maxStdev: maxColourStdev(preview), dhash: dhash(preview) };
 }
 
 /** Where the output belongs and what its item asked for. */

@@ -29,9 +29,28 @@ export async function decodePreview(image: Buffer): Promise<Preview> {
 export const previewImage = (p: Preview) =>
   sharp(p.pixels, { raw: { width: p.width, height: p.height, channels: p.channels } });
 
-/** The largest standard deviation (0-255) of the colour channels (alpha left out), from sharp's stats(). */
-export async function maxColourStdev(p: Preview): Promise<number> {
-  const { channels } = await previewImage(p).stats();
-  const colour = p.channels === 2 || p.channels === 4 ? channels.slice(0, -1) : channels;
-  return Math.max(0, ...colour.map((c) => c.stdev));
+/**
+ * The largest standard deviation (0-255, population) of the colour channels, alpha left out: the
+ * per-channel `stdev` of sharp's stats(), computed in one pass over the preview instead (stats()
+ * cost about 13 ms of CPU per call here, more than the thumbnail's encode; this pass well under 1 ms).
+ */
+export function maxColourStdev(p: Preview): number {
+  const colours = p.channels === 2 || p.channels === 4 ? p.channels - 1 : p.channels;
+  const sum = new Float64Array(colours);
+  const sumSq = new Float64Array(colours);
+  const px = p.pixels;
+  for (let i = 0; i < px.length; i += p.channels) {
+    for (let c = 0; c < colours; c++) {
+      const v = px[i + c] as number;
+      sum[c] = (sum[c] as number) + v;
+      sumSq[c] = (sumSq[c] as number) + v * v;
+    }
+  }
+  const n = p.width * p.height;
+  let max = 0;
+  for (let c = 0; c < colours; c++) {
+    const mean = (sum[c] as number) / n;
+    max = Math.max(max, Math.sqrt(Math.max(0, (sumSq[c] as number) / n - mean * mean)));
+  }
+  return max;
 }

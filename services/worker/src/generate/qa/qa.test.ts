@@ -3,6 +3,7 @@ import { makePng } from '@pixelmill/provider-sim';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { type Inspection, inspectImage, judgeOutput, type QaDeps, type QaSubject } from './inspect.js';
+import { decodePreview, maxColourStdev, previewImage } from './preview.js';
 import { defaultQaThresholds } from './thresholds.js';
 
 /** A brute-force stand-in for the Redis index (QaIndexStore has its own tests against Redis). */
@@ -71,6 +72,22 @@ const failed = (qa: { checks: { name: string; passed: boolean }[] }) =>
   qa.checks.filter((c) => !c.passed).map((c) => c.name);
 
 describe('output QA on generated images', () => {
+  it("measures the channel deviation sharp's stats() reports", async () => {
+    for (const bytes of [
+      makePng(300, 200, 'a chair'),
+      await noisy(256, 256, [10, 200, 90], 30),
+      await sharp(makePng(64, 64, 'alpha'))
+        .ensureAlpha(0.5)
+        .png()
+        .toBuffer(),
+    ]) {
+      const preview = await decodePreview(bytes);
+      const stats = await previewImage(preview).stats();
+      const colour = stats.channels.slice(0, Math.min(3, preview.channels));
+      expect(maxColourStdev(preview)).toBeCloseTo(Math.max(...colour.map((c) => c.stdev)), 1);
+    }
+  });
+
   it("flags none of the simulator's normal images (300 prompts, and 1K/2K pictures)", async () => {
     const d = deps();
     for (let i = 0; i < 300; i++) {

@@ -78,10 +78,10 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
  * Converts an image to the batch's output format when the provider returned another one, measures it
  * from the decoded bytes (providers sometimes ignore the requested size), and uploads it. While it
  * uploads, the image is decoded once for its thumbnail and the QA checks (qa/): their result is
- * recorded on the output and never fails it. While S3 is
- * unwell the upload (never the generation) is retried with exponential backoff for up to
- * `uploadRetryMs`, and the gate holds new generations back; an upload S3 refuses for the object itself
- * fails at once with `storage_rejected` and never touches the gate.
+ * recorded on the output and never fails it. While S3 is unwell the upload (never the generation) is
+ * retried with exponential backoff for up to `uploadRetryMs`, and the gate holds new generations back;
+ * an upload S3 refuses for the object itself fails at once with `storage_rejected` and never touches
+ * the gate.
  */
 export async function storeImage(
   deps: Pick<StoreDeps, 'objects' | 'uploads' | 'logger' | 'options' | 'qa'>,

@@ -231,7 +231,9 @@ async function main(): Promise<void> {
     ).json();
     for (const item of page.data) {
       for (const out of item.outputs) {
-        const flags = (out.qa?.checks ?? []).filter((c: any) => !c.passed).map((c: any) => c.name);
+        const flags = ((out.qa?.checks ?? []) as { name: string; passed: boolean }[])
+          .filter((c) => !c.passed)
+          .map((c) => c.name);
         if (flags.length > 0) flagged.push(`${item.custom_id}/${out.index}: ${flags.join(', ')}`);
         const file = join(imagesDir, item.custom_id, `${out.index}.png`);
         mkdirSync(dirname(file), { recursive: true });

@@ -157,17 +157,36 @@ async function main(): Promise<void> {
     trim: true,
   }) as Record<string, string>[];
   const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
+  const qaDemoItems = [
+    { custom_id: 'qa-demo-blank', prompt: 'Studio product photo of a desk lamp [blank]', size: '1K' },
+    {
+      custom_id: 'qa-demo-twin-1',
+      prompt: 'Studio product photo of a mug, front [duplicate:mug]',
+      size: '1K',
+    },
+    {
+      custom_id: 'qa-demo-twin-2',
+      prompt: 'Studio product photo of a mug, side [duplicate:mug]',
+      size: '1K',
+    },
+  ];
+  const flagged: string[] = [];
   const res = await fetch(`${api}/v1/batches`, {
     method: 'POST',
     headers,
     body: JSON.stringify({
       model: 'gemini-3-pro-image',
-      items: rows.map((r) => ({
-        custom_id: r.custom_id,
-        prompt: `Studio product photo of a ${r.title} on ${r.background}, soft light, e-commerce catalog style`,
-        size: r.size,
-        aspect_ratio: r.aspect_ratio,
-      })),
+      items: [
+        ...rows.map((r) => ({
+          custom_id: r.custom_id,
+          prompt: `Studio product photo of a ${r.title} on ${r.background}, soft light, e-commerce catalog style`,
+          size: r.size,
+          aspect_ratio: r.aspect_ratio,
+        })),
+        // The simulator returns a blank frame and two near-identical images for these, so output QA
+        // flags show (docs/api.md "Output QA").
+        ...qaDemoItems,
+      ],
       webhook: { url: hookUrl, secret },
       output: { prefix: 'demo/' },
       metadata: { source: 'examples/catalog.csv' },
@@ -180,14 +199,14 @@ async function main(): Promise<void> {
   };
   if (res.status !== 201) throw new Error(`submission failed: ${res.status} ${JSON.stringify(batch)}`);
   say(
-    `Submitted ${rows.length} product shots as ${batch.id} (estimated cost $${batch.cost.estimated_usd.toFixed(3)})`,
+    `Submitted ${rows.length + qaDemoItems.length} product shots as ${batch.id} (estimated cost $${batch.cost.estimated_usd.toFixed(3)})`,
   );
 
   const bar = new SingleBar({
     format: '  {bar} {value}/{total} items | {succeeded} ok, {failed} failed | spent $ {spent} | {duration}s',
     hideCursor: true,
   });
-  bar.start(rows.length, 0, { succeeded: 0, failed: 0, spent: '0.000' });
+  bar.start(rows.length + qaDemoItems.length, 0, { succeeded: 0, failed: 0, spent: '0.000' });
   let current: any;
   for (;;) {
     current = await (await fetch(`${api}/v1/batches/${batch.id}`, { headers })).json();
@@ -212,6 +231,10 @@ async function main(): Promise<void> {
     ).json();
     for (const item of page.data) {
       for (const out of item.outputs) {
+        const flags = ((out.qa?.checks ?? []) as { name: string; passed: boolean }[])
+          .filter((c) => !c.passed)
+          .map((c) => c.name);
+        if (flags.length > 0) flagged.push(`${item.custom_id}/${out.index}: ${flags.join(', ')}`);
         const file = join(imagesDir, item.custom_id, `${out.index}.png`);
         mkdirSync(dirname(file), { recursive: true });
         writeFileSync(file, Buffer.from(await (await fetch(out.url)).arrayBuffer()));
@@ -230,6 +253,7 @@ async function main(): Promise<void> {
     `\nDone: ${current.counts.succeeded} succeeded, ${current.counts.failed} failed, $${current.cost.actual_usd.toFixed(3)} spent`,
   );
   say(`  images     ${imagesDir}/  (${saved} files)`);
+  say(`  QA flags   ${flagged.length > 0 ? flagged.join('; ') : 'none'}`);
   say(`  manifest   s3://${bucket}/${current.manifest_key}`);
   say(`             ${current.manifest_url}`);
   say(

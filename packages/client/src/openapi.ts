@@ -706,6 +706,24 @@ export interface components {
       thumbnail_key?: string;
       thumbnail_url?: string;
       model?: string;
+      qa?: components['schemas']['OutputQa'];
+    };
+    /** @description Automatic checks run when the output was stored */
+    OutputQa: {
+      /** @enum {string} */
+      status: 'passed' | 'flagged';
+      checks: {
+        /** @enum {string} */
+        name: 'decodes' | 'dimensions' | 'aspect_ratio' | 'blank' | 'duplicate';
+        passed: boolean;
+        value: number | string | null;
+        /** @description `duplicate` only: the earlier output this one nearly repeats */
+        of?: {
+          custom_id: string;
+          index: number;
+        };
+      }[];
+      dhash: string | null;
     };
     ItemError: {
       /** @enum {string} */

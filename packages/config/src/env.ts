@@ -110,6 +110,14 @@ export const envSchema = z.object({
   WORKER_MAX_PENDING_UPLOAD_BYTES: positiveInt.default(256 * 1024 * 1024),
   /** How long one upload keeps retrying before the item spends an attempt (the bytes stay spooled). */
   WORKER_UPLOAD_RETRY_MS: positiveInt.default(10 * 60_000),
+  /**
+   * Output QA thresholds (api.md "Output QA"); unset takes the worker's defaults
+   * (services/worker/src/generate/qa/thresholds.ts).
+   */
+  QA_BLANK_MIN_STDEV: z.coerce.number().min(0).max(255).optional(),
+  QA_DUPLICATE_MAX_DISTANCE: z.coerce.number().int().min(0).max(11).optional(),
+  QA_ASPECT_TOLERANCE: z.coerce.number().min(0).max(10).optional(),
+  QA_MIN_RESOLUTION: z.coerce.number().min(0).max(1).optional(),
   /** Port of the worker's /metrics server; 0 picks a free port; unset means no server. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   /** How long a presigned output URL stays valid. */

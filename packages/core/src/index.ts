@@ -50,6 +50,13 @@ export {
   OutboxStore,
 } from './store/outbox-store.js';
 export {
+  dhashChunks,
+  hammingDistance,
+  MAX_INDEXED_DISTANCE,
+  type NearDuplicate,
+  QaIndexStore,
+} from './store/qa-index-store.js';
+export {
   ABANDONED_INGEST_MS,
   type QuotaName,
   QuotaStore,

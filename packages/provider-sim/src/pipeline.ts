@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { blockedWordIndex, drawOutcome, sleep } from './faults.js';
+import { imageLook } from './image-directives.js';
 import type { Denial, Grant } from './limits.js';
 import { makePng } from './png.js';
 import type { SimState } from './state.js';
@@ -56,10 +57,14 @@ export function json(body: unknown, status: number, headers: Record<string, stri
   });
 }
 
-/** A new generated PNG; the image counter makes repeated prompts give distinct bytes. */
+/**
+ * A new generated PNG; the image counter makes repeated prompts give distinct bytes. `[blank]` and
+ * `[duplicate:<group>]` in the prompt ask for a bad image (image-directives.ts).
+ */
 export function nextImage(state: SimState, width: number, height: number, prompt: string): Buffer {
   state.imageCounter++;
-  return makePng(width, height, prompt, state.imageCounter);
+  const look = imageLook(prompt);
+  return makePng(width, height, look.seed, state.imageCounter, look.blank);
 }
 
 /** Store a PNG for GET /__files/{id}.png, dropping the oldest beyond the cap. */

@@ -1,5 +1,5 @@
 import { crc32, deflateSync, constants as zc } from 'node:zlib';
-import { fnv1a } from './rng.js';
+import { fnv1a, mulberry32 } from './rng.js';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const MAX_SIDE = 16_384;
@@ -13,15 +13,22 @@ function chunk(type: string, data: Buffer): Buffer {
   return out;
 }
 
+/** Horizontal bands and tiles per band of the simulator's picture: enough structure for a perceptual hash. */
+const BANDS = 8;
+const TILES = 16;
+
 /**
- * A real RGB PNG of exactly width×height. Colour comes from seedText; `variant` (the
+ * A real RGB PNG of exactly width×height. Colour and pattern come from seedText: the picture is
+ * BANDS horizontal bands, each a row of TILES tiles whose brightness is drawn from the seed, over a
+ * gradient on red, so two seeds give pictures a perceptual hash tells apart. `variant` (the
  * simulator's image counter) changes a few pixels so two generations of one prompt differ.
+ * `blank` gives one flat colour from the seed (no pattern, no marker): a blank frame.
  *
  * Built with zlib directly rather than pngjs: pngjs needs ~1 s for 4096² while this takes
- * ~0.2 s. Every row is the same gradient, so rows after the first use the PNG "Up" filter
+ * ~0.2 s. Every row of a band is the same, so rows after a band's first use the PNG "Up" filter
  * and are all zero bytes, which deflate (RLE strategy) compresses to almost nothing.
  */
-export function makePng(width: number, height: number, seedText: string, variant = 0): Buffer {
+export function makePng(width: number, height: number, seedText: string, variant = 0, blank = false): Buffer {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`makePng: bad size ${width}x${height}`);
   }
@@ -29,30 +36,44 @@ export function makePng(width: number, height: number, seedText: string, variant
   const h = fnv1a(seedText);
   const [r, g, b] = [h & 0xff, (h >>> 8) & 0xff, (h >>> 16) & 0xff];
   const stride = 1 + width * 3;
+  const rand = mulberry32(h);
 
-  // Base row: the seed colour with a horizontal gradient on red so the image is not flat.
-  const base = Buffer.alloc(width * 3);
-  for (let x = 0; x < width; x++) {
-    base[x * 3] = (r + Math.floor((x * 96) / width)) & 0xff;
-    base[x * 3 + 1] = g;
-    base[x * 3 + 2] = b;
+  /** A band's row: the seed colour, a gradient on red, and the band's own tiles (drawn in band order). */
+  const bandRow = (): Buffer => {
+    const row = Buffer.alloc(width * 3);
+    const tiles = Array.from({ length: TILES }, () => Math.floor(rand() * 128));
+    for (let x = 0; x < width; x++) {
+      const t = blank ? 0 : (tiles[Math.floor((x * TILES) / width)] as number);
+      const grad = blank ? 0 : Math.floor((x * 32) / width);
+      row[x * 3] = (r + grad + t) & 0xff;
+      row[x * 3 + 1] = (g + t) & 0xff;
+      row[x * 3 + 2] = (b + t) & 0xff;
+    }
+    return row;
+  };
+  const bands = Array.from({ length: BANDS }, bandRow);
+  const bandOf = (y: number) => bands[Math.min(BANDS - 1, Math.floor((y * BANDS) / height))] as Buffer;
+
+  // First row = its band's row with a marker: the variant and seed hash in the first pixels.
+  const first = Buffer.from(bandOf(0));
+  if (!blank) {
+    const marker = Buffer.alloc(8);
+    marker.writeUInt32BE(variant >>> 0, 0);
+    marker.writeUInt32BE(h, 4);
+    marker.copy(first, 0, 0, Math.min(8, first.length));
   }
-  // First row = base row with a marker: the variant and seed hash in the first pixels.
-  const first = Buffer.from(base);
-  const marker = Buffer.alloc(8);
-  marker.writeUInt32BE(variant >>> 0, 0);
-  marker.writeUInt32BE(h, 4);
-  marker.copy(first, 0, 0, Math.min(8, first.length));
 
   const raw = Buffer.alloc(stride * height); // zero-filled: "Up" rows equal to the row above
   raw[0] = 0; // filter None
   first.copy(raw, 1);
-  for (let y = 1; y < height; y++) raw[y * stride] = 2; // filter Up
-  if (height > 1) {
-    // Row 1 is the unmarked base row: store its difference from the marked first row.
-    for (let i = 0; i < Math.min(8, base.length); i++) {
-      raw[stride + 1 + i] = ((base[i] ?? 0) - (first[i] ?? 0)) & 0xff;
+  let above: Buffer = first;
+  for (let y = 1; y < height; y++) {
+    const row = bandOf(y);
+    raw[y * stride] = 2; // filter Up: only bytes that differ from the row above are non-zero
+    if (row !== above) {
+      for (let i = 0; i < row.length; i++) raw[y * stride + 1 + i] = ((row[i] ?? 0) - (above[i] ?? 0)) & 0xff;
     }
+    above = row;
   }
 
   const ihdr = Buffer.alloc(13);

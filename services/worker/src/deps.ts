@@ -4,6 +4,7 @@ import type { ModelRegistry } from '@pixelmill/providers';
 import type { Limiter } from '@pixelmill/ratelimit';
 import type { ObjectStore } from '@pixelmill/storage';
 import type { Redis } from 'ioredis';
+import type { QaDeps } from './generate/qa/inspect.js';
 import type { Spool } from './generate/spool.js';
 import type { UploadGate } from './generate/upload-gate.js';
 
@@ -20,6 +21,8 @@ export interface WorkerDeps {
   spool: Spool;
   /** Holds new generations back while uploads lag (S3 outage). */
   uploads: UploadGate;
+  /** Output QA: thresholds, the batch near-duplicate index, and the flag counter (generate/qa). */
+  qa: QaDeps;
   options: {
     concurrency: number;
     itemAttempts: number;

@@ -1,7 +1,14 @@
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadStartupConfigOrExit, s3OptionsFromEnv } from '@pixelmill/config';
-import { BatchStore, finishedWithin, Queues, shutdownInOrder } from '@pixelmill/core';
+import {
+  BatchStore,
+  finishedWithin,
+  type QaCheckName,
+  QaIndexStore,
+  Queues,
+  shutdownInOrder,
+} from '@pixelmill/core';
 import { createLogger } from '@pixelmill/logger';
 import { buildRegistry } from '@pixelmill/providers';
 import {
@@ -15,6 +22,7 @@ import { deliverySchedule } from '@pixelmill/webhooks';
 import { Redis } from 'ioredis';
 import { checkRedisPersistence } from './check-redis.js';
 import { startOutboxRelay } from './events/index.js';
+import { defaultQaThresholds } from './generate/qa/thresholds.js';
 import { configureLimits } from './generate/resources.js';
 import { Spool } from './generate/spool.js';
 import { UploadGate } from './generate/upload-gate.js';
@@ -58,6 +66,18 @@ const deps = {
   logger,
   spool,
   uploads,
+  qa: {
+    thresholds: {
+      blankMinStdev: env.QA_BLANK_MIN_STDEV ?? defaultQaThresholds.blankMinStdev,
+      duplicateMaxDistance: env.QA_DUPLICATE_MAX_DISTANCE ?? defaultQaThresholds.duplicateMaxDistance,
+      aspectTolerance: env.QA_ASPECT_TOLERANCE ?? defaultQaThresholds.aspectTolerance,
+      minResolution: env.QA_MIN_RESOLUTION ?? defaultQaThresholds.minResolution,
+    },
+    index: new QaIndexStore(redis, env.PIXELMILL_QUEUE_PREFIX),
+    onFlagged: (checks: QaCheckName[]) => {
+      for (const check of checks) metrics.qaFlagged.inc({ check });
+    },
+  },
   options: {
     concurrency: env.WORKER_CONCURRENCY,
     itemAttempts: env.WORKER_ITEM_ATTEMPTS,

@@ -57,6 +57,28 @@ export interface ItemOutput {
   thumbnail_url?: string;
   /** The model that produced this image: the item's model, or the fallback it was moved to. */
   model?: string;
+  /** Automatic checks run when the output was stored (api.md "Output QA"); absent on older outputs. */
+  qa?: OutputQa;
+}
+
+export const qaCheckNames = ['decodes', 'dimensions', 'aspect_ratio', 'blank', 'duplicate'] as const;
+export type QaCheckName = (typeof qaCheckNames)[number];
+
+/** One automatic check of an output: `value` is what was measured (api.md "Output QA"). */
+export interface QaCheck {
+  name: QaCheckName;
+  passed: boolean;
+  value: number | string | null;
+  /** `duplicate` only: the earlier output of the same batch this one nearly repeats. */
+  of?: { custom_id: string; index: number };
+}
+
+/** `flagged` when any check did not pass; a flag never fails or delays the item. */
+export interface OutputQa {
+  status: 'passed' | 'flagged';
+  checks: QaCheck[];
+  /** 64-bit difference hash (dHash) of the image, 16 hex digits; null when it did not decode. */
+  dhash: string | null;
 }
 
 export interface ItemError {

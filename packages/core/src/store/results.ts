@@ -17,6 +17,8 @@ export const resultColumns = [
   'error_message',
   'cost_usd',
   'reused_from',
+  'qa_status',
+  'qa_flags',
 ] as const;
 
 /** Several outputs of one item share a cell, separated by `|` (never part of a key or a presigned URL). */
@@ -52,5 +54,20 @@ async function resultRow(item: Item, presign: (key: string) => Promise<string>):
     item.error?.message ?? '',
   ].map(csvSafe);
   const reusedFrom = item.reused_from ? `${item.reused_from.batch_id}/${item.reused_from.custom_id}` : '';
-  return [...text, String(item.cost_usd), csvSafe(reusedFrom)];
+  return [...text, String(item.cost_usd), csvSafe(reusedFrom), ...qaCells(item)];
+}
+
+/**
+ * `qa_status`: `flagged` when any output was flagged, `passed` when every output was checked and
+ * passed, empty when no output carries a QA result. `qa_flags`: `<output index>:<check>` for each
+ * check that flagged, `|`-separated (e.g. `0:blank|1:duplicate`). Both are our own words: no quoting.
+ */
+function qaCells(item: Item): [string, string] {
+  const checked = item.outputs.filter((o) => o.qa !== undefined);
+  if (checked.length === 0) return ['', ''];
+  const flags = checked.flatMap((o) =>
+    (o.qa?.checks ?? []).filter((c) => !c.passed).map((c) => `${o.index}:${c.name}`),
+  );
+  const status = flags.length > 0 ? 'flagged' : checked.length === item.outputs.length ? 'passed' : '';
+  return [status, flags.join(RESULT_LIST_SEPARATOR)];
 }

@@ -19,7 +19,8 @@ export type ScriptName =
   | 'scanStatus-1'
   | 'itemLease-1'
   | 'reserveQuota-2'
-  | 'releaseQuota-2';
+  | 'releaseQuota-2'
+  | 'qaNearDuplicates-4';
 
 const sources = new Map<ScriptName, string>();
 

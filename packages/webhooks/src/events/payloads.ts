@@ -1,5 +1,5 @@
 /** @module Event bodies: `{"type", "timestamp", "data"}`, links instead of bytes, about 20 kB at most. */
-import type { Batch, Item } from '@pixelmill/core';
+import type { Batch, Item, OutputQa } from '@pixelmill/core';
 import type { EventDeps } from './event-deps.js';
 
 export function eventBody(type: string, data: unknown, at = new Date()): string {
@@ -36,7 +36,16 @@ export interface GroupedItem {
   id: string;
   custom_id: string;
   status: Item['status'];
-  outputs: { index: number; key: string; url: string; content_type: string; bytes: number; sha256: string }[];
+  outputs: {
+    index: number;
+    key: string;
+    url: string;
+    content_type: string;
+    bytes: number;
+    sha256: string;
+    /** The output's QA result (api.md "Output QA"), when it was checked. */
+    qa?: OutputQa;
+  }[];
   error: Item['error'];
   cost_usd: number;
   finished_at: string | null;
@@ -54,6 +63,7 @@ export function groupedItem(item: ItemPayload): GroupedItem {
       content_type: o.content_type,
       bytes: o.bytes,
       sha256: o.sha256,
+      ...(o.qa ? { qa: o.qa } : {}),
     })),
     error: item.error,
     cost_usd: item.cost_usd,

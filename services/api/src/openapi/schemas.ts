@@ -3,7 +3,13 @@
  * describes what the server answers today (tests validate every response against the document).
  */
 import { z } from '@hono/zod-openapi';
-import { itemErrorCodes, itemStatuses, sizeSchema, webhookEventTypeSchema } from '@pixelmill/core';
+import {
+  itemErrorCodes,
+  itemStatuses,
+  qaCheckNames,
+  sizeSchema,
+  webhookEventTypeSchema,
+} from '@pixelmill/core';
 
 const time = z.string().openapi({ format: 'date-time', example: '2026-11-24T10:00:00.000Z' });
 const nullableTime = time.nullable();
@@ -117,6 +123,24 @@ export const BatchSchema = z
     },
   });
 
+export const OutputQaSchema = z
+  .object({
+    status: z.enum(['passed', 'flagged']),
+    checks: z.array(
+      z.object({
+        name: z.enum(qaCheckNames),
+        passed: z.boolean(),
+        value: z.union([z.number(), z.string()]).nullable(),
+        of: z
+          .object({ custom_id: z.string(), index: z.int() })
+          .optional()
+          .openapi({ description: '`duplicate` only: the earlier output this one nearly repeats' }),
+      }),
+    ),
+    dhash: z.string().nullable(),
+  })
+  .openapi('OutputQa');
+
 export const ItemOutputSchema = z
   .object({
     index: z.int(),
@@ -130,6 +154,7 @@ export const ItemOutputSchema = z
     thumbnail_key: z.string().optional(),
     thumbnail_url: z.string().optional(),
     model: z.string().optional(),
+    qa: OutputQaSchema.optional().openapi({ description: 'Automatic checks run when the output was stored' }),
   })
   .openapi('ItemOutput');
 

@@ -100,11 +100,68 @@ describe('results.csv in the bucket', () => {
     const lines = (await objects.get(key)).toString('utf8').trimEnd().split('\n');
 
     expect(lines[0]).toBe(
-      'custom_id,item_id,status,model,output_keys,output_urls,error_code,error_message,cost_usd,reused_from',
+      'custom_id,item_id,status,model,output_keys,output_urls,error_code,error_message,cost_usd,reused_from,qa_status,qa_flags',
     );
     expect(lines[1]).toBe(
-      `"'=HYPERLINK(""x"")",${itemIdFor(batchId, ids[0]!)},failed,sim-image,,,invalid_prompt,'@SUM(A1) is not allowed,0,`,
+      `"'=HYPERLINK(""x"")",${itemIdFor(batchId, ids[0]!)},failed,sim-image,,,invalid_prompt,'@SUM(A1) is not allowed,0,,,`,
     );
-    expect(lines[2]).toBe(`sku-1,${itemIdFor(batchId, 'sku-1')},succeeded,sim-image,,,,,0,`);
+    expect(lines[2]).toBe(`sku-1,${itemIdFor(batchId, 'sku-1')},succeeded,sim-image,,,,,0,,,`);
+  });
+
+  test('qa_status and qa_flags say which outputs were flagged and by which check', async () => {
+    const batchId = newBatchId();
+    const ids = ['flagged', 'clean', 'unchecked'];
+    await store.insertBatch({ id: batchId, tenantId: 'acme', spec });
+    await store.insertItems(
+      batchId,
+      'acme',
+      ids.map((c) => ({ id: itemIdFor(batchId, c), spec: { ...itemSpec(c), n: 2 } })),
+    );
+    await store.publishBatch(batchId, 'acme');
+    const output = (c: string, index: number, flagged: ('blank' | 'duplicate')[] | null) => ({
+      index,
+      key: `${batchId}/${c}/${index}.png`,
+      content_type: 'image/png',
+      width: 1024,
+      height: 1024,
+      bytes: 1,
+      sha256: 'x',
+      ...(flagged === null
+        ? {}
+        : {
+            qa: {
+              status: flagged.length > 0 ? ('flagged' as const) : ('passed' as const),
+              checks: (['blank', 'duplicate'] as const).map((name) => ({
+                name,
+                passed: !flagged.includes(name),
+                value: 0,
+              })),
+              dhash: '0000000000000000',
+            },
+          }),
+    });
+    const outputs = {
+      flagged: [['blank'], ['blank', 'duplicate']],
+      clean: [[], []],
+      unchecked: [null, null],
+    } as const;
+    for (const c of ids) {
+      for (const [index, f] of outputs[c as keyof typeof outputs].entries()) {
+        await store.recordOutput(itemIdFor(batchId, c), output(c, index, f === null ? null : [...f]));
+      }
+      await store.endItem(batchId, itemIdFor(batchId, c), { status: 'succeeded', costMicros: 0, images: 2 });
+    }
+    const key = `${batchId}/results.csv`;
+    await objects.putStream(
+      key,
+      resultsCsv(store, batchId, async (k) => k),
+      'text/csv',
+    );
+    const rows = (await objects.get(key)).toString('utf8').trimEnd().split('\n').slice(1);
+    expect(rows.map((r) => r.split(',').slice(-2))).toEqual([
+      ['flagged', '0:blank|1:blank|1:duplicate'],
+      ['passed', ''],
+      ['', ''],
+    ]);
   });
 });

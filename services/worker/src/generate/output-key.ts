@@ -6,14 +6,24 @@ import {
   type KeyParts,
   ObjectKeyError,
   outputKeyFor,
+  type Size,
 } from '@pixelmill/core';
 
 /** Keys are rendered (and refused when bad) by core's one function; the worker only fills the parts in. */
 export { type KeyParts, outputKeyFor } from '@pixelmill/core';
 
+/**
+ * Where an item's outputs go (everything of the bucket key but the index), with what the item asked
+ * for that the output checks compare against (generate/qa).
+ */
+export type OutputPlace = KeyParts & { tenantId: string; size: Size; aspectRatio: string | null };
+
 /** Where an item's outputs go, from its batch's `output` settings; `model` fills `{model}`. */
-export function keyPartsOf(spec: BatchSpec, data: GenerateJob, item: Item, model: string): KeyParts {
+export function keyPartsOf(spec: BatchSpec, data: GenerateJob, item: Item, model: string): OutputPlace {
   return {
+    tenantId: data.tenant_id,
+    size: item.size,
+    aspectRatio: item.aspect_ratio,
     root: spec.output.root ?? '',
     prefix: spec.output.prefix,
     batchId: data.batch_id,

@@ -10,9 +10,10 @@ import type { GeneratedImage } from '@pixelmill/providers';
 import { classifyS3Error, describeError, type ObjectStore } from '@pixelmill/storage';
 import pRetry, { AbortError } from 'p-retry';
 import sharp from 'sharp';
-import { type KeyParts, outputKeyFor } from './output-key.js';
+import { type OutputPlace, outputKeyFor } from './output-key.js';
+import { inspectImage, judgeOutput, type QaDeps } from './qa/inspect.js';
 import type { Spool, SpoolSlot } from './spool.js';
-import { storeThumbnail } from './thumbnail.js';
+import { putThumbnail } from './thumbnail.js';
 import type { UploadGate } from './upload-gate.js';
 
 const mimeOf: Record<OutputFormat, string> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' };
@@ -20,8 +21,7 @@ const mimeOf: Record<OutputFormat, string> = { png: 'image/png', jpeg: 'image/jp
 /** A hung PUT counts as a failed try (the SDK sets no request timeout); the retry writes the same key. */
 const PUT_TIMEOUT_MS = 60_000;
 
-/** Where an item's outputs go: everything of the bucket key but the index (generate/output-key.ts). */
-export type OutputPlace = KeyParts;
+export type { OutputPlace } from './output-key.js';
 
 export interface StoreDeps {
   objects: ObjectStore;
@@ -29,6 +29,7 @@ export interface StoreDeps {
   spool: Spool;
   uploads: UploadGate;
   logger: Logger;
+  qa: QaDeps;
   options: { uploadRetryMs: number };
 }
 
@@ -75,13 +76,15 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
 
 /**
  * Converts an image to the batch's output format when the provider returned another one, measures it
- * from the decoded bytes (providers sometimes ignore the requested size), and uploads it. While S3 is
- * unwell the upload (never the generation) is retried with exponential backoff for up to
- * `uploadRetryMs`, and the gate holds new generations back; an upload S3 refuses for the object itself
- * fails at once with `storage_rejected` and never touches the gate.
+ * from the decoded bytes (providers sometimes ignore the requested size), and uploads it. While it
+ * uploads, the image is decoded once for its thumbnail and the QA checks (qa/): their result is
+ * recorded on the output and never fails it. While S3 is unwell the upload (never the generation) is
+ * retried with exponential backoff for up to `uploadRetryMs`, and the gate holds new generations back;
+ * an upload S3 refuses for the object itself fails at once with `storage_rejected` and never touches
+ * the gate.
  */
 export async function storeImage(
-  deps: Pick<StoreDeps, 'objects' | 'uploads' | 'logger' | 'options'>,
+  deps: Pick<StoreDeps, 'objects' | 'uploads' | 'logger' | 'options' | 'qa'>,
   source: Buffer,
   where: OutputPlace & { index: number },
 ): Promise<ItemOutput> {
@@ -90,6 +93,8 @@ export async function storeImage(
   const wanted = where.format;
   if (meta.format !== wanted) bytes = await sharp(bytes).toFormat(wanted).toBuffer();
   const key = outputKeyFor(where, where.index);
+  // The one decode (thumbnail and checks) runs beside the upload; it never rejects.
+  const inspecting = inspectImage(bytes);
   let retrying: (() => void) | undefined;
   try {
     const put = await pRetry(
@@ -139,15 +144,42 @@ export async function storeImage(
       });
     });
     if (retrying !== undefined) deps.logger.info({ batch_id: where.batchId, key }, 'upload recovered');
-    // The output is stored; a thumbnail key S3 refuses (it is a few bytes longer) only loses the preview.
-    const thumbnailKey = await storeThumbnail(deps.objects, bytes, key).catch((err: unknown) => {
-      if (classifyS3Error(err) !== 'refused') throw err;
-      deps.logger.warn(
-        { batch_id: where.batchId, key, err: describeError(err) },
-        'S3 refused the thumbnail; the output is stored without one',
+    const seen = await inspecting;
+    // The output is stored; a thumbnail key S3 refuses (it is a few bytes longer) only loses the preview,
+    // and bytes that do not decode have none (the `decodes` check flags them).
+    const thumbnailKey =
+      seen.preview === null
+        ? undefined
+        : await putThumbnail(deps.objects, seen.preview, key).catch((err: unknown) => {
+            if (classifyS3Error(err) !== 'refused') throw err;
+            deps.logger.warn(
+              { batch_id: where.batchId, key, err: describeError(err) },
+              'S3 refused the thumbnail; the output is stored without one',
+            );
+            return undefined;
+          });
+    const rotated = (meta.orientation ?? 1) >= 5;
+    const qa = await judgeOutput(
+      deps.qa,
+      {
+        tenantId: where.tenantId,
+        batchId: where.batchId,
+        customId: where.customId,
+        index: where.index,
+        format: wanted,
+        size: where.size,
+        aspectRatio: where.aspectRatio,
+        width: (rotated ? meta.height : meta.width) ?? 0,
+        height: (rotated ? meta.width : meta.height) ?? 0,
+      },
+      seen,
+    );
+    if (qa.status === 'flagged') {
+      deps.logger.info(
+        { batch_id: where.batchId, key, flagged: qa.checks.filter((c) => !c.passed).map((c) => c.name) },
+        'output flagged by QA (stored as usual)',
       );
-      return undefined;
-    });
+    }
     return {
       index: where.index,
       key,
@@ -157,6 +189,7 @@ export async function storeImage(
       bytes: put.bytes,
       sha256: put.sha256,
       ...(thumbnailKey !== undefined ? { thumbnail_key: thumbnailKey } : {}),
+      qa,
     };
   } finally {
     retrying?.();

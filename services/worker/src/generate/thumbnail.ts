@@ -1,25 +1,21 @@
 import { thumbnailKey } from '@pixelmill/core';
 import { classifyS3Error, type ObjectStore } from '@pixelmill/storage';
 import pRetry from 'p-retry';
-import sharp from 'sharp';
+import { decodePreview, type Preview, previewImage } from './qa/preview.js';
 
-/** Longest side of a thumbnail in pixels: sharp enough for a gallery grid, a few kB each. */
-export const THUMBNAIL_MAX_PX = 256;
+export { THUMBNAIL_MAX_PX } from './qa/preview.js';
 
 /**
  * Writes a small WebP preview of an output next to it, so the console's gallery never downloads
- * originals (a 4K PNG is tens of MB). Never enlarges: a small image keeps its own size.
+ * originals (a 4K PNG is tens of MB). Made from the output's one decode (qa/preview.ts), which the
+ * QA checks share.
  */
-export async function storeThumbnail(
+export async function putThumbnail(
   objects: ObjectStore,
-  image: Buffer,
+  preview: Preview,
   outputKey: string,
 ): Promise<string> {
-  const bytes = await sharp(image)
-    .rotate() // honour EXIF orientation before the EXIF is dropped
-    .resize({ width: THUMBNAIL_MAX_PX, height: THUMBNAIL_MAX_PX, fit: 'inside', withoutEnlargement: true })
-    .webp({ quality: 75 })
-    .toBuffer();
+  const bytes = await previewImage(preview).webp({ quality: 75 }).toBuffer();
   const key = thumbnailKey(outputKey);
   await pRetry(() => objects.put(key, bytes, 'image/webp'), {
     retries: 5,
@@ -30,4 +26,13 @@ export async function storeThumbnail(
     randomize: true,
   });
   return key;
+}
+
+/** Decodes an image and writes its thumbnail (never enlarged: a small image keeps its own size). */
+export async function storeThumbnail(
+  objects: ObjectStore,
+  image: Buffer,
+  outputKey: string,
+): Promise<string> {
+  return putThumbnail(objects, await decodePreview(image), outputKey);
 }

@@ -31,6 +31,8 @@ export interface WorkerMetrics {
   webhookEndpointsDisabled: Counter<'reason'>;
   webhookWaiting: Counter<'reason'>;
   jobs: Counter<'queue' | 'outcome'>;
+  /** Outputs flagged by the automatic checks, once per check that flagged (generate/qa). */
+  qaFlagged: Counter<'check'>;
 }
 
 export function createWorkerMetrics(sources: {
@@ -112,6 +114,12 @@ export function createWorkerMetrics(sources: {
       name: 'pixelmill_jobs_total',
       help: 'Jobs processed by this worker, by queue and outcome (completed, failed, delayed, handed_back)',
       labelNames: ['queue', 'outcome'],
+      registers,
+    }),
+    qaFlagged: new Counter({
+      name: 'pixelmill_qa_flagged_outputs_total',
+      help: 'Outputs flagged by the automatic QA checks, by check (decodes, dimensions, aspect_ratio, blank, duplicate)',
+      labelNames: ['check'],
       registers,
     }),
   };

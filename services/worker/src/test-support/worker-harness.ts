@@ -15,6 +15,7 @@ import {
   generateJobOptions,
   itemIdFor,
   newBatchId,
+  QaIndexStore,
   Queues,
 } from '@pixelmill/core';
 import { createLogger } from '@pixelmill/logger';
@@ -35,6 +36,7 @@ import {
 } from '@pixelmill/storage';
 import { Redis } from 'ioredis';
 import type { WorkerDeps } from '../deps.js';
+import { defaultQaThresholds } from '../generate/qa/thresholds.js';
 import { configureLimits } from '../generate/resources.js';
 import { Spool } from '../generate/spool.js';
 import { UploadGate } from '../generate/upload-gate.js';
@@ -57,11 +59,22 @@ export interface Harness {
   setPutFault(fault: PutFault | undefined): void;
   /** Log lines at warn (40) or above, parsed. */
   logLines(): { level: number; msg: string }[];
-  /** Accepts a one-item-per-custom-id batch for `tenant`, like the API (visible, then enqueued). */
-  submit(tenant: string, customIds: string[], opts?: { enqueue?: boolean }): Promise<Accepted>;
+  /** Check names the QA flag counter was told, in order (one entry per flagging check). */
+  qaFlags: string[];
+  /**
+   * Accepts a one-item-per-custom-id batch for `tenant`, like the API (visible, then enqueued). Each
+   * item's prompt is `prompts[custom_id]`, or a unique one forcing a 64x64 image.
+   */
+  submit(tenant: string, customIds: string[], opts?: SubmitOptions): Promise<Accepted>;
   /** Enqueues the generation jobs of an accepted batch (when submit was told not to). */
   enqueue(accepted: Accepted): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface SubmitOptions {
+  enqueue?: boolean;
+  prompts?: Record<string, string>;
+  aspectRatio?: string | null;
 }
 
 export interface Accepted {
@@ -127,6 +140,7 @@ export async function startHarness(opts: {
   });
   const limiter = createLimiter(redis, { prefix: `${prefix}:rl` });
   await configureLimits(limiter, registry);
+  const qaFlags: string[] = [];
   const deps: WorkerDeps = {
     redis,
     store: new BatchStore(redis, prefix),
@@ -137,6 +151,11 @@ export async function startHarness(opts: {
     logger,
     spool: new Spool(join(dir, 'spool')),
     uploads: new UploadGate(256 * 1024 * 1024),
+    qa: {
+      thresholds: defaultQaThresholds,
+      index: new QaIndexStore(redis, prefix),
+      onFlagged: (checks) => qaFlags.push(...checks),
+    },
     options: {
       concurrency: 4,
       itemAttempts: 3,
@@ -191,8 +210,9 @@ export async function startHarness(opts: {
     },
     logLines: () =>
       lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 40),
+    qaFlags,
     enqueue,
-    submit: async (tenant, customIds, { enqueue: now = true } = {}) => {
+    submit: async (tenant, customIds, { enqueue: now = true, prompts = {}, aspectRatio = null } = {}) => {
       const batchId = newBatchId();
       const spec: BatchSpec = {
         model: MODEL,
@@ -215,9 +235,9 @@ export async function startHarness(opts: {
           spec: {
             custom_id: c,
             model: MODEL,
-            prompt: `Worker test ${batchId} ${c} [sim:64x64]`,
+            prompt: prompts[c] ?? `Worker test ${batchId} ${c} [sim:64x64]`,
             size: '1K',
-            aspect_ratio: null,
+            aspect_ratio: aspectRatio,
             n: 1,
             reference_images: [],
             metadata: {},

@@ -3,12 +3,17 @@
  * is marked once per provider + key (every model of the provider shares the key), in Redis, so every
  * worker skips it. The mark names the key by its keyId (a hash), never by the key, and lapses after
  * its time to live, when the key gets one call again (the operator may have fixed it at the provider).
+ * A key some worker saw answered normally is marked proven for PROVEN_MS, so a worker that starts
+ * later (a restart, a scale-up) uses it at full concurrency instead of trying it with one call first.
  */
 import type { Redis } from 'ioredis';
 import { nonEmpty, positiveInt } from './validate.js';
 
 /** A mark lasts this long unless told otherwise: one call per hour to a key that stays revoked. */
 export const DEFAULT_REVOKED_MS = 60 * 60_000;
+
+/** A proven mark lasts this long after the last normal answer a worker recorded. */
+export const PROVEN_MS = 10 * 60_000;
 
 export interface KeyRevocation {
   keyId: string;
@@ -29,10 +34,18 @@ export interface KeyRevocations {
   revoked(provider: string, keyIds: readonly string[]): Promise<Map<string, KeyRevocation>>;
   /** Takes the key back into rotation at once. */
   restore(provider: string, keyId: string): Promise<void>;
+  /** Records that the key answered normally (anything but a refusal of the key). */
+  markProven(provider: string, keyId: string): Promise<void>;
+  /** Which of these keys some worker saw answered normally within PROVEN_MS. */
+  proven(provider: string, keyIds: readonly string[]): Promise<Set<string>>;
 }
 
 export function revokedKeyName(prefix: string, provider: string, keyId: string): string {
   return `${prefix}:revoked:${provider}|${keyId}`;
+}
+
+function provenKeyName(prefix: string, provider: string, keyId: string): string {
+  return `${prefix}:proven:${provider}|${keyId}`;
 }
 
 export function createKeyRevocations(
@@ -50,7 +63,9 @@ export function createKeyRevocations(
       const since = now();
       const value = JSON.stringify({ since, until: since + ttlMs, reason });
       // NX: a key refused by several calls at once is marked (and reported) once.
-      return (await redis.set(name(provider, keyId), value, 'PX', ttlMs, 'NX')) === 'OK';
+      const placed = (await redis.set(name(provider, keyId), value, 'PX', ttlMs, 'NX')) === 'OK';
+      await redis.del(provenKeyName(prefix, provider, keyId));
+      return placed;
     },
     async revoked(provider, keyIds) {
       const out = new Map<string, KeyRevocation>();
@@ -66,6 +81,18 @@ export function createKeyRevocations(
     },
     async restore(provider, keyId) {
       await redis.del(name(provider, keyId));
+    },
+    async markProven(provider, keyId) {
+      await redis.set(provenKeyName(prefix, provider, keyId), '1', 'PX', PROVEN_MS);
+    },
+    async proven(provider, keyIds) {
+      const out = new Set<string>();
+      if (keyIds.length === 0) return out;
+      const values = await redis.mget(...keyIds.map((k) => provenKeyName(prefix, provider, k)));
+      keyIds.forEach((keyId, i) => {
+        if (values[i] !== null && values[i] !== undefined) out.add(keyId);
+      });
+      return out;
     },
   };
 }

@@ -3,8 +3,9 @@
  * revoked or forbidden (a `config_error` of scope `key`) leaves the rotation of every model of the
  * provider at once, for every worker (ratelimit revoked-keys.ts), until the mark lapses after
  * DEFAULT_REVOKED_MS. The process that marks it logs the one warning; keys are named by keyId only.
- * A key this process has not yet seen answered (at start, or after a mark lapsed) is on trial: one
- * call at a time until it answers, so a refused key costs each process at most one call.
+ * A key no worker has seen answered lately (PROVEN_MS; at the first start, or after a mark lapsed)
+ * is on trial in each process: one call at a time until it answers, so a refused key costs each
+ * process at most one call, while keys known good run at full concurrency from a worker's start.
  */
 import type { ModelSpec } from '@pixelmill/providers';
 import { createKeyRevocations, keyId, schedulingPrefixes } from '@pixelmill/ratelimit';
@@ -22,8 +23,10 @@ export function createKeyRotation(deps: Pick<WorkerDeps, 'redis' | 'queues' | 'l
   const revocations = createKeyRevocations(deps.redis, {
     prefix: schedulingPrefixes(deps.queues.prefix).limiter,
   });
-  /** Provider + keyId of keys that answered this process with anything but a refusal. */
-  const proven = new Set<string>();
+  /** Provider + keyId of keys known to answer with anything but a refusal, and when that was recorded. */
+  const proven = new Map<string, number>();
+  /** Proven marks are refreshed in Redis at most this often per key and process. */
+  const REFRESH_MS = 60_000;
   /** ... and of unproven keys with their one trial call out, resolved when it answers. */
   const onTrial = new Map<string, { ended: Promise<void>; end: () => void }>();
   /** Keys refused to this process, and until when they are never granted here (REFUSED_HERE_MS). */
@@ -74,8 +77,16 @@ export function createKeyRotation(deps: Pick<WorkerDeps, 'redis' | 'queues' | 'l
     answered(model: ModelSpec, resource: KeyResource, wasRefused: boolean): void {
       const id = local(model, resource);
       endTrial(id);
-      if (wasRefused) proven.delete(id);
-      else proven.add(id);
+      if (wasRefused) {
+        proven.delete(id);
+        return;
+      }
+      const recorded = proven.get(id);
+      if (recorded !== undefined && Date.now() - recorded < REFRESH_MS) return;
+      proven.set(id, Date.now());
+      revocations.markProven(model.provider, keyId(resource.apiKey)).catch((err: unknown) => {
+        deps.logger.warn({ err, provider: model.provider }, 'could not record a proven key');
+      });
     },
 
     /** The keys still usable, and when the first revoked one comes back (null: none is revoked). */
@@ -83,10 +94,19 @@ export function createKeyRotation(deps: Pick<WorkerDeps, 'redis' | 'queues' | 'l
       model: ModelSpec,
       resources: readonly KeyResource[],
     ): Promise<{ keys: KeyResource[]; nextBackAt: number | null }> {
-      const marks = await revocations.revoked(
-        model.provider,
-        resources.map((r) => keyId(r.apiKey)),
-      );
+      const ids = resources.map((r) => keyId(r.apiKey));
+      const unproven = resources.filter((r) => !proven.has(local(model, r)) && !onTrial.has(local(model, r)));
+      const [marks, known] = await Promise.all([
+        revocations.revoked(model.provider, ids),
+        unproven.length === 0
+          ? Promise.resolve(new Set<string>())
+          : revocations.proven(
+              model.provider,
+              unproven.map((r) => keyId(r.apiKey)),
+            ),
+      ]);
+      // Keys another worker saw answered lately need no trial here (a refusal clears the mark).
+      for (const r of unproven) if (known.has(keyId(r.apiKey))) proven.set(local(model, r), 0);
       if (marks.size === 0) return { keys: [...resources], nextBackAt: null };
       const keys = resources.filter((r) => !marks.has(keyId(r.apiKey)));
       return { keys, nextBackAt: Math.min(...[...marks.values()].map((m) => m.until)) };

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ResponseValidator } from '@pixelmill/client/contract';
 import { type RunningSim, type SimOptions, startSim } from '@pixelmill/provider-sim';
 import { type LocalS3, localS3Credentials, startLocalS3 } from '@pixelmill/storage';
 import { type Service, startService, stopService, waitFor } from './processes.js';
@@ -164,5 +166,24 @@ export async function call(
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : null };
+  const json = text ? JSON.parse(text) : null;
+  const problems = contract().check({
+    method,
+    path,
+    status: res.status,
+    contentType: res.headers.get('content-type'),
+    body: json,
+  });
+  if (problems.length > 0)
+    throw new Error(`${method} ${path} → ${res.status} against openapi.json:\n${problems.join('\n')}`);
+  return { status: res.status, json };
+}
+
+let validator: ResponseValidator | undefined;
+/** The API's published contract (@pixelmill/client's openapi.json): every answer here must match it. */
+function contract(): ResponseValidator {
+  validator ??= new ResponseValidator(
+    JSON.parse(readFileSync(fileURLToPath(import.meta.resolve('@pixelmill/client/openapi.json')), 'utf8')),
+  );
+  return validator;
 }

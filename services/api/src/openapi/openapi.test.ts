@@ -6,12 +6,12 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ResponseValidator } from '@pixelmill/client/contract';
 import { webhookEventTypeSchema } from '@pixelmill/core';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call, item, MODEL, startTestEnv, type TestEnv } from '../test-support/deps.js';
-import { ResponseValidator } from '../test-support/response-validator.js';
 
 let env: TestEnv;
 // biome-ignore lint/suspicious/noExplicitAny: the document is walked field by field

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { type ResponseCheck, ResponseValidator } from '@pixelmill/client/contract';
 import { BatchStore, Queues } from '@pixelmill/core';
 import { createLogger } from '@pixelmill/logger';
 import { type RunningSim, startSim } from '@pixelmill/provider-sim';
@@ -25,7 +26,6 @@ import { expect } from 'vitest';
 import { createApp } from '../app.js';
 import type { AppDeps } from '../deps.js';
 import { openApiConfig } from '../openapi/document.js';
-import { type ResponseCheck, ResponseValidator } from './response-validator.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const BUCKET = 'pixelmill-api-test';

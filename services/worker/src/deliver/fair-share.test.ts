@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FairShare } from './fair-share.js';
+import { FAST_MS, FairShare } from './fair-share.js';
 
 describe('FairShare', () => {
   it('lets one target hold at most `cap` slots while others still get theirs', () => {
@@ -24,5 +24,20 @@ describe('FairShare', () => {
     share.release('hook', t, 800);
     expect(share.deferMs('hook', mid, 60_000)).toBe(800);
     expect(share.deferMs('hook', () => 0, 60_000)).toBe(400);
+  });
+
+  it('lets a target proven fast use free slots past the cap, until one of its attempts runs long', () => {
+    const share = new FairShare(2);
+    // New: capped until an attempt has answered.
+    const t1 = share.tryTake('hook', 0) as number;
+    share.tryTake('hook', 0);
+    expect(share.tryTake('hook', 1)).toBeNull();
+    share.release('hook', t1, 120);
+    // Fast on average and nothing running long: past the cap.
+    expect(share.tryTake('hook', 130)).not.toBeNull();
+    expect(share.tryTake('hook', 131)).not.toBeNull();
+    expect(share.inFlight('hook')).toBe(3);
+    // Its oldest attempt (started at 0) has now run past FAST_MS: held to the cap again.
+    expect(share.tryTake('hook', FAST_MS + 1)).toBeNull();
   });
 });

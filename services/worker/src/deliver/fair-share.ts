@@ -2,7 +2,9 @@
  * @module Fair sharing of one worker process's delivery slots between targets. A target (an endpoint,
  * or a batch's own webhook) holds at most `cap` of the process's delivery slots at once; a delivery
  * past that is put back as a delayed job instead of holding a slot while it waits, so a slow or
- * hanging receiver ties up at most `cap` slots and every other target keeps the rest.
+ * hanging receiver ties up at most `cap` slots and every other target keeps the rest. A target that
+ * answers fast (its average attempt under FAST_MS, and no attempt of it running longer) is not held to
+ * the cap: its slots come back within FAST_MS, so it may use whatever the process has free.
  */
 
 /** How long a delivery that found its target's slots full waits before trying again. */
@@ -10,6 +12,8 @@ const MIN_DEFER_MS = 100;
 const MAX_DEFER_MS = 5_000;
 /** Weight of the newest latency in a target's running average. */
 const ALPHA = 0.3;
+/** A target whose attempts take less than this is fast: its slots are never tied up for long. */
+export const FAST_MS = 500;
 
 interface TargetState {
   inFlight: number;
@@ -33,7 +37,7 @@ export class FairShare {
       s = { inFlight: 0, started: [], latencyMs: undefined };
       this.targets.set(target, s);
     }
-    if (s.inFlight >= this.cap) return null;
+    if (s.inFlight >= this.cap && !this.isFast(s, now)) return null;
     s.inFlight += 1;
     s.started.push(now);
     return now;
@@ -48,7 +52,7 @@ export class FairShare {
     if (at >= 0) s.started.splice(at, 1);
     if (latencyMs !== undefined)
       s.latencyMs = s.latencyMs === undefined ? latencyMs : s.latencyMs + ALPHA * (latencyMs - s.latencyMs);
-    // Forget idle targets that are fast: their average only matters while slots are contended.
+    // Forget idle targets that are very fast: a new one starts capped until its first answers.
     if (s.inFlight === 0 && (s.latencyMs ?? 0) < MIN_DEFER_MS) this.targets.delete(target);
   }
 
@@ -63,6 +67,14 @@ export class FairShare {
     const latency = Math.max(s?.latencyMs ?? 0, oldest === undefined ? 0 : now - oldest);
     const base = Math.min(MAX_DEFER_MS, Math.max(MIN_DEFER_MS, latency));
     return Math.round(base * (0.5 + random()));
+  }
+
+  /** Proven fast: a known average under FAST_MS and no attempt of it running for longer. */
+  private isFast(s: TargetState, now: number): boolean {
+    const oldest = s.started[0];
+    return (
+      s.latencyMs !== undefined && s.latencyMs < FAST_MS && (oldest === undefined || now - oldest < FAST_MS)
+    );
   }
 
   inFlight(target: string): number {

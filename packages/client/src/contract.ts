@@ -1,7 +1,8 @@
 /**
- * @module Checks answers of the API against its own OpenAPI document: the status must be documented
- * for the operation, and a JSON body must match that response's schema (ajv, JSON Schema 2020-12 as
- * OpenAPI 3.1 uses). Tests run every response through it, so the document cannot drift from the server.
+ * @module Checks answers of the API against its OpenAPI document (this package's openapi.json): the
+ * status must be documented for the operation, and a JSON body must match that response's schema
+ * (ajv, JSON Schema 2020-12 as OpenAPI 3.1 uses). The API's in-process tests and the end-to-end
+ * suite run every response through it, so the document cannot drift from the server.
  */
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';

@@ -4,7 +4,7 @@
  * local filesystem-backed S3 server can store them.
  */
 import type { OutputFormat } from './schemas/common.js';
-import { DEFAULT_KEY_TEMPLATE, renderKeyTemplate } from './schemas/key-template.js';
+import { DEFAULT_KEY_TEMPLATE, folderPrefix, renderKeyTemplate } from './schemas/key-template.js';
 
 /** The folder every object of one tenant lives under; tenant ids are `[A-Za-z0-9_-]+` (config). */
 export function tenantRoot(tenantId: string): string {
@@ -118,6 +118,5 @@ export function batchFileKey(
   where: { root: string; prefix: string; batchId: string },
   file: BatchFile,
 ): string {
-  const prefix = where.prefix === '' || where.prefix.endsWith('/') ? where.prefix : `${where.prefix}/`;
-  return `${where.root}${prefix}${where.batchId}/${file}`;
+  return `${where.root}${folderPrefix(where.prefix)}${where.batchId}/${file}`;
 }

@@ -52,11 +52,15 @@ export const keyTemplateSchema = z
 /** True when the template tells the images of one item apart; without `{index}`, n must be 1. */
 export const keyTemplateHasIndex = (template: string): boolean => template.includes('{index}');
 
+/** A non-empty prefix with the trailing `/` it needs, so `catalog/fall` and `catalog/fall/` agree. */
+export const folderPrefix = (prefix: string): string =>
+  prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+
 /** Fills a (validated) template in; `prefix` gets the trailing `/` a non-empty prefix needs. */
 export function renderKeyTemplate(template: string, values: Record<KeyPlaceholder, string | number>): string {
   return template.replace(PLACEHOLDER, (whole, name: string) => {
     if (!(name in values)) return whole;
     const v = String(values[name as KeyPlaceholder]);
-    return name === 'prefix' && v !== '' && !v.endsWith('/') ? `${v}/` : v;
+    return name === 'prefix' ? folderPrefix(v) : v;
   });
 }

@@ -17,3 +17,32 @@ export async function enqueueFinalize(queues: Queues, batchId: string, tenantId:
     },
   );
 }
+
+/** A refresh of a completed batch's files waits this long, so a burst of reviews is written once. */
+const REFRESH_DELAY_MS = 1000;
+
+/**
+ * Queues a rewrite of a completed batch's manifest.jsonl and results.csv after a review or a choice
+ * changed an item (api.md "Review and versions"). `change` is the batch's change counter after this
+ * change (BatchStore.markFilesChanged): a job whose change is no longer the newest does nothing, as
+ * a newer one follows it.
+ */
+export async function enqueueRefreshFiles(
+  queues: Queues,
+  batchId: string,
+  tenantId: string,
+  change: number,
+): Promise<void> {
+  await queues.finalize.add(
+    'refresh-files',
+    { batch_id: batchId, tenant_id: tenantId, change },
+    {
+      jobId: `refresh-${batchId}-${change}`,
+      delay: REFRESH_DELAY_MS,
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: true,
+      removeOnFail: { age: 24 * 3600 },
+    },
+  );
+}

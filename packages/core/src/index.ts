@@ -1,5 +1,5 @@
 export * from './errors.js';
-export { enqueueFinalize } from './finalize-job.js';
+export { enqueueFinalize, enqueueRefreshFiles } from './finalize-job.js';
 export * from './ids.js';
 export * from './money.js';
 export * from './object-keys.js';
@@ -11,11 +11,13 @@ export * from './schemas/common.js';
 export * from './schemas/jobs.js';
 export * from './schemas/key-template.js';
 export * from './schemas/prompt-template.js';
+export * from './schemas/review.js';
 export * from './schemas/webhook-endpoint.js';
 export { finishedWithin, shutdownInOrder } from './shutdown.js';
 export {
   BatchStore,
   InvalidCursorError,
+  type ItemFilter,
   type ItemLease,
   type NewItem,
   type Page,
@@ -44,6 +46,7 @@ export {
 export { storeKeys } from './store/keys.js';
 export {
   type BatchEndEntry,
+  type ItemChangeEntry,
   type ItemEndEntry,
   OUTBOX_GROUP,
   type OutboxEntry,
@@ -63,6 +66,6 @@ export {
   type Reservation,
   type TenantLimits,
 } from './store/quota-store.js';
-export type { BatchSpec, ItemSpec } from './store/records.js';
+export { type BatchSpec, type ItemSpec, qaSummary } from './store/records.js';
 export { RESULT_LIST_SEPARATOR, resultColumns, resultRows } from './store/results.js';
 export * from './validation.js';

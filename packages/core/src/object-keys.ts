@@ -61,6 +61,8 @@ export interface KeyParts {
   keyTemplate?: string | undefined;
   itemId?: string | undefined;
   model?: string | undefined;
+  /** The item's version the key is for (versionKey); absent or 1: the first generation. */
+  version?: number | undefined;
 }
 
 /** Where an output key is refused by `outputKeyFor`. */
@@ -80,6 +82,18 @@ export function thumbnailKey(outputKey: string): string {
   const dot = outputKey.lastIndexOf('.');
   const stem = dot > slash ? outputKey.slice(0, dot) : outputKey;
   return `${stem}.thumb.webp`;
+}
+
+/**
+ * The key of a later version of an output (api.md "Review and versions"): version 1 is the rendered key
+ * itself; version N > 1 sits in `versions/<N>/` inside the same folder, under the same file name
+ * (`…/sku-1/0.png` → `…/sku-1/versions/2/0.png`), its preview next to it. Every placeholder but
+ * `{prefix}` is free of `/`, so no other item of the batch renders a key that deep in that folder.
+ */
+export function versionKey(key: string, version: number): string {
+  if (version <= 1) return key;
+  const slash = key.lastIndexOf('/');
+  return `${key.slice(0, slash + 1)}versions/${version}/${key.slice(slash + 1)}`;
 }
 
 /** Problems of an output key together with its thumbnail's (the longer of the two). */
@@ -105,6 +119,10 @@ export function outputKeyFor(parts: KeyParts, index: number): string {
       ext: extensionOf[parts.format],
       model: parts.model ?? '',
     });
+  return checkedKey(versionKey(key, parts.version ?? 1));
+}
+
+function checkedKey(key: string): string {
   const problems = outputKeyProblems(key);
   if (problems.length > 0) throw new ObjectKeyError(key, problems);
   return key;

@@ -58,5 +58,9 @@ describe('image directives over HTTP', () => {
     expect(imageLook('shoe')).toEqual({ seed: 'shoe', blank: false });
     expect(imageLook('x [BLANK] y')).toEqual({ seed: 'x [BLANK] y', blank: true });
     expect(imageLook('a [Duplicate:grp-2] b')).toEqual({ seed: 'duplicate:grp-2', blank: false });
+    // [blank:<k>]: blank for the first k images of the prompt only.
+    expect(imageLook('lamp [blank:2]', 0).blank).toBe(true);
+    expect(imageLook('lamp [blank:2]', 1).blank).toBe(true);
+    expect(imageLook('lamp [blank:2]', 2).blank).toBe(false);
   });
 });

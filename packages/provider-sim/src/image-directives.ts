@@ -2,6 +2,8 @@
  * Prompt directives that make the simulator return a bad image on purpose, for QA tests and the demo
  * (README "Image directives"), on all three wire formats:
  * - `[blank]`: one flat colour (a blank frame);
+ * - `[blank:<k>]`: a blank frame for the first k images of this exact prompt, normal pictures after
+ *   (a flag that a regeneration clears);
  * - `[duplicate:<group>]`: the picture of the group, whatever the rest of the prompt says, so
  *   prompts of one group return near-identical images (only the variant marker differs).
  */
@@ -11,10 +13,15 @@ export interface ImageLook {
   blank: boolean;
 }
 
-export function imageLook(prompt: string): ImageLook {
+/**
+ * `seen` is how many images this exact prompt was given before (the simulator counts them per
+ * prompt for `[blank:<k>]`).
+ */
+export function imageLook(prompt: string, seen = 0): ImageLook {
   const group = /\[duplicate:([^\]\s]{1,64})\]/i.exec(prompt)?.[1];
+  const firstBlanks = /\[blank:(\d{1,3})\]/i.exec(prompt)?.[1];
   return {
     seed: group === undefined ? prompt : `duplicate:${group}`,
-    blank: /\[blank\]/i.test(prompt),
+    blank: /\[blank\]/i.test(prompt) || (firstBlanks !== undefined && seen < Number(firstBlanks)),
   };
 }

@@ -58,12 +58,17 @@ export function json(body: unknown, status: number, headers: Record<string, stri
 }
 
 /**
- * A new generated PNG; the image counter makes repeated prompts give distinct bytes. `[blank]` and
- * `[duplicate:<group>]` in the prompt ask for a bad image (image-directives.ts).
+ * A new generated PNG; the image counter makes repeated prompts give distinct bytes. `[blank]`,
+ * `[blank:<k>]` and `[duplicate:<group>]` in the prompt ask for a bad image (image-directives.ts).
  */
 export function nextImage(state: SimState, width: number, height: number, prompt: string): Buffer {
   state.imageCounter++;
-  const look = imageLook(prompt);
+  let seen = 0;
+  if (/\[blank:\d{1,3}\]/i.test(prompt)) {
+    seen = state.promptImages.get(prompt) ?? 0;
+    state.promptImages.set(prompt, seen + 1);
+  }
+  const look = imageLook(prompt, seen);
   return makePng(width, height, look.seed, state.imageCounter, look.blank);
 }
 

@@ -44,6 +44,8 @@ export interface SimState {
   files: Map<string, Buffer>;
   /** Images generated so far: varies pixels so repeated prompts give distinct images. */
   imageCounter: number;
+  /** Images generated per prompt that carries `[blank:<k>]` (image-directives.ts). */
+  promptImages: Map<string, number>;
   /** Aborted by close(): wakes hanging requests and pending latency sleeps. */
   shutdown: AbortController;
   now(): number;
@@ -93,6 +95,7 @@ export function createState(opts: SimOptions = {}): SimState {
     stats: new StatsRecorder(),
     files: new Map(),
     imageCounter: 0,
+    promptImages: new Map(),
     shutdown: new AbortController(),
     now: () => performance.now(),
   };

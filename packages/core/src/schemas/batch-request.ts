@@ -14,6 +14,7 @@ import {
 } from './common.js';
 import { keyTemplateSchema } from './key-template.js';
 import { promptTemplateSchema, varsSchema } from './prompt-template.js';
+import { qaPolicyInputSchema } from './review.js';
 import { itemEventsModeSchema } from './webhook-endpoint.js';
 
 /** Most images one item may reference; the model may allow fewer (checked against the registry). */
@@ -82,6 +83,8 @@ export const batchHeaderSchema = z.strictObject({
     .optional(),
   /** Reuse an identical earlier generation of this tenant instead of paying for it again. */
   dedupe: z.boolean().optional(),
+  /** What a flagged output leads to (api.md "Review and versions"); default `keep`. */
+  qa: qaPolicyInputSchema.optional(),
 });
 export type BatchHeader = z.infer<typeof batchHeaderSchema>;
 

@@ -1,5 +1,6 @@
 import type { ItemErrorCode } from '../errors.js';
 import type { Metadata, OutputFormat, Priority, Size, WebhookEventType } from './common.js';
+import type { QaPolicy, ReviewStatus } from './review.js';
 
 /** `cancelling`: cancel was asked and running items are still finishing. */
 export type BatchStatus = 'queued' | 'running' | 'cancelling' | 'completed' | 'cancelled';
@@ -41,6 +42,8 @@ export interface Batch {
   /** The CSV of every item's outcome, written with the manifest when the batch ends. */
   results_key: string | null;
   results_url: string | null;
+  /** What a flagged output leads to (api.md "Review and versions"). */
+  qa: QaPolicy;
 }
 
 export interface ItemOutput {
@@ -87,6 +90,31 @@ export interface ItemError {
   retryable: boolean;
 }
 
+/** An item's review (api.md "Review and versions"); `pending` until someone approves or rejects it. */
+export interface ItemReview {
+  status: ReviewStatus;
+  /** The reviewing API key's id (first 10 hex digits of its SHA-256), never the key. */
+  by: string | null;
+  at: string | null;
+  note: string | null;
+}
+
+/** Why a version of an item exists: the first generation, a QA flag, or a request. */
+export type VersionCause =
+  | { reason: 'initial' }
+  | { reason: 'qa_flag'; checks: QaCheckName[]; indexes: number[] }
+  | { reason: 'requested'; by: string; changed: string[] };
+
+/** One version of an item's outputs (a regeneration adds one). */
+export interface ItemVersion {
+  version: number;
+  cause: VersionCause;
+  created_at: string | null;
+  /** The prompt this version was generated from. */
+  prompt: string;
+  outputs: ItemOutput[];
+}
+
 /** The item object of the API (api.md "Items and outputs"). */
 export interface Item {
   id: string;
@@ -110,4 +138,13 @@ export interface Item {
   cost_usd: number;
   started_at: string | null;
   finished_at: string | null;
+  /** `flagged` when an output of the chosen version was flagged, `passed` when its outputs passed. */
+  qa_status: 'passed' | 'flagged' | null;
+  review: ItemReview;
+  /** The newest version's number (1 until a regeneration). */
+  version: number;
+  /** The chosen version and variant (`index` null: all of the version's outputs); `outputs` shows it. */
+  chosen: { version: number; index: number | null };
+  /** Every version, oldest first, the newest one last (its outputs as they are stored so far). */
+  versions: ItemVersion[];
 }

@@ -41,7 +41,8 @@ export type Metadata = z.infer<typeof metadataSchema>;
 /**
  * The types a webhook's `events` may name; a target receives exactly the types it names.
  * `item.succeeded` / `item.failed` are one POST per item; `items.completed` bundles every item that
- * ended (succeeded or failed) into grouped events.
+ * ended (succeeded or failed) into grouped events. `item.reviewed` (an item was approved or rejected)
+ * and `item.regenerated` (a new version of an item was started) are one POST per change.
  */
 export const webhookEventTypes = [
   'batch.completed',
@@ -49,6 +50,8 @@ export const webhookEventTypes = [
   'item.succeeded',
   'item.failed',
   'items.completed',
+  'item.reviewed',
+  'item.regenerated',
 ] as const;
 /**
  * Operational events, for tenant endpoints only: `message.attempt.exhausted` (a delivery gave up after

@@ -13,7 +13,12 @@ export const generateJobSchema = z.strictObject({
 });
 export type GenerateJob = z.infer<typeof generateJobSchema>;
 
-export const finalizeJobSchema = z.strictObject({ batch_id: z.string(), tenant_id: z.string() });
+export const finalizeJobSchema = z.strictObject({
+  batch_id: z.string(),
+  tenant_id: z.string(),
+  /** `refresh-files` jobs only: the batch's change counter when the job was queued. */
+  change: z.int().optional(),
+});
 export type FinalizeJob = z.infer<typeof finalizeJobSchema>;
 
 export const deliverJobSchema = z.strictObject({

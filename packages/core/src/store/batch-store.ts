@@ -1,7 +1,16 @@
 import type { Redis } from 'ioredis';
-import type { Batch, Item, ItemError, ItemOutput, ItemStatus } from '../schemas/batch.js';
+import type {
+  Batch,
+  Item,
+  ItemError,
+  ItemOutput,
+  ItemReview,
+  ItemStatus,
+  VersionCause,
+} from '../schemas/batch.js';
+import { MAX_ITEM_VERSIONS, type ReviewStatus } from '../schemas/review.js';
 import { type StoreKeys, storeKeys } from './keys.js';
-import { type BatchSpec, batchFromHash, type ItemSpec, itemFromHash } from './records.js';
+import { type BatchSpec, batchFromHash, type ItemSpec, itemFromHash, qaSummary } from './records.js';
 import { runScript, scriptCommand } from './scripts.js';
 
 /** Who runs an item (one job in one worker process) and for how long without a renewal. */
@@ -13,6 +22,14 @@ export interface ItemLease {
 export interface NewItem {
   id: string;
   spec: ItemSpec;
+}
+
+/** Filters of an item listing: every one given must match. */
+export interface ItemFilter {
+  status?: ItemStatus;
+  review?: ReviewStatus;
+  /** `none`: no output of the chosen version was checked. */
+  qa?: 'passed' | 'flagged' | 'none';
 }
 
 export interface Page<T> {
@@ -196,7 +213,7 @@ export class BatchStore {
    */
   async listItems(
     batchId: string,
-    opts: { cursor?: string; limit: number; status?: ItemStatus },
+    opts: { cursor?: string; limit: number } & ItemFilter,
   ): Promise<Page<Item>> {
     const raw = decodeCursor(opts.cursor);
     // Only a position this method wrote: Number() would also take '', ' 1', '0x2' and '1e1'.
@@ -205,26 +222,30 @@ export class BatchStore {
     if (!Number.isSafeInteger(pos)) throw new InvalidCursorError('Invalid cursor');
     const listKey = this.keys.batchItems(batchId);
     const total = await this.redis.llen(listKey);
-    if (opts.status === undefined) {
+    const filters: string[] = [];
+    if (opts.status !== undefined) filters.push('status', opts.status, '');
+    if (opts.review !== undefined) filters.push('review_status', opts.review, 'pending');
+    if (opts.qa !== undefined) filters.push('qa_status', opts.qa, 'none');
+    if (filters.length === 0) {
       const ids = await this.redis.lrange(listKey, pos, pos + opts.limit - 1);
       const end = pos + ids.length;
       return { data: await this.getItems(ids), next_cursor: end < total ? encodeCursor(String(end)) : null };
     }
-    // With a status filter, Redis scans the statuses itself (scanStatus-1.lua), a few thousand items per
+    // With filters, Redis scans the item fields itself (scanItems-1.lua), a few thousand items per
     // call, until the page is full or the list ends; whole records are read for the matches only.
     const matches: string[] = [];
     while (matches.length < opts.limit && pos < total) {
       const [next, ...ids] = (await runScript(
         this.redis,
-        'scanStatus-1',
+        'scanItems-1',
         [listKey],
-        [this.keys.item(''), pos, opts.status, opts.limit - matches.length, STATUS_SCAN_WINDOW],
+        [this.keys.item(''), pos, opts.limit - matches.length, STATUS_SCAN_WINDOW, ...filters],
       )) as [number, ...string[]];
       matches.push(...ids);
       if (Number(next) <= pos) break;
       pos = Number(next);
     }
-    // A match may have changed status between the scan and this read; it is still shown (as it is now).
+    // A match may have changed between the scan and this read; it is still shown (as it is now).
     return {
       data: await this.getItems(matches),
       next_cursor: pos < total ? encodeCursor(String(pos)) : null,
@@ -302,9 +323,118 @@ export class BatchStore {
     return Number(r) === 1;
   }
 
-  /** Records one stored image of an item as soon as it is in the bucket, so a retry never redoes it. */
+  /**
+   * Records one stored image of an item as soon as it is in the bucket, so a retry never redoes it,
+   * and the item's QA summary (`qa_status`: one flagged output makes it `flagged`).
+   */
   async recordOutput(itemId: string, output: ItemOutput): Promise<void> {
-    await this.redis.hset(this.keys.item(itemId), `out:${output.index}`, JSON.stringify(output));
+    const key = this.keys.item(itemId);
+    const pipe = this.redis.multi().hset(key, `out:${output.index}`, JSON.stringify(output));
+    if (output.qa?.status === 'flagged') pipe.hset(key, 'qa_status', 'flagged');
+    else if (output.qa?.status === 'passed') pipe.hsetnx(key, 'qa_status', 'passed');
+    await pipe.exec();
+  }
+
+  /**
+   * A running item's flagged outputs are generated again as a new version (newVersion-2.lua): `keep`
+   * are the indexes that carry over. Returns the new version's number, 0 when the item is not running
+   * or has its most versions.
+   */
+  async startQaVersion(
+    batchId: string,
+    itemId: string,
+    change: { keep: number[]; cause: VersionCause; replacedMicros: number; replacedImages: number },
+  ): Promise<number> {
+    return Number(
+      await runScript(
+        this.redis,
+        'newVersion-2',
+        [this.keys.item(itemId), this.keys.outbox()],
+        [
+          new Date().toISOString(),
+          change.keep.join(','),
+          JSON.stringify(change.cause),
+          change.replacedMicros,
+          change.replacedImages,
+          batchId,
+          itemId,
+          MAX_ITEM_VERSIONS,
+        ],
+      ),
+    );
+  }
+
+  /**
+   * An ended item goes back to queued for a new version with `spec` (regenerateItem-3.lua). `round` is
+   * its job's retry round; `missing` when it is not of this batch, `open` when it is queued or running,
+   * `full` when it has its most versions.
+   */
+  async regenerateItem(
+    batchId: string,
+    itemId: string,
+    spec: ItemSpec,
+    cause: VersionCause,
+  ): Promise<{ state: 'queued'; round: number; version: number } | { state: 'missing' | 'open' | 'full' }> {
+    const [round, version] = (await runScript(
+      this.redis,
+      'regenerateItem-3',
+      [this.keys.item(itemId), this.keys.batch(batchId), this.keys.outbox()],
+      [
+        new Date().toISOString(),
+        JSON.stringify(spec),
+        JSON.stringify(cause),
+        batchId,
+        itemId,
+        MAX_ITEM_VERSIONS,
+      ],
+    )) as [number, number];
+    const r = Number(round);
+    if (r === -1) return { state: 'missing' };
+    if (r === -2) return { state: 'open' };
+    if (r === -3) return { state: 'full' };
+    return { state: 'queued', round: r, version: Number(version) };
+  }
+
+  /** Records a review of each of these items of the batch (reviewItem-2.lua); returns those reviewed. */
+  async reviewItems(batchId: string, itemIds: string[], review: ItemReview): Promise<string[]> {
+    const command = scriptCommand(this.redis, 'reviewItem-2');
+    const pipe = this.redis.pipeline() as unknown as Record<
+      string,
+      (...a: (string | number)[]) => unknown
+    > & {
+      exec(): Promise<[Error | null, unknown][] | null>;
+    };
+    const json = JSON.stringify(review);
+    for (const id of itemIds)
+      pipe[command]?.(
+        this.keys.item(id),
+        this.keys.outbox(),
+        batchId,
+        id,
+        json,
+        review.status,
+        review.at ?? new Date().toISOString(),
+      );
+    const rows = (await pipe.exec()) ?? [];
+    return rows.flatMap(([err, r], i) => {
+      if (err) throw err;
+      return Number(r) === 1 ? [itemIds[i] as string] : [];
+    });
+  }
+
+  /**
+   * Marks one version (and optionally one of its variants) as the item's chosen output, with the QA
+   * summary of that version for listings. The caller checked that the version and index exist.
+   */
+  async chooseOutput(itemId: string, chosen: { version: number; index: number | null }): Promise<void> {
+    const key = this.keys.item(itemId);
+    const item = itemFromHash(itemId, await this.redis.hgetall(key));
+    const version = item.versions.find((v) => v.version === chosen.version);
+    const qa = qaSummary(version?.outputs ?? []);
+    const pipe = this.redis.multi().hset(key, 'chosen', JSON.stringify(chosen));
+    if (qa === null) pipe.hdel(key, 'qa_status');
+    else pipe.hset(key, 'qa_status', qa);
+    await pipe.exec();
   }
 
   async endItem(
@@ -461,6 +591,19 @@ export class BatchStore {
       'round',
     );
     return { claimed: Boolean(claimed), completed: Boolean(completed), round: Number(round ?? 0) };
+  }
+
+  /**
+   * Counts a review or choice that changed what a batch's files say; returns the new count (the
+   * refresh job of this change carries it).
+   */
+  async markFilesChanged(batchId: string): Promise<number> {
+    return this.redis.hincrby(this.keys.batch(batchId), 'file_changes', 1);
+  }
+
+  /** The batch's change counter (markFilesChanged). */
+  async filesChanges(batchId: string): Promise<number> {
+    return Number((await this.redis.hget(this.keys.batch(batchId), 'file_changes')) ?? 0);
   }
 
   /** Records that an item's outputs were copied from an identical earlier generation. */

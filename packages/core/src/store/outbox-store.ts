@@ -1,7 +1,7 @@
 /**
  * @module The outbox: item and batch ends waiting to become webhook events (and, for an item that ends
  * its batch, the finalize job). Entries are written by the Lua scripts that make the change they report
- * (endItem-3, closeItem-3, gateItem-3, completeBatch-2), in the same atomic step, so a process that dies
+ * (endItem-3, closeItem-3, gateItem-3, completeBatch-2, and the review scripts), in the same atomic step, so a process that dies
  * right after the change cannot lose the report. A relay reads them through one consumer group and
  * removes an entry only after acting on it: an entry a dead relay held is claimed by another one once
  * it has been idle long enough. Acting on an entry must therefore be idempotent.
@@ -30,7 +30,20 @@ export interface BatchEndEntry {
   at: string;
 }
 
-export type OutboxEntry = (ItemEndEntry | BatchEndEntry) & { id: string };
+/**
+ * An item changed without ending (reviewItem-2, newVersion-2, regenerateItem-3): `type` is the event it
+ * becomes, `key` tells this change from the item's others (its webhook id follows from it).
+ */
+export interface ItemChangeEntry {
+  kind: 'change';
+  type: 'item.reviewed' | 'item.regenerated';
+  batchId: string;
+  itemId: string;
+  key: string;
+  at: string;
+}
+
+export type OutboxEntry = (ItemEndEntry | BatchEndEntry | ItemChangeEntry) & { id: string };
 
 type StreamRows = [string, string[]][];
 
@@ -46,6 +59,22 @@ function parseEntry(id: string, flat: string[]): OutboxEntry | null {
       status: f.status ?? '',
       at: f.at ?? '',
       last: f.last === '1',
+    };
+  }
+  if (
+    f.kind === 'change' &&
+    f.batch &&
+    f.item &&
+    (f.type === 'item.reviewed' || f.type === 'item.regenerated')
+  ) {
+    return {
+      id,
+      kind: 'change',
+      type: f.type,
+      batchId: f.batch,
+      itemId: f.item,
+      key: f.key ?? '',
+      at: f.at ?? '',
     };
   }
   if (f.kind === 'batch' && f.batch) {

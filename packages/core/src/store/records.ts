@@ -1,8 +1,19 @@
 import type { ItemErrorCode } from '../errors.js';
 import { fromMicros } from '../money.js';
-import type { Batch, BatchStatus, Item, ItemError, ItemOutput, ItemStatus } from '../schemas/batch.js';
+import type {
+  Batch,
+  BatchStatus,
+  Item,
+  ItemError,
+  ItemOutput,
+  ItemReview,
+  ItemStatus,
+  ItemVersion,
+  VersionCause,
+} from '../schemas/batch.js';
 import type { Metadata, OutputFormat, Priority, Size, WebhookEventType } from '../schemas/common.js';
 import { DEFAULT_KEY_TEMPLATE } from '../schemas/key-template.js';
+import { type QaPolicy, qaPolicyOf } from '../schemas/review.js';
 
 /** The parts of a batch fixed at acceptance, kept as one JSON field of the batch hash. */
 export interface BatchSpec {
@@ -25,6 +36,8 @@ export interface BatchSpec {
   dedupe?: boolean;
   /** Every model an item of the batch uses (items may override the batch's model). */
   models?: string[];
+  /** What a flagged output leads to; absent on batches from before the policy: `keep`. */
+  qa?: QaPolicy;
 }
 
 /** The parts of an item fixed at acceptance. */
@@ -81,6 +94,7 @@ export function batchFromHash(id: string, h: Record<string, string>): { batch: B
     dedupe: spec.dedupe ?? false,
     results_key: h.results_key || null,
     results_url: null,
+    qa: spec.qa ?? qaPolicyOf(undefined),
   };
   return { batch, tenantId: h.tenant_id ?? '' };
 }
@@ -91,12 +105,41 @@ function parseError(raw: string | undefined): ItemError | null {
   return { code: e.code, message: e.message, retryable: e.retryable };
 }
 
+/**
+ * Item hash fields of versions and review (the store owns them): `out:<i>` the newest version's outputs,
+ * `version` its number (absent: 1), `cause` / `version_at` why and when it began, `ver:<N>` an older
+ * version as JSON, `chosen` the chosen `{version, index}` (absent: the newest, every variant),
+ * `review` the review as JSON with `review_status` beside it (scanned by listings), `qa_status` the
+ * chosen version's QA summary (likewise).
+ */
+const INITIAL: VersionCause = { reason: 'initial' };
+const PENDING: ItemReview = { status: 'pending', by: null, at: null, note: null };
+
+function versionsOf(h: Record<string, string>, spec: ItemSpec, newest: ItemOutput[]): ItemVersion[] {
+  const older = Object.entries(h)
+    .filter(([k]) => k.startsWith('ver:'))
+    .map(([, v]) => JSON.parse(v) as ItemVersion)
+    .sort((a, b) => a.version - b.version);
+  const current: ItemVersion = {
+    version: int(h.version) || 1,
+    cause: h.cause ? (JSON.parse(h.cause) as VersionCause) : INITIAL,
+    created_at: h.version_at || h.started_at || null,
+    prompt: spec.prompt,
+    outputs: newest,
+  };
+  return [...older, current];
+}
+
 export function itemFromHash(id: string, h: Record<string, string>): Item {
   const spec = JSON.parse(h.spec ?? '{}') as ItemSpec;
-  const outputs: ItemOutput[] = Object.entries(h)
+  const newest: ItemOutput[] = Object.entries(h)
     .filter(([k]) => k.startsWith('out:'))
     .map(([, v]) => JSON.parse(v) as ItemOutput)
     .sort((a, b) => a.index - b.index);
+  const versions = versionsOf(h, spec, newest);
+  const last = versions[versions.length - 1] as ItemVersion;
+  const picked = h.chosen ? (JSON.parse(h.chosen) as { version: number; index: number | null }) : null;
+  const chosenVersion = versions.find((v) => v.version === picked?.version) ?? last;
   return {
     id,
     object: 'item',
@@ -112,11 +155,23 @@ export function itemFromHash(id: string, h: Record<string, string>): Item {
     n: spec.n,
     reference_images: spec.reference_images,
     metadata: spec.metadata,
-    outputs,
+    outputs: chosenVersion.outputs,
     error: parseError(h.error) ?? null,
     reused_from: h.reused_from ? (JSON.parse(h.reused_from) as Item['reused_from']) : null,
     cost_usd: fromMicros(int(h.cost_micros)),
     started_at: h.started_at || null,
     finished_at: h.finished_at || null,
+    qa_status: qaSummary(chosenVersion.outputs),
+    review: h.review ? (JSON.parse(h.review) as ItemReview) : PENDING,
+    version: last.version,
+    chosen: { version: chosenVersion.version, index: picked?.index ?? null },
+    versions,
   };
+}
+
+/** `flagged` when any output was flagged, `passed` when some were checked and none flagged, else null. */
+export function qaSummary(outputs: ItemOutput[]): 'passed' | 'flagged' | null {
+  const checked = outputs.filter((o) => o.qa !== undefined);
+  if (checked.length === 0) return null;
+  return checked.some((o) => o.qa?.status === 'flagged') ? 'flagged' : 'passed';
 }

@@ -19,6 +19,11 @@ export const resultColumns = [
   'reused_from',
   'qa_status',
   'qa_flags',
+  'review_status',
+  'reviewed_by',
+  'review_note',
+  'version',
+  'chosen_index',
 ] as const;
 
 /** Several outputs of one item share a cell, separated by `|` (never part of a key or a presigned URL). */
@@ -54,7 +59,22 @@ async function resultRow(item: Item, presign: (key: string) => Promise<string>):
     item.error?.message ?? '',
   ].map(csvSafe);
   const reusedFrom = item.reused_from ? `${item.reused_from.batch_id}/${item.reused_from.custom_id}` : '';
-  return [...text, String(item.cost_usd), csvSafe(reusedFrom), ...qaCells(item)];
+  return [...text, String(item.cost_usd), csvSafe(reusedFrom), ...qaCells(item), ...reviewCells(item)];
+}
+
+/**
+ * `review_status`, `reviewed_by` (the key id), `review_note` (the reviewer's text: formula-safe),
+ * `version` (the chosen version) and `chosen_index` (the chosen variant, empty: all of them).
+ * output_keys and output_urls are the chosen version's.
+ */
+function reviewCells(item: Item): string[] {
+  return [
+    item.review.status,
+    item.review.by ?? '',
+    csvSafe(item.review.note ?? ''),
+    String(item.chosen.version),
+    item.chosen.index === null ? '' : String(item.chosen.index),
+  ];
 }
 
 /**

@@ -136,4 +136,49 @@ describe('relaying outbox entries', () => {
     expect(entries.map((e) => JSON.parse(e).custom_id).sort()).toEqual(['bad', 'ok']);
     expect(await redis.llen(groupKey(prefix, batchId, 'batch'))).toBe(0);
   });
+
+  test('item.reviewed and item.regenerated reach only the targets that name them, once per change', async () => {
+    const tenant = `t-${randomUUID().slice(0, 6)}`;
+    const reviews = await endpoint(tenant, ['item.reviewed']);
+    const regenerations = await endpoint(tenant, ['item.regenerated', 'batch.completed']);
+    const batchId = await endedBatch(tenant, ['batch.completed']);
+    await relayAll(1);
+    const ok = itemIdFor(batchId, 'ok');
+    const at = new Date().toISOString();
+    await deps.store.reviewItems(batchId, [ok], { status: 'approved', by: 'k1', at, note: null });
+    await deps.store.reviewItems(batchId, [ok], {
+      status: 'rejected',
+      by: 'k1',
+      at: new Date(Date.parse(at) + 1).toISOString(),
+      note: 'dark',
+    });
+    const item = await deps.store.getItem(ok);
+    await deps.store.regenerateItem(
+      batchId,
+      ok,
+      {
+        custom_id: 'ok',
+        model: 'sim-image',
+        prompt: 'again',
+        size: '1K',
+        aspect_ratio: '1:1',
+        n: 1,
+        reference_images: [],
+        metadata: {},
+      },
+      { reason: 'requested', by: 'k1', changed: ['prompt'] },
+    );
+    expect(item?.review.status).toBe('rejected');
+    await relayAll(2);
+    expect(await typesByTarget(batchId)).toEqual({
+      batch: ['batch.completed'],
+      [reviews]: ['item.reviewed', 'item.reviewed'],
+      [regenerations]: ['batch.completed', 'item.regenerated'],
+    });
+    const page = await new DeliveryStore(redis, prefix).listForBatch(batchId, { limit: 100 });
+    const regenerated = page.data.find((d) => d.event_type === 'item.regenerated');
+    const body = JSON.parse((await new DeliveryStore(redis, prefix).getInternal(regenerated!.id))!.body);
+    expect(body.data).toMatchObject({ id: ok, version: 2, status: 'queued' });
+    expect(body.data).not.toHaveProperty('prompt');
+  });
 });

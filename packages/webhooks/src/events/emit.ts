@@ -108,11 +108,51 @@ export async function emitItemEvent(
 }
 
 /**
+ * An item changed without ending: `item.reviewed` (approved or rejected) or `item.regenerated` (a new
+ * version started), to the targets subscribed to that type (opt-in, like item events). The webhook id
+ * follows from the change's key, so running it twice records one delivery per target. The body is the
+ * item as it is now.
+ */
+export async function emitItemChange(
+  deps: EventDeps,
+  type: 'item.reviewed' | 'item.regenerated',
+  batchId: string,
+  itemId: string,
+  key: string,
+  at: string,
+): Promise<number> {
+  const resolved = await resolveTargets(deps, batchId);
+  if (resolved === null) return 0;
+  const subscribed = resolved.targets.filter((t) => t.events.includes(type));
+  if (subscribed.length === 0) return 0;
+  const item = await deps.store.getItem(itemId);
+  if (item === null) return 0;
+  const body = eventBody(type, await itemPayload(deps, item), at ? new Date(at) : undefined);
+  const webhookId = messageIdFor(type, `${itemId}\0${key}`);
+  for (const target of subscribed) {
+    await enqueueDelivery(deps, {
+      tenantId: resolved.tenantId,
+      batchId,
+      target,
+      url: target.url,
+      eventType: type,
+      webhookId,
+      body,
+    });
+  }
+  return subscribed.length;
+}
+
+/**
  * Acts on one outbox entry: an item end becomes its item events and, when it ended the batch, the
  * batch's finalize job; a batch end becomes `batch.completed` or `batch.cancelled` for its round
  * (skipped when a retry has re-opened the batch since: that round ends with an event of its own).
  */
 export async function relayOutboxEntry(deps: EventDeps, entry: OutboxEntry): Promise<void> {
+  if (entry.kind === 'change') {
+    await emitItemChange(deps, entry.type, entry.batchId, entry.itemId, entry.key, entry.at);
+    return;
+  }
   if (entry.kind === 'item') {
     if (entry.status === 'succeeded' || entry.status === 'failed') {
       await emitItemEvent(deps, entry.batchId, entry.itemId, entry.at);

@@ -1,4 +1,10 @@
-export { type BatchEventType, emitBatchEvent, emitItemEvent, relayOutboxEntry } from './emit.js';
+export {
+  type BatchEventType,
+  emitBatchEvent,
+  emitItemChange,
+  emitItemEvent,
+  relayOutboxEntry,
+} from './emit.js';
 export { deliverJobOptions, type EnqueueDeliveryInput, enqueueDelivery } from './enqueue-delivery.js';
 export type { EventDeps } from './event-deps.js';
 export { FLUSH_ITEMS_JOB, flushItemGroup } from './item-groups.js';

@@ -41,6 +41,11 @@ const item: Item = {
   cost_usd: 0,
   started_at: null,
   finished_at: null,
+  qa_status: 'flagged',
+  review: { status: 'pending', by: null, at: null, note: null },
+  version: 1,
+  chosen: { version: 1, index: null },
+  versions: [],
 };
 
 const deps = {
@@ -56,5 +61,16 @@ describe('item webhook payloads', () => {
     const { qa: _qa, ...unchecked } = item.outputs[0] as Item['outputs'][number];
     const old = await itemPayload(deps, { ...item, outputs: [unchecked] });
     expect(groupedItem(old).outputs[0]).not.toHaveProperty('qa');
+  });
+
+  it('leave out the prompt of every version', async () => {
+    const versions = [
+      { version: 1, cause: { reason: 'initial' as const }, created_at: null, prompt: 'p', outputs: [] },
+    ];
+    const payload = await itemPayload(deps, { ...item, versions });
+    expect(payload.versions).toEqual([
+      { version: 1, cause: { reason: 'initial' }, created_at: null, outputs: [] },
+    ]);
+    expect(JSON.stringify(payload)).not.toContain('a lamp');
   });
 });

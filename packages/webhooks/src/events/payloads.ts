@@ -15,20 +15,23 @@ export async function batchPayload(deps: EventDeps, batch: Batch): Promise<Batch
 }
 
 /**
- * The item object with presigned output URLs, without `prompt` and `reference_images`: a prompt may be
- * 32,000 characters and the receiver sent it; GET the item when it needs them.
+ * The item object with presigned output URLs, without `prompt` and `reference_images` (nor each
+ * version's `prompt`): a prompt may be 32,000 characters and the receiver sent it; GET the item when
+ * it needs them. Versions carry keys, not URLs.
  */
-export type ItemPayload = Omit<Item, 'prompt' | 'reference_images'>;
+export type ItemPayload = Omit<Item, 'prompt' | 'reference_images' | 'versions'> & {
+  versions: Omit<Item['versions'][number], 'prompt'>[];
+};
 
 export async function itemPayload(deps: EventDeps, item: Item): Promise<ItemPayload> {
-  const { prompt: _prompt, reference_images: _refs, ...rest } = item;
+  const { prompt: _prompt, reference_images: _refs, versions, ...rest } = item;
   const outputs = await Promise.all(
     item.outputs.map(async (o) => ({
       ...o,
       url: await deps.objects.presignGet(o.key, deps.options.presignTtlS),
     })),
   );
-  return { ...rest, outputs };
+  return { ...rest, outputs, versions: versions.map(({ prompt: _p, ...v }) => v) };
 }
 
 /** One item inside an `items.completed` event: what a receiver acts on, nothing it sent itself. */

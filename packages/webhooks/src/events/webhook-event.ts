@@ -5,7 +5,9 @@ export type WebhookEventType =
   | 'batch.cancelled'
   | 'item.succeeded'
   | 'item.failed'
-  | 'items.completed';
+  | 'items.completed'
+  | 'item.reviewed'
+  | 'item.regenerated';
 
 export interface WebhookEvent<T = Record<string, unknown>> {
   type: WebhookEventType;

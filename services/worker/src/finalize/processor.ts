@@ -1,4 +1,4 @@
-import { batchFileKey, type FinalizeJob, finalizeJobSchema } from '@pixelmill/core';
+import { type BatchSpec, batchFileKey, type FinalizeJob, finalizeJobSchema } from '@pixelmill/core';
 import type { Job } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
 import { expireBatch } from './expire.js';
@@ -14,28 +14,13 @@ export function createFinalizeProcessor(deps: WorkerDeps) {
   return async function finalize(job: Job<FinalizeJob>): Promise<void> {
     const data = finalizeJobSchema.parse(job.data);
     const startedAt = Date.now();
-    // The same queue carries a batch's deadline (scheduled at acceptance for `expires_at`).
+    // The same queue carries a batch's deadline (scheduled at acceptance for `expires_at`) and the
+    // rewrite of a completed batch's files after a review.
     if (job.name === 'expire') return expireBatch(deps, data);
+    if (job.name === 'refresh-files') return refreshFiles(deps, data);
     const found = await deps.store.getBatchInternal(data.batch_id);
     if (found === null) return;
-    const where = {
-      root: found.spec.output.root ?? '',
-      prefix: found.spec.output.prefix,
-      batchId: data.batch_id,
-    };
-    const manifestKey = batchFileKey(where, 'manifest.jsonl');
-    const resultsKey = batchFileKey(where, 'results.csv');
-    // Both read the items page by page and stream to the bucket: side by side, the batch is done sooner.
-    await Promise.all([
-      deps.objects.putStream(manifestKey, manifestLines(deps.store, data.batch_id), 'application/x-ndjson'),
-      deps.objects.putStream(
-        resultsKey,
-        resultsCsv(deps.store, data.batch_id, (key) =>
-          deps.objects.presignGet(key, deps.options.presignTtlS),
-        ),
-        'text/csv',
-      ),
-    ]);
+    const { manifestKey, resultsKey } = await writeFiles(deps, data.batch_id, found.spec);
     // Refused when a retry re-opened the batch meanwhile: that round finalizes it again.
     if (!(await deps.store.completeBatch(data.batch_id, manifestKey, resultsKey))) return;
     deps.logger.info(
@@ -49,4 +34,38 @@ export function createFinalizeProcessor(deps: WorkerDeps) {
       'batch completed',
     );
   };
+}
+
+/** Writes manifest.jsonl and results.csv of the batch as its items are now. */
+async function writeFiles(
+  deps: WorkerDeps,
+  batchId: string,
+  spec: BatchSpec,
+): Promise<{ manifestKey: string; resultsKey: string }> {
+  const where = { root: spec.output.root ?? '', prefix: spec.output.prefix, batchId };
+  const manifestKey = batchFileKey(where, 'manifest.jsonl');
+  const resultsKey = batchFileKey(where, 'results.csv');
+  // Both read the items page by page and stream to the bucket: side by side, the batch is done sooner.
+  await Promise.all([
+    deps.objects.putStream(manifestKey, manifestLines(deps.store, batchId), 'application/x-ndjson'),
+    deps.objects.putStream(
+      resultsKey,
+      resultsCsv(deps.store, batchId, (key) => deps.objects.presignGet(key, deps.options.presignTtlS)),
+      'text/csv',
+    ),
+  ]);
+  return { manifestKey, resultsKey };
+}
+
+/**
+ * A review or choice changed an item of a completed batch: its files are written again, so they say
+ * what is approved and chosen. Only the newest change's job writes (an older one finds a newer count);
+ * a batch not completed (re-opened, or never ended) writes its files when it completes.
+ */
+async function refreshFiles(deps: WorkerDeps, data: FinalizeJob): Promise<void> {
+  if (data.change !== undefined && (await deps.store.filesChanges(data.batch_id)) > data.change) return;
+  const found = await deps.store.getBatchInternal(data.batch_id);
+  if (found === null || found.batch.completed_at === null) return;
+  await writeFiles(deps, data.batch_id, found.spec);
+  deps.logger.debug({ batch_id: data.batch_id, change: data.change }, 'batch files rewritten after a review');
 }

@@ -100,12 +100,12 @@ describe('results.csv in the bucket', () => {
     const lines = (await objects.get(key)).toString('utf8').trimEnd().split('\n');
 
     expect(lines[0]).toBe(
-      'custom_id,item_id,status,model,output_keys,output_urls,error_code,error_message,cost_usd,reused_from,qa_status,qa_flags',
+      'custom_id,item_id,status,model,output_keys,output_urls,error_code,error_message,cost_usd,reused_from,qa_status,qa_flags,review_status,reviewed_by,review_note,version,chosen_index',
     );
     expect(lines[1]).toBe(
-      `"'=HYPERLINK(""x"")",${itemIdFor(batchId, ids[0]!)},failed,sim-image,,,invalid_prompt,'@SUM(A1) is not allowed,0,,,`,
+      `"'=HYPERLINK(""x"")",${itemIdFor(batchId, ids[0]!)},failed,sim-image,,,invalid_prompt,'@SUM(A1) is not allowed,0,,,,pending,,,1,`,
     );
-    expect(lines[2]).toBe(`sku-1,${itemIdFor(batchId, 'sku-1')},succeeded,sim-image,,,,,0,,,`);
+    expect(lines[2]).toBe(`sku-1,${itemIdFor(batchId, 'sku-1')},succeeded,sim-image,,,,,0,,,,pending,,,1,`);
   });
 
   test('qa_status and qa_flags say which outputs were flagged and by which check', async () => {
@@ -158,7 +158,7 @@ describe('results.csv in the bucket', () => {
       'text/csv',
     );
     const rows = (await objects.get(key)).toString('utf8').trimEnd().split('\n').slice(1);
-    expect(rows.map((r) => r.split(',').slice(-2))).toEqual([
+    expect(rows.map((r) => r.split(',').slice(10, 12))).toEqual([
       ['flagged', '0:blank|1:blank|1:duplicate'],
       ['passed', ''],
       ['', ''],

@@ -32,6 +32,7 @@ export function keyPartsOf(spec: BatchSpec, data: GenerateJob, item: Item, model
     keyTemplate: spec.output.key_template,
     itemId: data.item_id,
     model,
+    version: item.version,
   };
 }
 

@@ -16,6 +16,7 @@ import { itemLeaseFor, keepItemLease } from './item-lease.js';
 import type { Outcome } from './outcome.js';
 import { keyPartsOf, unstorableKeys } from './output-key.js';
 import { loadReferenceImages } from './reference-images.js';
+import { regenerateFlagged } from './regenerate-flagged.js';
 import { type KeyResource, keyResources } from './resources.js';
 import { isKeyRefusal, toProviderError } from './retry-policy.js';
 import { createScheduling, stampingModel } from './scheduling.js';
@@ -29,7 +30,7 @@ export { endItem } from './end-item.js';
 const LEASE_MS = 60_000;
 
 /** Everything a run needs once its item is known to be runnable on its model. */
-interface Ready {
+export interface Ready {
   place: OutputPlace;
   resources: KeyResource[];
   storeDeps: ReturnType<typeof stampingModel<WorkerDeps>>;
@@ -222,15 +223,18 @@ export function createGenerateProcessor(deps: WorkerDeps) {
     const spooled = await uploadSpooled(run, ready);
     if (spooled !== null) return spooled;
     const n = run.item!.n;
-    while (run.stored.size < n) {
-      const want = Math.min(scheduling.imagesPerCall(run.model!), n - run.stored.size);
-      const grant = await takeCapacity(run, ready, want);
-      if ('kind' in grant) return grant;
-      const started = await start(run, ready, grant, onStarted);
-      if (started !== null) return started;
-      const generated = await generateOnce(run, ready, grant, want);
-      if (generated !== null) return generated;
-    }
+    // Batch `qa.on_flag: regenerate`: flagged outputs start a new version, generated like the first.
+    do {
+      while (run.stored.size < n) {
+        const want = Math.min(scheduling.imagesPerCall(run.model!), n - run.stored.size);
+        const grant = await takeCapacity(run, ready, want);
+        if ('kind' in grant) return grant;
+        const started = await start(run, ready, grant, onStarted);
+        if (started !== null) return started;
+        const generated = await generateOnce(run, ready, grant, want);
+        if (generated !== null) return generated;
+      }
+    } while (await regenerateFlagged(deps, run, ready));
     return { kind: 'done' };
   }
 

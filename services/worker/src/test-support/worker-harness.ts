@@ -16,6 +16,7 @@ import {
   itemIdFor,
   newBatchId,
   QaIndexStore,
+  type QaPolicy,
   Queues,
 } from '@pixelmill/core';
 import { createLogger } from '@pixelmill/logger';
@@ -75,6 +76,10 @@ export interface SubmitOptions {
   enqueue?: boolean;
   prompts?: Record<string, string>;
   aspectRatio?: string | null;
+  /** The batch's QA policy (absent: keep). */
+  qa?: QaPolicy;
+  /** Images per item (default 1). */
+  n?: number;
 }
 
 export interface Accepted {
@@ -212,7 +217,11 @@ export async function startHarness(opts: {
       lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 40),
     qaFlags,
     enqueue,
-    submit: async (tenant, customIds, { enqueue: now = true, prompts = {}, aspectRatio = null } = {}) => {
+    submit: async (
+      tenant,
+      customIds,
+      { enqueue: now = true, prompts = {}, aspectRatio = null, qa, n = 1 } = {},
+    ) => {
       const batchId = newBatchId();
       const spec: BatchSpec = {
         model: MODEL,
@@ -222,8 +231,9 @@ export async function startHarness(opts: {
         priority: 'normal',
         metadata: {},
         estimated_micros: 0,
-        images_requested: customIds.length,
+        images_requested: customIds.length * n,
         models: [MODEL],
+        ...(qa ? { qa } : {}),
       };
       const itemIds = Object.fromEntries(customIds.map((c) => [c, itemIdFor(batchId, c)]));
       await deps.store.insertBatch({ id: batchId, tenantId: tenant, spec });
@@ -238,7 +248,7 @@ export async function startHarness(opts: {
             prompt: prompts[c] ?? `Worker test ${batchId} ${c} [sim:64x64]`,
             size: '1K',
             aspect_ratio: aspectRatio,
-            n: 1,
+            n,
             reference_images: [],
             metadata: {},
           },

@@ -15,20 +15,26 @@
   ARGV[7] batch id
   ARGV[8] item id
 
+  Cost and images include what the item's earlier versions cost (archived_micros/images: a
+  regeneration), so the item and the batch count every provider call.
+
   Returns {ended, last}:
     ended 1 if this call ended the item, 0 if it had already ended (a duplicate delivery of the job)
     last  1 if this call ended the batch's last open item; exactly one caller per round ever sees 1
 ]]
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'queued' and status ~= 'running' then return {0, 0} end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], 'finished_at', ARGV[2], 'error', ARGV[3], 'cost_micros', ARGV[4],
-  'images', ARGV[5])
+local prior = redis.call('HMGET', KEYS[1], 'archived_micros', 'archived_images')
+local cost = tonumber(ARGV[4]) + tonumber(prior[1] or '0')
+local images = tonumber(ARGV[5]) + tonumber(prior[2] or '0')
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'finished_at', ARGV[2], 'error', ARGV[3], 'cost_micros', cost,
+  'images', images)
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'provider', ARGV[6]) end
 redis.call('HDEL', KEYS[1], 'last_error', 'runner', 'runner_until')
 redis.call('HINCRBY', KEYS[2], status, -1)
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
-redis.call('HINCRBY', KEYS[2], 'actual_micros', tonumber(ARGV[4]))
-redis.call('HINCRBY', KEYS[2], 'images_generated', tonumber(ARGV[5]))
+redis.call('HINCRBY', KEYS[2], 'actual_micros', cost)
+redis.call('HINCRBY', KEYS[2], 'images_generated', images)
 -- The batch ends when nothing is open; retry re-opens it by deleting finalize_claimed.
 local c = redis.call('HMGET', KEYS[2], 'queued', 'running')
 local last = 0

@@ -15,7 +15,7 @@ Usage:
   pixelmill status <batch> [--wait] [--json]
   pixelmill cancel <batch>
   pixelmill retry <batch> [--statuses failed,expired,cancelled]
-  pixelmill download <batch> [--out DIR] [--concurrency 8]
+  pixelmill download <batch> [--out DIR] [--concurrency 8] [--approved]
   pixelmill models [--json]
 
 The API is PIXELMILL_API_URL (default http://127.0.0.1:8080) with the key PIXELMILL_API_KEY, or
@@ -49,6 +49,7 @@ const options = {
   statuses: { type: 'string' },
   out: { type: 'string' },
   concurrency: { type: 'string' },
+  approved: { type: 'boolean' },
   'poll-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -139,6 +140,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io): Pr
         const out = v.out ?? id;
         const result = await download(client, id, out, {
           concurrency: v.concurrency ? Number(v.concurrency) : 8,
+          approved: v.approved === true,
         });
         io.out(
           `downloaded ${result.downloaded}, already there ${result.skipped}, failed ${result.failed.length} → ${out}\n`,

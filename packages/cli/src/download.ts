@@ -51,14 +51,26 @@ async function fetchTo(url: string, path: string, expectedSha: string): Promise<
 }
 
 /**
+ * The outputs of an item to download: its chosen version's (`outputs`); with `approved`, only the
+ * chosen variant when one was chosen.
+ */
+function outputsOf(item: Json, approved: boolean): Json[] {
+  const outputs = (item.outputs ?? []) as Json[];
+  const index = item.chosen?.index;
+  if (!approved || index === null || index === undefined) return outputs;
+  return outputs.filter((o) => o.index === index);
+}
+
+/**
  * Mirrors a batch's outputs into a folder (`<folder>/<bucket key>`), several at a time. Resumable: a file
  * already there with the output's SHA-256 is skipped. Also writes the batch's results.csv beside them.
+ * `approved`: only items whose review is approved, and of each only its chosen output(s).
  */
 export async function download(
   client: Client,
   batchId: string,
   out: string,
-  opts: { concurrency?: number; onProgress?: (r: DownloadResult) => void } = {},
+  opts: { concurrency?: number; approved?: boolean; onProgress?: (r: DownloadResult) => void } = {},
 ): Promise<DownloadResult> {
   const result: DownloadResult = { downloaded: 0, skipped: 0, failed: [] };
   const concurrency = Math.max(1, opts.concurrency ?? 8);
@@ -76,9 +88,10 @@ export async function download(
     }
     opts.onProgress?.(result);
   };
-  for await (const items of client.pages(`/v1/batches/${batchId}/items?status=succeeded`, 200)) {
+  const query = opts.approved ? 'status=succeeded&review=approved' : 'status=succeeded';
+  for await (const items of client.pages(`/v1/batches/${batchId}/items?${query}`, 200)) {
     for (const item of items) {
-      for (const output of item.outputs as Json[]) {
+      for (const output of outputsOf(item, opts.approved === true)) {
         const task = one(output).finally(() => running.delete(task));
         running.add(task);
         if (running.size >= concurrency) await Promise.race(running);

@@ -24,6 +24,12 @@ export type CreateWebhookEndpoint =
 export type UpdateWebhookEndpoint =
   operations['updateWebhookEndpoint']['requestBody']['content']['application/json'];
 export type ItemStatus = Item['status'];
+export type ReviewStatus = Item['review']['status'];
+export type BulkReviewRequest = operations['reviewBatchItems']['requestBody']['content']['application/json'];
+export type RegenerateRequest = NonNullable<
+  operations['regenerateItem']['requestBody']
+>['content']['application/json'];
+export type ChooseRequest = operations['chooseItemOutput']['requestBody']['content']['application/json'];
 export type RetryableStatus = NonNullable<Schemas['RetryRequest']['statuses']>[number];
 
 export interface ClientOptions {
@@ -166,17 +172,79 @@ export function createClient(options: ClientOptions) {
       );
     },
 
-    /** Every item of a batch in submission order, optionally only those in one status. */
-    items(batchId: string, opts: { status?: ItemStatus; pageSize?: number } = {}): AsyncGenerator<Item> {
+    /**
+     * Every item of a batch in submission order, optionally only those in one status, review status
+     * and QA status (`qa`: of the chosen version; `none` when none of its outputs was checked).
+     */
+    items(
+      batchId: string,
+      opts: {
+        status?: ItemStatus;
+        review?: ReviewStatus;
+        qa?: 'passed' | 'flagged' | 'none';
+        pageSize?: number;
+      } = {},
+    ): AsyncGenerator<Item> {
       return paginate(async (cursor) =>
         unwrap(
           await http.GET('/v1/batches/{id}/items', {
             params: {
               path: { id: batchId },
-              query: { limit: opts.pageSize ?? 100, cursor, ...(opts.status ? { status: opts.status } : {}) },
+              query: {
+                limit: opts.pageSize ?? 100,
+                cursor,
+                ...(opts.status ? { status: opts.status } : {}),
+                ...(opts.review ? { review: opts.review } : {}),
+                ...(opts.qa ? { qa: opts.qa } : {}),
+              },
             },
           }),
         ),
+      );
+    },
+
+    /** Approves or rejects many items of a batch (by custom_ids or item_ids): all of them or none. */
+    async reviewItems(
+      batchId: string,
+      review: BulkReviewRequest,
+    ): Promise<{ reviewed: number; items: Item[] }> {
+      const r = unwrap(
+        await http.POST('/v1/batches/{id}/items/review', { params: { path: { id: batchId } }, body: review }),
+      );
+      return { reviewed: r.reviewed, items: r.data };
+    },
+
+    /** Approves or rejects one item (by its id or custom_id), with an optional note. */
+    async reviewItem(
+      batchId: string,
+      item: string,
+      review: { action: 'approve' | 'reject'; note?: string },
+    ): Promise<Item> {
+      return unwrap(
+        await http.POST('/v1/batches/{id}/items/{item}/review', {
+          params: { path: { id: batchId, item } },
+          body: review,
+        }),
+      );
+    },
+
+    /** Generates an ended item again as a new version, optionally with an edited prompt or parameters. */
+    async regenerateItem(batchId: string, item: string, edits: RegenerateRequest = {}): Promise<Item> {
+      return unwrap(
+        await http.POST('/v1/batches/{id}/items/{item}/regenerate', {
+          params: { path: { id: batchId, item } },
+          body: edits,
+        }),
+      );
+    },
+
+    /** Chooses one of an item's versions and, optionally, one of its variants. */
+    async chooseOutput(batchId: string, item: string, choice: ChooseRequest): Promise<Item> {
+      return unwrap(
+        await http.POST('/v1/batches/{id}/items/{item}/choose', {
+          params: { path: { id: batchId, item } },
+          body: choice,
+        }),
       );
     },
 

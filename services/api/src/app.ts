@@ -16,6 +16,7 @@ import { healthRoutes } from './routes/health.js';
 import { itemRoutes } from './routes/items.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { modelRoutes } from './routes/models.js';
+import { reviewRoutes } from './routes/review.js';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints.js';
 
 /** The API as a Hono app: main.ts serves it, tests call `app.request()` on it. */
@@ -62,7 +63,13 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   if (admin !== null) app.route('/admin/queues', admin);
   app.use('/v1/*', redisGate(deps.redis));
   app.use('/v1/*', bearerAuth(deps.apiKeys));
-  for (const routes of [batchRoutes(deps), itemRoutes(deps), deliveryRoutes(deps), modelRoutes(deps)])
+  for (const routes of [
+    batchRoutes(deps),
+    itemRoutes(deps),
+    reviewRoutes(deps),
+    deliveryRoutes(deps),
+    modelRoutes(deps),
+  ])
     app.route('/', routes);
   app.route('/', webhookEndpointRoutes(deps));
 

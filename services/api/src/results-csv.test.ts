@@ -60,8 +60,10 @@ describe('GET /v1/batches/{id}/results', () => {
     expect(res.status).toBe(200);
     const lines = (await res.text()).trimEnd().split('\n');
     expect(lines[1]).toBe(
-      `"'=HYPERLINK(""x"")",${itemIdFor(batchId, ids[0]!)},failed,gemini-3-pro-image,,,invalid_prompt,'-1 is not a prompt,0,,,`,
+      `"'=HYPERLINK(""x"")",${itemIdFor(batchId, ids[0]!)},failed,gemini-3-pro-image,,,invalid_prompt,'-1 is not a prompt,0,,,,pending,,,1,`,
     );
-    expect(lines[2]).toBe(`sku-1,${itemIdFor(batchId, 'sku-1')},queued,gemini-3-pro-image,,,,,0,,,`);
+    expect(lines[2]).toBe(
+      `sku-1,${itemIdFor(batchId, 'sku-1')},queued,gemini-3-pro-image,,,,,0,,,,pending,,,1,`,
+    );
   });
 });

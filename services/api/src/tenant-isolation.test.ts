@@ -38,7 +38,13 @@ const kindOf: Record<string, Kind> = {
 const bodies: Record<string, unknown> = {
   'PATCH /v1/webhook-endpoints/{id}': { enabled: false, description: 'taken over' },
   'POST /v1/webhook-endpoints/{id}/rotate-secret': {},
+  'POST /v1/batches/{id}/items/review': { custom_ids: ['a'], action: 'approve' },
+  'POST /v1/batches/{id}/items/{item}/review': { action: 'reject', note: 'taken over' },
+  'POST /v1/batches/{id}/items/{item}/regenerate': { prompt: 'taken over' },
+  'POST /v1/batches/{id}/items/{item}/choose': { version: 1 },
 };
+/** `{item}` in a path: an item of the owner's batch, by its custom_id. */
+const ITEM = 'a';
 
 const PUBLIC_URL = 'https://93.184.215.14/hooks';
 
@@ -89,7 +95,10 @@ async function routesWithIds(): Promise<{ method: string; path: string; kind: Ki
 
 const send = (method: string, path: string, id: string, key: string): Promise<Reply> => {
   const body = bodies[`${method} ${path}`];
-  return call(env.app, method, path.replace('{id}', id), { key, ...(body !== undefined ? { body } : {}) });
+  return call(env.app, method, path.replace('{id}', id).replace('{item}', ITEM), {
+    key,
+    ...(body !== undefined ? { body } : {}),
+  });
 };
 
 /** What the owner can see of each resource: unchanged by anything another tenant does. */
@@ -100,7 +109,13 @@ async function ownerView(): Promise<Json> {
   const delivery = await get(`/v1/deliveries/${owned.delivery}`);
   return {
     batch: { status: batch.status, counts: batch.counts },
-    items: (await get(`/v1/batches/${owned.batch}/items`)).data.map((i: Json) => [i.custom_id, i.status]),
+    items: (await get(`/v1/batches/${owned.batch}/items`)).data.map((i: Json) => [
+      i.custom_id,
+      i.status,
+      i.review,
+      i.version,
+      i.chosen,
+    ]),
     endpoint,
     delivery: { status: delivery.status, redeliveries: delivery.redeliveries, attempts: delivery.attempts },
   };
@@ -124,6 +139,10 @@ describe('tenant isolation', () => {
       'GET /v1/webhook-endpoints/{id}/deliveries',
       'GET /v1/deliveries/{id}',
       'POST /v1/deliveries/{id}/redeliver',
+      'POST /v1/batches/{id}/items/review',
+      'POST /v1/batches/{id}/items/{item}/review',
+      'POST /v1/batches/{id}/items/{item}/regenerate',
+      'POST /v1/batches/{id}/items/{item}/choose',
     ])
       expect(routes).toContain(r);
   });

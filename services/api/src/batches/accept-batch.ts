@@ -11,6 +11,7 @@ import {
   type ItemSpec,
   itemIdFor,
   newBatchId,
+  qaPolicyOf,
   subscribedEvents,
   tenantRoot,
   toMicros,
@@ -181,6 +182,7 @@ export class BatchAcceptance {
       expires_at: header.expires_at ?? null,
       dedupe: header.dedupe ?? false,
       models: [model.id],
+      qa: qaPolicyOf(header.qa),
     };
     const ctx: ResolveContext = {
       header,

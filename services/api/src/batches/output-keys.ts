@@ -1,7 +1,9 @@
 import {
   type BatchFile,
+  type BatchSpec,
   batchFileKey,
   type FieldProblem,
+  type Item,
   type ItemSpec,
   itemIdFor,
   type KeyParts,
@@ -78,4 +80,36 @@ export function headerKeyProblems(batch: BatchKeyParts, locateHeader: Locate, mo
     path: locateHeader(field),
     message: p.message.replace('for this item', 'of every item'),
   }));
+}
+
+/**
+ * Whether every key of an item's next version renders (`versions/<N>/` makes keys longer): the
+ * problem as a sentence, or null. Checked before a regeneration is queued, so none is paid for that
+ * could not be stored.
+ */
+export function checkRegeneratedKeys(
+  spec: BatchSpec,
+  batchId: string,
+  item: Pick<Item, 'custom_id' | 'id' | 'model'>,
+  n: number,
+  version: number,
+): string | null {
+  const parts: KeyParts = {
+    root: spec.output.root ?? '',
+    prefix: spec.output.prefix,
+    batchId,
+    customId: item.custom_id,
+    format: spec.output.format,
+    keyTemplate: spec.output.key_template,
+    itemId: item.id,
+    model: item.model,
+    version,
+  };
+  try {
+    for (let index = 0; index < n; index++) outputKeyFor(parts, index);
+    return null;
+  } catch (err) {
+    if (!(err instanceof ObjectKeyError)) throw err;
+    return `Version ${version} of this item has no usable key: ${err.problems.join('; ')}`;
+  }
 }

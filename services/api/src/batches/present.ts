@@ -12,13 +12,18 @@ export async function presentBatch(batch: Batch, objects: ObjectStore, ttlS: num
   };
 }
 
+/** Output and thumbnail URLs on the item's outputs and on every version's (side-by-side review). */
 export async function presentItem(item: Item, objects: ObjectStore, ttlS: number): Promise<Item> {
-  const outputs = await Promise.all(
-    item.outputs.map(async (o) => ({
-      ...o,
-      url: await objects.presignGet(o.key, ttlS),
-      ...(o.thumbnail_key ? { thumbnail_url: await objects.presignGet(o.thumbnail_key, ttlS) } : {}),
-    })),
+  const sign = (outputs: Item['outputs']) =>
+    Promise.all(
+      outputs.map(async (o) => ({
+        ...o,
+        url: await objects.presignGet(o.key, ttlS),
+        ...(o.thumbnail_key ? { thumbnail_url: await objects.presignGet(o.thumbnail_key, ttlS) } : {}),
+      })),
+    );
+  const versions = await Promise.all(
+    item.versions.map(async (v) => ({ ...v, outputs: await sign(v.outputs) })),
   );
-  return { ...item, outputs };
+  return { ...item, outputs: await sign(item.outputs), versions };
 }

@@ -42,6 +42,8 @@ const QUERY_FIELDS: [param: string, path: string][] = [
   ['webhook_events', 'webhook.events'],
   ['expires_at', 'expires_at'],
   ['dedupe', 'dedupe'],
+  ['qa_on_flag', 'qa.on_flag'],
+  ['qa_max_regenerations', 'qa.max_regenerations'],
 ];
 
 function queryName(headerPath: string): string {
@@ -72,7 +74,7 @@ export function headerFromQuery(query: Record<string, string>): BatchHeader {
       (header.metadata as Record<string, string>)[param.slice('metadata.'.length)] = value;
     } else if (field === undefined) {
       problems.push({ path: `query.${param}`, message: 'Unknown batch option' });
-    } else if (param === 'n') set(field[1], int(value));
+    } else if (param === 'n' || param === 'qa_max_regenerations') set(field[1], int(value));
     else if (param === 'dedupe') set(field[1], value === 'true' ? true : value === 'false' ? false : value);
     else if (param === 'webhook_events')
       set(

@@ -5,6 +5,8 @@ import { ApiError } from '../errors.js';
 declare module 'hono' {
   interface ContextVariableMap {
     tenantId: string;
+    /** The presented key's public id (first 10 hex digits of its SHA-256): who reviewed, never the key. */
+    keyId: string;
   }
 }
 
@@ -26,6 +28,7 @@ export function bearerAuth(keys: { tenantId: string; key: string }[]): Middlewar
     for (const entry of table) if (timingSafeEqual(entry.digest, presented)) tenantId = entry.tenantId;
     if (tenantId === undefined) throw new ApiError(401, 'unauthorized', 'Invalid API key');
     c.set('tenantId', tenantId);
+    c.set('keyId', presented.toString('hex').slice(0, 10));
     await next();
   };
 }

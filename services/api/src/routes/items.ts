@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { InvalidCursorError, itemStatuses } from '@pixelmill/core';
+import { InvalidCursorError, itemStatuses, reviewStatuses } from '@pixelmill/core';
 import { presentItem } from '../batches/present.js';
 import type { AppDeps } from '../deps.js';
 import { invalidRequest, notFound } from '../errors.js';
@@ -16,11 +16,15 @@ export function itemRoutes(deps: AppDeps): OpenAPIHono {
       operationId: 'listBatchItems',
       tags: ['items'],
       summary:
-        "List a batch's items in submission order, optionally by status; the cursor is a position in that order, so pages stay stable while items change state",
+        "List a batch's items in submission order, optionally by status, review status and QA status (all given must match); the cursor is a position in that order, so pages stay stable while items change state",
       request: {
         params: z.object({ id: z.string().max(100) }),
         query: pageQuerySchema.extend({
           status: z.enum(itemStatuses).optional(),
+          review: z.enum(reviewStatuses).optional().openapi({ description: "The item's review status" }),
+          qa: z.enum(['passed', 'flagged', 'none']).optional().openapi({
+            description: "The chosen version's QA summary (`qa_status`); `none`: no output was checked",
+          }),
         }),
       },
       responses: {
@@ -32,7 +36,7 @@ export function itemRoutes(deps: AppDeps): OpenAPIHono {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const { cursor, limit, status } = c.req.valid('query');
+      const { cursor, limit, status, review, qa } = c.req.valid('query');
       const batch = await deps.store.getBatch(c.get('tenantId'), id);
       if (batch === null) throw notFound('Batch');
       try {
@@ -40,6 +44,8 @@ export function itemRoutes(deps: AppDeps): OpenAPIHono {
           limit,
           ...(cursor ? { cursor } : {}),
           ...(status ? { status } : {}),
+          ...(review ? { review } : {}),
+          ...(qa ? { qa } : {}),
         });
         const data = await Promise.all(
           page.data.map((i) => presentItem(i, deps.objects, deps.options.presignTtlS)),

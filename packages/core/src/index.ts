@@ -66,6 +66,6 @@ export {
   type Reservation,
   type TenantLimits,
 } from './store/quota-store.js';
-export { type BatchSpec, type ItemSpec, qaSummary } from './store/records.js';
+export { type BatchSpec, type ItemSpec, newestOutputs, qaSummary } from './store/records.js';
 export { RESULT_LIST_SEPARATOR, resultColumns, resultRows } from './store/results.js';
 export * from './validation.js';

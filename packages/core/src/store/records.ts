@@ -169,6 +169,11 @@ export function itemFromHash(id: string, h: Record<string, string>): Item {
   };
 }
 
+/** The outputs of the item's newest version: what a run of its generation stores (the chosen may be older). */
+export function newestOutputs(item: Pick<Item, 'versions' | 'outputs'>): ItemOutput[] {
+  return item.versions[item.versions.length - 1]?.outputs ?? item.outputs;
+}
+
 /** `flagged` when any output was flagged, `passed` when some were checked and none flagged, else null. */
 export function qaSummary(outputs: ItemOutput[]): 'passed' | 'flagged' | null {
   const checked = outputs.filter((o) => o.qa !== undefined);

@@ -170,7 +170,9 @@ describe('versions and reviews in the batch store', () => {
     });
     let batch = await store.getBatch('acme', id);
     expect(batch?.counts.queued).toBe(1);
-    expect(batch?.cost.actual_usd).toBeCloseTo(0.04, 6);
+    // What the item cost stays in the batch's total while its new version is generated.
+    expect(batch?.cost.actual_usd).toBeCloseTo(0.08, 6);
+    expect(after?.cost_usd).toBeCloseTo(0.04, 6);
     await store.startItem(id, a);
     await store.recordOutput(a, output(0, versionKey(`${a}/0.png`, 2), 'passed'));
     await store.endItem(id, a, { status: 'succeeded', costMicros: 40_000, images: 1 });
@@ -179,5 +181,34 @@ describe('versions and reviews in the batch store', () => {
     expect((await store.getItem(a))?.cost_usd).toBeCloseTo(0.08, 6);
     const changes = (await changeEntries()).filter((e) => e.itemId === a);
     expect(changes.map((c) => c.type)).toEqual(['item.reviewed', 'item.regenerated']);
+  });
+
+  test('a retried item keeps what its earlier versions cost; the batch stays the sum of its items', async () => {
+    const { id, itemIds } = await makeBatch(1);
+    const a = itemIds[0] as string;
+    await store.startItem(id, a);
+    await store.recordOutput(a, output(0, `${a}/0.png`, 'passed'));
+    await store.endItem(id, a, { status: 'succeeded', costMicros: 40_000, images: 1 });
+    const cause = { reason: 'requested' as const, by: 'abc', changed: [] };
+    const spec = {
+      custom_id: 'c0',
+      model: 'sim-image',
+      prompt: 'p0',
+      size: '1K' as const,
+      aspect_ratio: '1:1',
+      n: 1,
+      reference_images: [],
+      metadata: {},
+    };
+    expect((await store.regenerateItem(id, a, spec, cause)).state).toBe('queued');
+    await store.startItem(id, a);
+    await store.endItem(id, a, { status: 'failed', error: null, costMicros: 0, images: 0 });
+    expect((await store.getBatch('acme', id))?.cost.actual_usd).toBeCloseTo(0.04, 6);
+    await store.retryItems(id, [a], ['failed']);
+    expect((await store.getBatch('acme', id))?.cost.actual_usd).toBeCloseTo(0.04, 6);
+    expect((await store.getItem(a))?.cost_usd).toBeCloseTo(0.04, 6);
+    // Cancelled before it runs again: the first version's cost is still counted.
+    await store.closeItems(id, [a], 'cancelled');
+    expect((await store.getBatch('acme', id))?.cost.actual_usd).toBeCloseTo(0.04, 6);
   });
 });

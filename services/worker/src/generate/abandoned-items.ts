@@ -1,4 +1,4 @@
-import { generateJobSchema, terminalItemStatuses } from '@pixelmill/core';
+import { generateJobSchema, newestOutputs, terminalItemStatuses } from '@pixelmill/core';
 import type { Queue } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
 import { endItem } from './end-item.js';
@@ -29,7 +29,7 @@ export async function endAbandonedItems(deps: WorkerDeps, queue: Queue, newest =
           : `Processing failed after ${job.attemptsMade} attempts: ${job.failedReason ?? 'unknown error'}`,
         retryable: false,
       },
-      images: item.outputs.length,
+      images: newestOutputs(item).length,
       ...(model !== undefined ? { model, size: item.size } : {}),
     });
     deps.logger.warn(

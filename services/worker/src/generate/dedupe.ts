@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { type BatchSpec, type GenerateJob, type Item, type ItemOutput, tenantRoot } from '@pixelmill/core';
+import {
+  type BatchSpec,
+  type GenerateJob,
+  type Item,
+  type ItemOutput,
+  newestOutputs,
+  tenantRoot,
+} from '@pixelmill/core';
 import { sha256Hex } from '@pixelmill/storage';
 import type { WorkerDeps } from '../deps.js';
 import { keyPartsOf, outputKeyFor } from './output-key.js';
@@ -93,6 +100,8 @@ export async function dedupeItem(
     };
     await deps.redis.set(key, JSON.stringify(generation), 'EX', REUSE_TTL_S);
   };
+  // A later version (a regeneration) is a new generation by definition: never a copy.
+  if (item.version > 1) return { reused: false, remember };
   const raw = await deps.redis.get(key);
   if (raw === null) return { reused: false, remember };
   const source = JSON.parse(raw) as Generation;
@@ -120,7 +129,7 @@ async function copyOutputs(
   source: Generation,
 ): Promise<boolean> {
   if (source.outputs.length !== item.n) return false;
-  const done = new Set(item.outputs.map((o) => o.index));
+  const done = new Set(newestOutputs(item).map((o) => o.index));
   for (const out of source.outputs) {
     if (done.has(out.index)) continue;
     let bytes: Buffer;

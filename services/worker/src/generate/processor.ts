@@ -2,6 +2,7 @@ import {
   type GenerateJob,
   generateJobSchema,
   type ItemLease,
+  newestOutputs,
   tenantRoot,
   terminalItemStatuses,
 } from '@pixelmill/core';
@@ -57,7 +58,8 @@ export function createGenerateProcessor(deps: WorkerDeps) {
       return { kind: 'drop' };
     }
     run.item = item;
-    for (const o of item.outputs) run.stored.add(o.index);
+    // The newest version's outputs: the one being generated (a chosen older one is not).
+    for (const o of newestOutputs(item)) run.stored.add(o.index);
     const model = scheduling.modelOf(data, item);
     const spec = await specs.get(data.batch_id);
     if (model === undefined || spec === null) {

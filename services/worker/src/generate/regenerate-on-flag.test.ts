@@ -1,4 +1,4 @@
-import { type Item, toMicros, versionKey } from '@pixelmill/core';
+import { generateJobId, type Item, toMicros, versionKey } from '@pixelmill/core';
 import { estimateCostUsd } from '@pixelmill/providers';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Accepted, type Harness, MODEL, startHarness } from '../test-support/worker-harness.js';
@@ -107,5 +107,46 @@ describe('batch qa.on_flag: regenerate (real Redis, s3rver, simulator over HTTP)
     expect(kept?.versions).toHaveLength(1);
     expect(kept?.qa_status).toBe('flagged');
     expect(kept?.cost_usd).toBeCloseTo(micros(1) / 1e6, 6);
+  });
+
+  it('a requested regeneration is generated anew at the next version, never copied by dedupe', async () => {
+    const prompts = { first: 'a linen shirt, folded', twin: 'a linen shirt, folded' };
+    const batch = await h.submit('acme', ['first'], { dedupe: true, prompts });
+    const { first } = await finished(batch);
+    // Another batch asks for the same picture: dedupe copies the first one's images.
+    const copy = await h.submit('acme', ['twin'], { dedupe: true, prompts });
+    const { twin } = await finished(copy);
+    expect(twin?.reused_from?.item_id).toBe(first?.id);
+    const r = await h.deps.store.regenerateItem(
+      copy.batchId,
+      twin!.id,
+      {
+        custom_id: 'twin',
+        model: MODEL,
+        prompt: prompts.twin,
+        size: '1K',
+        aspect_ratio: null,
+        n: 1,
+        reference_images: [],
+        metadata: {},
+      },
+      { reason: 'requested', by: 'test', changed: [] },
+    );
+    if (r.state !== 'queued') throw new Error(`not queued: ${r.state}`);
+    await h.deps.store.reopenBatch(copy.batchId);
+    await h.deps.queues
+      .generate(MODEL)
+      .add(
+        'generate',
+        { batch_id: copy.batchId, item_id: twin!.id, tenant_id: 'acme' },
+        { jobId: generateJobId(twin!.id, r.round) },
+      );
+    const again = (await finished(copy)).twin;
+    expect(again?.version).toBe(2);
+    expect(again?.reused_from).toBeNull();
+    expect(again?.outputs[0]?.key).toBe(versionKey(twin?.outputs[0]?.key as string, 2));
+    expect(again?.outputs[0]?.sha256).not.toBe(first?.outputs[0]?.sha256);
+    // The copy cost nothing; the regeneration one image.
+    expect(again?.cost_usd).toBeCloseTo(micros(1) / 1e6, 6);
   });
 });

@@ -2,7 +2,7 @@
  * @module The one place an Outcome (outcome.ts) becomes moves in the batch store and in BullMQ:
  * ending the item, giving its attempt back, delaying or pausing, rerouting, or retrying.
  */
-import type { BatchSpec, GenerateJob, Item, ItemLease } from '@pixelmill/core';
+import { type BatchSpec, type GenerateJob, type Item, type ItemLease, newestOutputs } from '@pixelmill/core';
 import type { Logger } from '@pixelmill/logger';
 import type { ModelSpec } from '@pixelmill/providers';
 import { DelayedError, type Job, type Queue, Worker } from 'bullmq';
@@ -60,7 +60,7 @@ export async function settle(
       await endItem(deps, data, {
         status: 'cancelled',
         error: null,
-        images: item?.outputs.length ?? 0,
+        images: item ? newestOutputs(item).length : 0,
         model,
         size: item?.size,
       });

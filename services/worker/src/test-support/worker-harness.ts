@@ -80,6 +80,8 @@ export interface SubmitOptions {
   qa?: QaPolicy;
   /** Images per item (default 1). */
   n?: number;
+  /** The batch's `dedupe`. */
+  dedupe?: boolean;
 }
 
 export interface Accepted {
@@ -220,7 +222,7 @@ export async function startHarness(opts: {
     submit: async (
       tenant,
       customIds,
-      { enqueue: now = true, prompts = {}, aspectRatio = null, qa, n = 1 } = {},
+      { enqueue: now = true, prompts = {}, aspectRatio = null, qa, n = 1, dedupe = false } = {},
     ) => {
       const batchId = newBatchId();
       const spec: BatchSpec = {
@@ -234,6 +236,7 @@ export async function startHarness(opts: {
         images_requested: customIds.length * n,
         models: [MODEL],
         ...(qa ? { qa } : {}),
+        dedupe,
       };
       const itemIds = Object.fromEntries(customIds.map((c) => [c, itemIdFor(batchId, c)]));
       await deps.store.insertBatch({ id: batchId, tenantId: tenant, spec });

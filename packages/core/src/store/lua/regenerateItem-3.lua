@@ -3,8 +3,8 @@
   version is kept as version N (`ver:<N>`), the item takes its new spec (an edited prompt or
   parameters) and goes back to queued for version N+1, whose outputs are all generated again. Its
   review starts over (pending) and the newest version becomes the chosen one. What it has cost so far
-  stays counted on the item (archived_micros/images, added again at its next end) and leaves the
-  batch's totals until then, as a retry does. Records `item.regenerated` in the outbox.
+  stays its cost, in the batch's totals too (archived_micros/images: its next end adds the new
+  version's cost to it). Records `item.regenerated` in the outbox.
 
   KEYS[1] item hash
   KEYS[2] batch hash
@@ -42,16 +42,14 @@ local spec = cjson.decode(h[7])
 local archived = '{"version":' .. v .. ',"cause":' .. (h[4] or '{"reason":"initial"}') ..
   ',"created_at":' .. cjson.encode(h[5] or h[6] or ARGV[1]) .. ',"prompt":' .. cjson.encode(spec.prompt) ..
   ',"outputs":[' .. table.concat(json, ',') .. ']}'
--- Subtract only non-zero amounts: Lua writes -0 as "-0", which HINCRBY refuses.
+-- What the item cost so far stays its cost (and in the batch's totals); its next end adds the new
+-- version's cost on top (endItem-3).
 local cost = tonumber(h[8] or '0') or 0
 local images = tonumber(h[9] or '0') or 0
-if cost ~= 0 then redis.call('HINCRBY', KEYS[2], 'actual_micros', 0 - cost) end
-if images ~= 0 then redis.call('HINCRBY', KEYS[2], 'images_generated', 0 - images) end
 redis.call('HINCRBY', KEYS[2], status, -1)
 redis.call('HINCRBY', KEYS[2], 'queued', 1)
 redis.call('HSET', KEYS[1], 'ver:' .. v, archived, 'version', v + 1, 'cause', ARGV[3], 'version_at', ARGV[1],
-  'spec', ARGV[2], 'status', 'queued', 'attempts', 0, 'cost_micros', 0, 'images', 0,
-  'archived_micros', cost, 'archived_images', images)
+  'spec', ARGV[2], 'status', 'queued', 'attempts', 0, 'archived_micros', cost, 'archived_images', images)
 redis.call('HDEL', KEYS[1], 'chosen', 'qa_status', 'review', 'review_status', 'error', 'finished_at', 'last_error',
   'started_at', 'reused_from')
 local round = redis.call('HINCRBY', KEYS[1], 'retries', 1)

@@ -29,10 +29,11 @@ while pos < stop and found < want do
   if #ids == 0 then break end
   for i = 1, #ids do
     pos = pos + 1
-    local got = redis.call('HMGET', ARGV[1] .. ids[i], unpack(fields))
+    local key = ARGV[1] .. ids[i]
+    -- One field at a time, stopping at the first that does not match (most items fail the first).
     local ok = true
     for f = 1, #fields do
-      local v = got[f]
+      local v = redis.call('HGET', key, fields[f])
       if not v then v = defaults[f] end
       if v ~= values[f] then ok = false break end
     end

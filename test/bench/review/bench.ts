@@ -126,9 +126,8 @@ async function main(): Promise<void> {
         () => store.listItems(batchId, { limit: 100, qa: 'flagged', review: 'pending' }),
       ],
     ];
-    const results: Record<string, number[]> = {};
-    for (let run = 0; run < RUNS; run++)
-      for (const [name, fn] of cases) (results[name] ??= []).push(await time(fn));
+    const results: Record<string, number[]> = Object.fromEntries(cases.map(([name]) => [name, []]));
+    for (let run = 0; run < RUNS; run++) for (const [name, fn] of cases) results[name]?.push(await time(fn));
     const base = median(results[cases[0]![0]]!);
     const rows = cases.map(([name]) => {
       const ms = results[name]!;

@@ -94,7 +94,7 @@ describe('pixelmill CLI', () => {
       expect(sha256(readFileSync(join(dir, 'out', out.key)))).toBe(out.sha256);
     }
     expect(readFileSync(join(dir, 'out', `${batchId}-results.csv`), 'utf8').split('\n')[0]).toBe(
-      'custom_id,item_id,status,model,output_keys,output_urls,error_code,error_message,cost_usd,reused_from,qa_status,qa_flags',
+      'custom_id,item_id,status,model,output_keys,output_urls,error_code,error_message,cost_usd,reused_from,qa_status,qa_flags,review_status,reviewed_by,review_note,version,chosen_index',
     );
 
     // Resumable: files whose SHA-256 matches are skipped; a damaged one is fetched again.

@@ -15,12 +15,13 @@ export async function batchPayload(deps: EventDeps, batch: Batch): Promise<Batch
 }
 
 /**
- * The item object with presigned output URLs, without `prompt` and `reference_images` (nor each
- * version's `prompt`): a prompt may be 32,000 characters and the receiver sent it; GET the item when
- * it needs them. Versions carry keys, not URLs.
+ * The item object with presigned output URLs, without `prompt` and `reference_images`: a prompt may be
+ * 32,000 characters and the receiver sent it; GET the item when it needs them. Versions are listed by
+ * number, cause and time only (up to 20 of them, each with up to 10 outputs, would not fit ~20 kB);
+ * `outputs` are the chosen version's.
  */
 export type ItemPayload = Omit<Item, 'prompt' | 'reference_images' | 'versions'> & {
-  versions: Omit<Item['versions'][number], 'prompt'>[];
+  versions: Pick<Item['versions'][number], 'version' | 'cause' | 'created_at'>[];
 };
 
 export async function itemPayload(deps: EventDeps, item: Item): Promise<ItemPayload> {
@@ -31,7 +32,11 @@ export async function itemPayload(deps: EventDeps, item: Item): Promise<ItemPayl
       url: await deps.objects.presignGet(o.key, deps.options.presignTtlS),
     })),
   );
-  return { ...rest, outputs, versions: versions.map(({ prompt: _p, ...v }) => v) };
+  return {
+    ...rest,
+    outputs,
+    versions: versions.map((v) => ({ version: v.version, cause: v.cause, created_at: v.created_at })),
+  };
 }
 
 /** One item inside an `items.completed` event: what a receiver acts on, nothing it sent itself. */

@@ -210,7 +210,9 @@ const versionFields = {
 export const ItemVersionSchema = z.object({ ...versionFields, prompt: z.string() }).openapi('ItemVersion', {
   description: "One version of an item's outputs, with the prompt it was made from",
 });
-const ItemVersionPayloadSchema = z.object(versionFields).openapi('ItemVersionPayload');
+const ItemVersionPayloadSchema = z
+  .object({ version: versionFields.version, cause: VersionCauseSchema, created_at: nullableTime })
+  .openapi('ItemVersionPayload', { description: 'A version in events: GET the item for its outputs' });
 
 const itemFields = {
   id: z.string(),
@@ -301,19 +303,14 @@ export const ItemSchema = z
     },
   });
 
-/** The item in item events: without `prompt` and `reference_images` (nor each version's prompt). */
+/** The item in item events: without `prompt` and `reference_images`; versions without prompt and outputs. */
 export const ItemPayloadSchema = z
   .object({ ...itemFields, versions: z.array(ItemVersionPayloadSchema) })
   .openapi('ItemPayload', {
     example: {
       ...itemExample,
       versions: [
-        {
-          version: 1,
-          cause: { reason: 'initial' as const },
-          created_at: '2026-11-24T10:00:01.000Z',
-          outputs: itemExample.outputs,
-        },
+        { version: 1, cause: { reason: 'initial' as const }, created_at: '2026-11-24T10:00:01.000Z' },
       ],
     },
   });

@@ -77,6 +77,7 @@ const deps = {
     onFlagged: (checks: QaCheckName[]) => {
       for (const check of checks) metrics.qaFlagged.inc({ check });
     },
+    onRegenerated: (outputs: number) => metrics.qaRegenerated.inc(outputs),
   },
   options: {
     concurrency: env.WORKER_CONCURRENCY,

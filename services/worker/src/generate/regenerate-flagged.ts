@@ -49,6 +49,7 @@ export async function regenerateFlagged(deps: WorkerDeps, run: Run, ready: Ready
   if (version === 0) return false;
   ready.place = { ...ready.place, version };
   run.stored = new Set(keep);
+  deps.qa.onRegenerated?.(indexes.length);
   run.log.info(
     { version, checks, indexes },
     'flagged outputs generated again as a new version (batch qa policy)',

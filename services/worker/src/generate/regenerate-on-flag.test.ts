@@ -38,6 +38,7 @@ const micros = (images: number) => toMicros(estimateCostUsd(h.deps.registry.reso
 
 describe('batch qa.on_flag: regenerate (real Redis, s3rver, simulator over HTTP)', () => {
   it('regenerates flagged outputs as new versions within the limit, each paid, and keeps the last when still flagged', async () => {
+    const regeneratedBefore = h.qaRegenerated();
     const batch = await h.submit('acme', ['normal', 'clears', 'stays'], {
       qa: { on_flag: 'regenerate', max_regenerations: 2 },
       prompts: {
@@ -81,6 +82,8 @@ describe('batch qa.on_flag: regenerate (real Redis, s3rver, simulator over HTTP)
     const found = await h.deps.store.getBatchInternal(batch.batchId);
     expect(found?.batch.images.generated).toBe(6);
     expect(found?.batch.cost.actual_usd).toBeCloseTo(micros(6) / 1e6, 6);
+    // The worker's counter: one for clears, two for stays.
+    expect(h.qaRegenerated() - regeneratedBefore).toBe(3);
     expect(h.logLines().filter((l) => l.level >= 50)).toEqual([]);
   });
 

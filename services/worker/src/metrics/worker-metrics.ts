@@ -33,6 +33,8 @@ export interface WorkerMetrics {
   jobs: Counter<'queue' | 'outcome'>;
   /** Outputs flagged by the automatic checks, once per check that flagged (generate/qa). */
   qaFlagged: Counter<'check'>;
+  /** Flagged outputs generated again by a batch's `qa.on_flag: regenerate` (a new version each). */
+  qaRegenerated: Counter;
 }
 
 export function createWorkerMetrics(sources: {
@@ -120,6 +122,11 @@ export function createWorkerMetrics(sources: {
       name: 'pixelmill_qa_flagged_outputs_total',
       help: 'Outputs flagged by the automatic QA checks, by check (decodes, dimensions, aspect_ratio, blank, duplicate)',
       labelNames: ['check'],
+      registers,
+    }),
+    qaRegenerated: new Counter({
+      name: 'pixelmill_qa_regenerated_outputs_total',
+      help: "Flagged outputs generated again as a new version by their batch's qa policy (on_flag: regenerate)",
       registers,
     }),
   };

@@ -62,6 +62,8 @@ export interface Harness {
   logLines(): { level: number; msg: string }[];
   /** Check names the QA flag counter was told, in order (one entry per flagging check). */
   qaFlags: string[];
+  /** Flagged outputs the qa policy regenerated, as the metric would count them. */
+  qaRegenerated(): number;
   /**
    * Accepts a one-item-per-custom-id batch for `tenant`, like the API (visible, then enqueued). Each
    * item's prompt is `prompts[custom_id]`, or a unique one forcing a 64x64 image.
@@ -148,6 +150,7 @@ export async function startHarness(opts: {
   const limiter = createLimiter(redis, { prefix: `${prefix}:rl` });
   await configureLimits(limiter, registry);
   const qaFlags: string[] = [];
+  let qaRegenerated = 0;
   const deps: WorkerDeps = {
     redis,
     store: new BatchStore(redis, prefix),
@@ -162,6 +165,9 @@ export async function startHarness(opts: {
       thresholds: defaultQaThresholds,
       index: new QaIndexStore(redis, prefix),
       onFlagged: (checks) => qaFlags.push(...checks),
+      onRegenerated: (outputs) => {
+        qaRegenerated += outputs;
+      },
     },
     options: {
       concurrency: 4,
@@ -218,6 +224,7 @@ export async function startHarness(opts: {
     logLines: () =>
       lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 40),
     qaFlags,
+    qaRegenerated: () => qaRegenerated,
     enqueue,
     submit: async (
       tenant,

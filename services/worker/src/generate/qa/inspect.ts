@@ -10,6 +10,8 @@ export interface QaDeps {
   index: Pick<QaIndexStore, 'addAndFind'>;
   /** Told the names of the checks that flagged an output (the worker's metrics count them). */
   onFlagged?: (checks: QaCheckName[]) => void;
+  /** Told how many flagged outputs a batch's qa policy is generating again (the worker's metrics count them). */
+  onRegenerated?: (outputs: number) => void;
 }
 
 /** An output's one decode and its pixel measures; `preview` is null when the bytes did not decode. */

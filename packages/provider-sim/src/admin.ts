@@ -6,6 +6,7 @@ import { applyConfig, type SimConfig, type SimState } from './state.js';
 export function registerAdmin(app: Hono<SimEnv>, state: SimState): void {
   app.get('/__health', () => json({ ok: true }, 200));
   app.get('/__stats', () => json(state.stats.snapshot(), 200));
+  app.get('/__arrivals', () => json(state.stats.arrivals(), 200));
   app.post('/__reset', () => {
     resetState(state);
     return json({ ok: true }, 200);

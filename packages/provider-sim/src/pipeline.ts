@@ -132,6 +132,7 @@ export async function handle<P extends RequestInfo>(
   const now = state.now();
   const expectedEnd = draw.fault === 'hang' ? Number.POSITIVE_INFINITY : now + draw.latencyMs;
   const grant = state.limiter.acquire(config.limits, config.windowMs, key, p.model, now, expectedEnd);
+  state.stats.arrival(key, Date.now(), grant.ok);
   if (!grant.ok) return finish(spec.rateLimited(c, p, grant), info);
 
   state.stats.accepted(key, p.model, now, config.windowMs);

@@ -38,6 +38,7 @@ function entry(table: Record<string, KeyStats>, name: string): KeyStats {
   table[name] = created;
   return created;
 }
+const MAX_ARRIVALS = 100_000;
 const bump = (rec: Record<string, number>, k: string, by = 1): void => {
   rec[k] = (rec[k] ?? 0) + by;
 };
@@ -46,6 +47,8 @@ export class StatsRecorder {
   private s: SimStats = StatsRecorder.empty();
   /** Accepted timestamps per stats key within the last window, for maxWindowUse. */
   private recent = new Map<string, number[]>();
+  /** When each request reached the limiter, per key (capped), for benchmarks' per-request profiles. */
+  private arrivalsByKey = new Map<string, Array<{ t: number; ok: boolean }>>();
   /** Live in-flight counts; kept across reset() because those requests are still running. */
   private live = new Map<string, number>();
 
@@ -89,6 +92,17 @@ export class StatsRecorder {
     }
   }
 
+  /** A request reached the limiter at `t` (epoch ms); `ok` is whether it was admitted. */
+  arrival(key: string, t: number, ok: boolean): void {
+    const list = this.arrivalsByKey.get(key) ?? [];
+    this.arrivalsByKey.set(key, list);
+    if (list.length < MAX_ARRIVALS) list.push({ t, ok });
+  }
+
+  arrivals(): Record<string, Array<{ t: number; ok: boolean }>> {
+    return Object.fromEntries(this.arrivalsByKey);
+  }
+
   /** Track in-flight requests; returns the function that ends this one. */
   started(key: string, model: string): () => void {
     const names = [key, `${key}|${model}`];
@@ -113,5 +127,6 @@ export class StatsRecorder {
   reset(): void {
     this.s = StatsRecorder.empty();
     this.recent.clear();
+    this.arrivalsByKey.clear();
   }
 }

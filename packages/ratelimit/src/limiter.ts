@@ -73,6 +73,18 @@ async function sent(ctx: LimiterContext, resourceId: string, leaseId: string, im
   return reply === 1;
 }
 
+async function withdraw(ctx: LimiterContext, resourceId: string, leaseId: string, images: number) {
+  const keys = resourceKeys(ctx.prefix, resourceId);
+  const member = `${nonEmpty('leaseId', leaseId)}#${positiveInt('images', images)}`;
+  const reply = await runLuaScript(
+    ctx.redis,
+    luaScript('withdraw-3.lua'),
+    [keys.cfg, keys.win, keys.leases],
+    [member, leaseId],
+  );
+  return reply === 1;
+}
+
 async function cooldown(ctx: LimiterContext, resourceId: string, ms: number): Promise<number> {
   const reply = await runLuaScript(
     ctx.redis,
@@ -104,6 +116,7 @@ export function createLimiter(redis: Redis, opts: LimiterOptions): Limiter {
     sent: (id, leaseId, images = 1) => sent(ctx, id, leaseId, images),
     // The request still counts against rpm/ipm: it was sent. Only the concurrency slot returns.
     release: async (id, leaseId) => (await redis.zrem(resourceKeys(ctx.prefix, id).leases, leaseId)) === 1,
+    withdraw: (id, leaseId, images = 1) => withdraw(ctx, id, leaseId, images),
     extend: (id, leaseId, leaseMs) => extend(ctx, id, leaseId, leaseMs),
     cooldown: (id, ms) => cooldown(ctx, id, ms),
     // -1 marks "until unpark"; single commands are atomic, no script needed.

@@ -66,6 +66,28 @@ describe('sliding request window', () => {
     expect((await limiter.state('sent')).imagesInWindow).toBe(0);
   });
 
+  it('gives a withdrawn grant back whole: its window entry, images and lease, at once', async () => {
+    const clock = manualClock();
+    const limiter = createLimiter(connections[0]!, { prefix, now: clock.now });
+    await limiter.configure({ id: 'withdraw', rpm: 2, ipm: 3, concurrency: 2, windowMs: 1_000 });
+
+    const unsent = await limiter.tryAcquire('withdraw', { ...lease, images: 2 });
+    const sent = await limiter.tryAcquire('withdraw', lease);
+    if (!unsent.ok || !sent.ok) throw new Error('could not take both slots');
+    expect(await limiter.tryAcquire('withdraw', lease)).toMatchObject({ ok: false, reason: 'rpm' });
+    clock.advance(100);
+    // The first request was never sent: withdrawn, it frees its rpm, ipm and concurrency slots now,
+    // not one window after its grant.
+    expect(await limiter.withdraw('withdraw', unsent.leaseId, 2)).toBe(true);
+    expect(await limiter.state('withdraw')).toMatchObject({ inWindow: 1, imagesInWindow: 1, inFlight: 1 });
+    const next = await limiter.tryAcquire('withdraw', { ...lease, images: 2 });
+    expect(next.ok).toBe(true);
+    // A second withdraw of the same grant, or of one that does not match, changes nothing.
+    expect(await limiter.withdraw('withdraw', unsent.leaseId, 2)).toBe(false);
+    expect(await limiter.withdraw('withdraw', sent.leaseId, 3)).toBe(false);
+    expect(await limiter.state('withdraw')).toMatchObject({ inWindow: 2, imagesInWindow: 3 });
+  });
+
   it('hints the time until the oldest request leaves the window', async () => {
     const clock = manualClock();
     const limiter = createLimiter(connections[0]!, { prefix, now: clock.now });
@@ -107,52 +129,60 @@ describe('sliding request window', () => {
     const limiter = createLimiter(connections[0]!, { prefix });
     await expect(limiter.tryAcquire('nobody', lease)).rejects.toBeInstanceOf(ResourceNotConfiguredError);
   });
-  it('spaces grants by windowMs / (effective rpm × burst) when smoothing is on', async () => {
+  it('paces grants at windowMs / (effective rpm × burst), one spacing of slack', async () => {
     const clock = manualClock();
     const limiter = createLimiter(connections[0]!, { prefix, now: clock.now });
-    // 10 per second at most twice the average rate: one grant per 50 ms at most.
+    // 10 per second at most twice the average rate: one grant per 50 ms on average.
     await limiter.configure({ id: 'smooth', rpm: 10, windowMs: 1_000, burst: 2 });
+    // A grant may come one spacing before its turn: two back to back, then one per 50 ms.
     expect((await limiter.tryAcquire('smooth', lease)).ok).toBe(true);
+    expect((await limiter.tryAcquire('smooth', lease)).ok).toBe(true);
+    expect(await limiter.tryAcquire('smooth', lease)).toEqual({ ok: false, reason: 'rpm', retryInMs: 50 });
     clock.advance(10);
     expect(await limiter.tryAcquire('smooth', lease)).toEqual({ ok: false, reason: 'rpm', retryInMs: 40 });
     clock.advance(40);
     expect((await limiter.tryAcquire('smooth', lease)).ok).toBe(true);
+    expect(await limiter.tryAcquire('smooth', lease)).toEqual({ ok: false, reason: 'rpm', retryInMs: 50 });
+    // A grant that came late (a busy slot held it back 80 ms) lets the next follow at once,
+    // but no further: the slack is one spacing, not the time lost.
+    clock.advance(130);
+    expect((await limiter.tryAcquire('smooth', lease)).ok).toBe(true);
+    expect((await limiter.tryAcquire('smooth', lease)).ok).toBe(true);
+    expect(await limiter.tryAcquire('smooth', lease)).toEqual({ ok: false, reason: 'rpm', retryInMs: 50 });
     // The window still caps the total: 10 grants, then wait for the first to leave.
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 5; i++) {
       clock.advance(50);
       expect((await limiter.tryAcquire('smooth', lease)).ok).toBe(true);
     }
     clock.advance(50);
-    expect(await limiter.tryAcquire('smooth', lease)).toMatchObject({
-      ok: false,
-      reason: 'rpm',
-      retryInMs: 500,
-    });
+    expect(await limiter.tryAcquire('smooth', lease)).toMatchObject({ ok: false, reason: 'rpm', retryInMs: 520 });
     // AIMD halves the effective rpm, which doubles the spacing.
     clock.advance(1_000);
     await limiter.onRateLimited('smooth');
+    expect((await limiter.state('smooth')).effectiveRpm).toBe(5);
     expect((await limiter.tryAcquire('smooth', lease)).ok).toBe(true);
-    clock.advance(50);
-    expect(await limiter.tryAcquire('smooth', lease)).toEqual({ ok: false, reason: 'rpm', retryInMs: 50 });
+    expect((await limiter.tryAcquire('smooth', lease)).ok).toBe(true);
+    expect(await limiter.tryAcquire('smooth', lease)).toEqual({ ok: false, reason: 'rpm', retryInMs: 100 });
   });
 
-  it('spaces grants from the newest grant, not from its send (sent-2 moves the window entry later)', async () => {
+  it('paces grants from the grants, not from their sends (sent-2 moves the window entry later)', async () => {
     const clock = manualClock();
     const limiter = createLimiter(connections[0]!, { prefix, now: clock.now });
     await limiter.configure({ id: 'spaced-from-grant', rpm: 10, windowMs: 1_000, burst: 2 });
     const first = await limiter.tryAcquire('spaced-from-grant', lease);
+    expect((await limiter.tryAcquire('spaced-from-grant', lease)).ok).toBe(true);
     if (!first.ok) throw new Error('first grant refused');
-    // The request left 30 ms after its grant (item reads, a busy event loop).
+    // The first request left 30 ms after its grant (item reads, a busy event loop).
     clock.advance(30);
     expect(await limiter.sent('spaced-from-grant', first.leaseId)).toBe(true);
-    clock.advance(20);
-    // 50 ms after the grant: the spacing (1000 / (10 x 2)) has passed, whatever the send's delay.
-    expect((await limiter.tryAcquire('spaced-from-grant', lease)).ok).toBe(true);
-    clock.advance(49);
+    clock.advance(19);
     expect(await limiter.tryAcquire('spaced-from-grant', lease)).toEqual({
       ok: false,
       reason: 'rpm',
       retryInMs: 1,
     });
+    // 50 ms after the grants: the next turn has come, whatever the send's delay.
+    clock.advance(1);
+    expect((await limiter.tryAcquire('spaced-from-grant', lease)).ok).toBe(true);
   });
 });

@@ -78,6 +78,11 @@ export interface Limiter {
    * (sent-2.lua). `images` as given to acquire. false when it is no longer in the window.
    */
   sent(resourceId: string, leaseId: string, images?: number): Promise<boolean>;
+  /**
+   * Gives back a grant whose request was never sent: its window entry (rpm and ipm) and its lease
+   * (withdraw-3.lua). `images` as given to acquire. false when the entry had already left the window.
+   */
+  withdraw(resourceId: string, leaseId: string, images?: number): Promise<boolean>;
   /** false when the lease had already expired or been released. */
   release(resourceId: string, leaseId: string): Promise<boolean>;
   /** Sets the lease to expire leaseMs from now; false when it had already expired (slot lost). */

@@ -24,6 +24,15 @@ function parse(line: string): { level: number; text: string } {
   }
 }
 
+function offends(line: string): boolean {
+  const { level, text } = parse(line);
+  return level >= 50 || text.includes('Missing lock') || /stalled/i.test(text);
+}
+
+export function offendingLines(output: string): string[] {
+  return output.split('\n').filter(offends);
+}
+
 export function countLogLines(output: string): LogCounts {
   const counts: LogCounts = { error: 0, missingLock: 0, stalled: 0 };
   for (const line of output.split('\n')) {
@@ -37,19 +46,26 @@ export function countLogLines(output: string): LogCounts {
 }
 
 /** Per process (api, worker 1, worker 2, ...) and in total. */
-export function logReport(services: Service[]): { total: LogCounts; byProcess: Record<string, LogCounts> } {
+export function logReport(services: Service[]): {
+  total: LogCounts;
+  byProcess: Record<string, LogCounts>;
+  /** The first few such lines of each process, to read what happened. */
+  lines: string[];
+} {
   const byProcess: Record<string, LogCounts> = {};
+  const lines: string[] = [];
   const total: LogCounts = { error: 0, missingLock: 0, stalled: 0 };
   let workers = 0;
   for (const s of services) {
     const name = s.name === 'worker' ? `worker ${++workers}` : s.name;
     const c = countLogLines(s.output());
     byProcess[name] = c;
+    lines.push(...offendingLines(s.output()).slice(0, 5).map((l) => `${name}: ${l.slice(0, 600)}`));
     total.error += c.error;
     total.missingLock += c.missingLock;
     total.stalled += c.stalled;
   }
-  return { total, byProcess };
+  return { total, byProcess, lines };
 }
 
 /** One Markdown table row per process and a total. */
@@ -63,5 +79,6 @@ export function logTable(report: ReturnType<typeof logReport>): string {
     '|---|---|---|---|',
     ...rows,
     `| **total** (target 0 / 0 / 0) | ${t.error} | ${t.missingLock} | ${t.stalled} |`,
+    ...(report.lines.length > 0 ? ['', 'Those lines (first 5 per process):', '', ...report.lines.map((l) => `    ${l}`)] : []),
   ].join('\n');
 }

@@ -59,6 +59,24 @@ export function windowProfile(samples: KeySample[], t0: number, windowMs: number
   return rows;
 }
 
+/** Per key, each run of `rpm` admitted requests: when its first and last arrived, from the key's first. */
+export function keyRuns(arrivals: Record<string, Array<{ t: number; ok: boolean }>>, keys: string[], rpm: number): string[] {
+  const rows: string[] = [];
+  for (const key of keys) {
+    const list = arrivals[key] ?? [];
+    const t0 = list[0]?.t ?? 0;
+    const admitted = list.filter((a) => a.ok);
+    for (let run = 0; run * rpm < admitted.length; run++) {
+      const part = admitted.slice(run * rpm, (run + 1) * rpm);
+      const from = part[0]!.t;
+      const to = part.at(-1)!.t;
+      const refused = list.filter((a) => !a.ok && a.t >= from && a.t <= to).length;
+      rows.push(`| ${key} | ${run + 1} | ${((from - t0) / 1000).toFixed(2)} s | ${((to - t0) / 1000).toFixed(2)} s | ${refused} |`);
+    }
+  }
+  return rows;
+}
+
 export async function runRealTime(opts: { windowMs: number; items?: number }): Promise<void> {
   const windowMs = opts.windowMs;
   const items = opts.items ?? 600;
@@ -78,10 +96,11 @@ export async function runRealTime(opts: { windowMs: number; items?: number }): P
       const id = await submit(stack, stack.apiKey, MODEL, 'rt', items);
       const done = await waitDone(stack, stack.apiKey, id, 20 * windowMs + 600_000);
       const stats = await sampler.stop();
-      return { sampler, submittedAt, done, stats };
+      const arrivals = await sim.arrivals();
+      return { sampler, submittedAt, done, stats, arrivals };
     },
   );
-  const { sampler, submittedAt, done, stats } = run.result;
+  const { sampler, submittedAt, done, stats, arrivals } = run.result;
   const all = total(sampler, KEYS);
   const t0 = all.find((s) => s.requests > 0)?.t ?? submittedAt;
   const lastRequest = reachedFinal(all, 'requests');
@@ -124,6 +143,13 @@ Per window from the first request (sampled every 250 ms):
 | window | requests | 200 | 429 | last request of the window at |
 |---|---|---|---|---|
 ${windowProfile(all, t0, windowMs).join('\n')}
+
+Per key, each run of ${RPM} admitted requests (the sliding window repeats the first run's pace in every
+later one): when its first and last request arrived, counted from the key's first request.
+
+| key | run | first at | last at | 429s in the run |
+|---|---|---|---|---|
+${keyRuns(arrivals, KEYS, RPM).join('\n')}
 
 ${logTable(run.logs)}
 `);

@@ -9,6 +9,8 @@ import { startService, stopService, waitFor } from '../../support/processes.js';
 export interface SimProcess {
   url: string;
   stats(): Promise<SimStats>;
+  /** When each request reached the simulator's limiter, per key (epoch ms), and whether admitted. */
+  arrivals(): Promise<Record<string, Array<{ t: number; ok: boolean }>>>;
   stop(): Promise<void>;
 }
 
@@ -26,6 +28,7 @@ export async function startSimProcess(env: Record<string, string>): Promise<SimP
   return {
     url,
     stats: async () => (await (await fetch(`${url}/__stats`)).json()) as SimStats,
+    arrivals: async () => (await (await fetch(`${url}/__arrivals`)).json()) as Record<string, Array<{ t: number; ok: boolean }>>,
     stop: async () => {
       await stopService(service);
     },

@@ -18,7 +18,6 @@ const LOCAL_WAIT_MS = 2_000;
 /** ... and at most this long in all, per acquire. */
 const LOCAL_WAIT_BUDGET_MS = 5_000;
 const LOCALLY_WAITED: readonly string[] = ['rpm', 'ipm', 'concurrency', 'cooldown'];
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A limiter denial, the model's open circuit, or no key of the provider left in rotation. */
 export type Blocked =
@@ -44,6 +43,45 @@ export function createCapacity(deps: WorkerDeps, circuit: CircuitPolicy) {
   const asking = new Map<string, Promise<void>>();
   /** Leases already given back (a call's slot returns as soon as the provider answered). */
   const released = new Set<string>();
+
+  /** Per resource: the asker of this process sleeping for a slot on it, woken when one is given back here. */
+  const sleepers = new Map<string, Set<() => void>>();
+
+  /** A slot on the resource was given back by this process: its sleeping asker asks again now. */
+  function freed(resourceId: string): void {
+    const wake = sleepers.get(resourceId);
+    if (wake === undefined) return;
+    sleepers.delete(resourceId);
+    for (const w of wake) w();
+  }
+
+  /**
+   * Sleeps ms, or less when this process gives back a slot on one of the resources. Slots freed by
+   * other processes are seen at the limiter's next hint (concurrency hints are short, see the
+   * limiter's concurrencyPollMs).
+   */
+  async function sleepUntilFreed(ms: number, resourceIds: readonly string[]): Promise<void> {
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    for (const id of resourceIds) {
+      const set = sleepers.get(id) ?? new Set();
+      sleepers.set(id, set);
+      set.add(wake);
+    }
+    const timer = setTimeout(wake, ms);
+    try {
+      await woken;
+    } finally {
+      clearTimeout(timer);
+      for (const id of resourceIds) {
+        const set = sleepers.get(id);
+        set?.delete(wake);
+        if (set?.size === 0) sleepers.delete(id);
+      }
+    }
+  }
 
   /** No capacity until ms from now: the queue stops handing out jobs for that long. */
   async function pause(queue: Queue, ms: number): Promise<void> {
@@ -79,7 +117,7 @@ export function createCapacity(deps: WorkerDeps, circuit: CircuitPolicy) {
       // behind this one); once it has enough, the queue pauses until the next slot.
       if (candidates.full(queue.name)) await pause(queue, grant.retryInMs);
       else candidates.noCapacityFor(queue.name, grant.retryInMs);
-      await sleep(grant.retryInMs);
+      await sleepUntilFreed(grant.retryInMs, resourceIds);
     }
   }
 
@@ -150,11 +188,23 @@ export function createCapacity(deps: WorkerDeps, circuit: CircuitPolicy) {
     async releaseEarly(grant: { resourceId: string; leaseId: string }): Promise<void> {
       released.add(grant.leaseId);
       await deps.limiter.release(grant.resourceId, grant.leaseId);
+      freed(grant.resourceId);
+    },
+
+    /**
+     * A grant whose request was never sent goes back whole: its window entry too, so the slot serves
+     * another request in this window (ratelimit withdraw-3.lua).
+     */
+    async withdraw(grant: { resourceId: string; leaseId: string }, images: number): Promise<void> {
+      released.delete(grant.leaseId);
+      await deps.limiter.withdraw(grant.resourceId, grant.leaseId, images);
+      freed(grant.resourceId);
     },
 
     async release(grant: { resourceId: string; leaseId: string }): Promise<void> {
       if (released.delete(grant.leaseId)) return;
       await deps.limiter.release(grant.resourceId, grant.leaseId);
+      freed(grant.resourceId);
     },
 
     /** Wraps the processor so that the candidate gate learns when each job's run ends. */

@@ -128,6 +128,7 @@ export function createGenerateProcessor(deps: WorkerDeps) {
     run: Run,
     ready: Ready,
     grant: Acquired,
+    want: number,
     onStarted: () => void,
   ): Promise<Outcome | null> {
     if (run.started) return null;
@@ -135,7 +136,7 @@ export function createGenerateProcessor(deps: WorkerDeps) {
     if (s.state !== 'started') {
       const resource = ready.resources.find((r) => r.id === grant.resourceId);
       if (resource !== undefined) scheduling.keys.unclaim(run.model!, resource);
-      await scheduling.release(grant);
+      await scheduling.withdraw(grant, want);
       return s.state === 'busy' ? { kind: 'busy', waitMs: s.waitMs } : { kind: 'drop' };
     }
     run.started = true;
@@ -156,6 +157,8 @@ export function createGenerateProcessor(deps: WorkerDeps) {
     const resource = ready.resources.find((r) => r.id === grant.resourceId);
     if (resource === undefined) throw new Error(`limiter granted unknown resource ${grant.resourceId}`);
     let refused = false;
+    // Until the request is handed to the HTTP client, the grant can go back unsent (withdraw).
+    let handedOver = false;
     const heartbeat = setInterval(() => {
       deps.limiter.extend(grant.resourceId, grant.leaseId, LEASE_MS).catch(() => undefined);
     }, LEASE_MS / 3);
@@ -174,6 +177,7 @@ export function createGenerateProcessor(deps: WorkerDeps) {
         apiKey: resource.apiKey,
         timeoutMs: model.timeoutMs,
       });
+      handedOver = true;
       // The provider counts the request when it arrives, not when we were granted it (the
       // reference images above may have taken seconds): count it from now, after this turn of
       // the event loop has handed the request to the HTTP client (ratelimit sent-2.lua).
@@ -214,7 +218,8 @@ export function createGenerateProcessor(deps: WorkerDeps) {
     } finally {
       scheduling.keys.answered(model, resource, refused);
       clearInterval(heartbeat);
-      await scheduling.release(grant).catch(() => undefined);
+      const giveBack = handedOver ? scheduling.release(grant) : scheduling.withdraw(grant, want);
+      await giveBack.catch(() => undefined);
     }
   }
 
@@ -231,7 +236,7 @@ export function createGenerateProcessor(deps: WorkerDeps) {
         const want = Math.min(scheduling.imagesPerCall(run.model!), n - run.stored.size);
         const grant = await takeCapacity(run, ready, want);
         if ('kind' in grant) return grant;
-        const started = await start(run, ready, grant, onStarted);
+        const started = await start(run, ready, grant, want, onStarted);
         if (started !== null) return started;
         const generated = await generateOnce(run, ready, grant, want);
         if (generated !== null) return generated;

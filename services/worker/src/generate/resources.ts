@@ -58,15 +58,15 @@ export function guardedWindowMs(windowMs: number): number {
 }
 
 /**
- * Grants on one key are never closer than a window / (rpm × BURST): a full window's worth of
- * requests sent in one instant reaches the provider spread by jitter and collides with its window
- * edge (and providers such as OpenAI also enforce a fraction of the limit over shorter spans).
- * Three times the average rate leaves room to catch up at each window's start; the window still
- * caps the total. At twice (the value until issue 14) a key of 60 rpm took 30 s to send each
- * window, so the last window of a batch ended 1.125x the sliding window's lower bound after the
- * first request and 4 calls in flight were hardly ever reached with 0.5-2 s calls (BENCHMARKS.md).
+ * Grants on one key keep to one per window / (rpm × BURST) on average, two at most back to back
+ * (the limiter's pacing, ratelimit includes/resource.lua): a full window's worth of requests sent in
+ * one instant reaches the provider spread by jitter and collides with its window edge (and providers
+ * such as OpenAI also enforce a fraction of the limit over shorter spans). Four times the average
+ * rate lets a window's requests leave as fast as a key's concurrency allows (60 rpm, 4 in flight,
+ * 0.5-2 s calls: about 20 s), so the last window of a batch ends soon after it opens; the sliding
+ * window still caps the total (BENCHMARKS.md, issue 14).
  */
-const BURST = 3;
+const BURST = 4;
 
 /**
  * Writes every model's declared limits (per API key) to Redis, so all processes enforce the same

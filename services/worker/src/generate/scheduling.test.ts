@@ -29,6 +29,7 @@ const registry = buildRegistry({
         { id: 'sim-small', sizes: ['1K'] },
         { id: 'sim-spare' },
         { id: 'sim-alone' },
+        { id: 'sim-paced', rpm: 60, concurrency: 8 },
       ],
     },
   ],
@@ -164,5 +165,33 @@ describe('key scope: refused keys', () => {
       resourceId: small[1]!.id,
     });
     await scheduling.keys.revocations.restore('g', keyIdOf(first!.apiKey));
+  });
+});
+
+describe('grants never sent', () => {
+  const queue = { name: 'q-unsent', rateLimit: async () => undefined } as unknown as Queue;
+  const opts = { images: 1, leaseMs: 10_000, holder: 't' };
+
+  it('leave no window entry: every slot in the window belongs to a grant still held', async () => {
+    await configureLimits(limiter, registry);
+    const fresh = createScheduling(deps);
+    const paced = model('sim-paced');
+    const keys = keyResources(registry, paced);
+    // Neither key is proven yet: one trial call per key, so most of these askers lose the key they
+    // were granted to another asker's trial, and hand the grant back unsent.
+    const grants = await Promise.all(Array.from({ length: 6 }, () => fresh.acquireKey(queue, paced, keys, opts)));
+    const held = grants.filter((g) => g.ok);
+    expect(held.length).toBeGreaterThan(0);
+    expect(grants.some((g) => !g.ok && g.reason === 'trial')).toBe(true);
+    const states = await Promise.all(keys.map((k) => limiter.state(k.id)));
+    expect(states.reduce((sum, st) => sum + st.inWindow, 0)).toBe(held.length);
+    expect(states.reduce((sum, st) => sum + st.inFlight, 0)).toBe(held.length);
+    // The item turned out to be another runner's: the grant goes back whole.
+    const first = held[0]!;
+    if (!first.ok) throw new Error('unreachable');
+    await fresh.withdraw(first, 1);
+    expect((await limiter.state(first.resourceId)).inWindow).toBe(
+      held.filter((g) => g.ok && g.resourceId === first.resourceId).length - 1,
+    );
   });
 });

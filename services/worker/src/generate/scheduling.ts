@@ -44,6 +44,7 @@ export function createScheduling(deps: WorkerDeps) {
     pause: capacity.pause,
     releaseEarly: capacity.releaseEarly,
     release: capacity.release,
+    withdraw: capacity.withdraw,
     trackRuns: capacity.trackRuns,
 
     /** The model a job runs on: the fallback it was moved to, else the item's own. */
@@ -83,8 +84,8 @@ export function createScheduling(deps: WorkerDeps) {
       if (!grant.ok) return grant;
       const resource = left.find((r) => r.id === grant.resourceId);
       if (resource === undefined || keys.claim(model, resource)) return grant;
-      // Another job of this process took the key's trial meanwhile: this grant goes back.
-      await capacity.release(grant);
+      // Another job of this process took the key's trial meanwhile: this grant goes back unsent.
+      await capacity.withdraw(grant, opts.images);
       return { ok: false, reason: 'trial', retryInMs: TRIAL_POLL_MS };
     },
 

@@ -4,7 +4,7 @@
 
   Keys of one resource:
     cfg    hash: declared limits (rpm, ipm, concurrency, windowMs, minRpm, burst) and shared state
-           (effRpm, lastDecreaseAt, lastIncreaseAt, lastEdgeAt, lastGrantAt, cooldownUntil,
+           (effRpm, lastDecreaseAt, lastIncreaseAt, lastEdgeAt, lastGrantAt, paceAt, cooldownUntil,
            parkedUntil (-1 = indefinitely), winImages)
     win    sorted set: one member per granted request, "<leaseId>#<images>" scored by grant time
     leases sorted set: leaseId scored by expiry time
@@ -108,18 +108,23 @@ local function evaluate(r, winKey, leaseKey, now, images, concurrencyPollMs, par
     end
     headroom = math.min(headroom, (rpm - r.inWindow) / rpm)
     if r.burst ~= nil and r.inWindow > 0 then
-      -- Smoothing: the newest grant must be at least windowMs / (rpm * burst) old. Counted from the
-      -- grant itself (lastGrantAt), not from the window entry, which sent-2 moves to the send: the
-      -- time between grant and send (item reads, request building, a busy event loop) would
-      -- otherwise be added to every gap, and on a loaded host halve the rate a window is used at.
-      local newestAt = r.lastGrantAt
-      if newestAt == nil then
-        newestAt = tonumber(redis.call('ZRANGE', winKey, -1, -1, 'WITHSCORES')[2])
-      end
+      -- Smoothing, paced from the grants (not from the window entries, which sent-2 moves to the
+      -- send): grants keep to one per windowMs / (rpm * burst) on average, and a grant may come
+      -- one spacing before its turn (paceAt), so a request held back by a busy slot is followed at
+      -- once by the next instead of the spacing adding to the wait. At most two grants leave back to
+      -- back; over any longer span the rate stays at most burst times the average.
       local spacing = r.windowMs / (rpm * r.burst)
-      local since = now - newestAt
-      if since < spacing then
-        block(math.ceil(spacing - since), 'rpm')
+      local due = r.paceAt
+      if due == nil then
+        local newestAt = r.lastGrantAt
+        if newestAt == nil then
+          newestAt = tonumber(redis.call('ZRANGE', winKey, -1, -1, 'WITHSCORES')[2])
+        end
+        due = newestAt + spacing
+      end
+      local early = due - spacing - now
+      if early > 0 then
+        block(math.ceil(early), 'rpm')
       end
     end
   end
@@ -149,6 +154,16 @@ local function grant(cfgKey, winKey, leaseKey, r, now, leaseId, images, leaseMs)
   redis.call('ZADD', winKey, now, leaseId .. '#' .. images)
   redis.call('HINCRBY', cfgKey, 'winImages', images)
   redis.call('HSET', cfgKey, 'lastGrantAt', now)
+  local rpm = effectiveRpm(r)
+  if r.burst ~= nil and rpm ~= nil then
+    -- The next grant's turn at the paced rate (see evaluate): one spacing after this grant's turn,
+    -- or after now when the pace had fallen behind.
+    local turn = r.paceAt
+    if turn == nil or turn < now then
+      turn = now
+    end
+    redis.call('HSET', cfgKey, 'paceAt', turn + r.windowMs / (rpm * r.burst))
+  end
   -- Everything in the window is gone windowMs after the newest grant.
   redis.call('PEXPIRE', winKey, r.windowMs + TTL_SLACK_MS)
   redis.call('ZADD', leaseKey, now + leaseMs, leaseId)

@@ -155,7 +155,11 @@ describe('sliding request window', () => {
       expect((await limiter.tryAcquire('smooth', lease)).ok).toBe(true);
     }
     clock.advance(50);
-    expect(await limiter.tryAcquire('smooth', lease)).toMatchObject({ ok: false, reason: 'rpm', retryInMs: 520 });
+    expect(await limiter.tryAcquire('smooth', lease)).toMatchObject({
+      ok: false,
+      reason: 'rpm',
+      retryInMs: 520,
+    });
     // AIMD halves the effective rpm, which doubles the spacing.
     clock.advance(1_000);
     await limiter.onRateLimited('smooth');

@@ -16,9 +16,36 @@
  */
 import { type Job, Worker } from 'bullmq';
 
+/** Job ids whose recent runs are remembered for diagnosing a lost lock. */
+const HISTORY_JOBS = 2_000;
+const HISTORY_EVENTS = 12;
+
 export class LockSafeWorker extends Worker {
   /** Per job id: the runs of it inside processJob now, token → when its lock was last set. */
   private readonly runs = new Map<string, Map<string, number>>();
+  /** Per job id (the most recent HISTORY_JOBS): what happened to its runs in this process, in order. */
+  private readonly history = new Map<string, string[]>();
+
+  private note(id: string, event: string): void {
+    const list = this.history.get(id) ?? [];
+    this.history.delete(id);
+    this.history.set(id, list);
+    list.push(`${new Date().toISOString().slice(11, 23)} ${event}`);
+    if (list.length > HISTORY_EVENTS) list.shift();
+    if (this.history.size > HISTORY_JOBS) this.history.delete(this.history.keys().next().value!);
+  }
+
+  /**
+   * What this process did with the job lately (fetches, ends, re-tracks, whether its lock is renewed
+   * now): logged with a "Missing lock" error to tell a lapsed lock from one taken elsewhere.
+   */
+  lockHistory(id: string): { events: string[]; tracked: boolean; runs: number } {
+    return {
+      events: this.history.get(id) ?? [],
+      tracked: this.lockManager.getTrackedJobIds().includes(id),
+      runs: this.runs.get(id)?.size ?? 0,
+    };
+  }
 
   override async processJob(
     job: Job,
@@ -33,13 +60,18 @@ export class LockSafeWorker extends Worker {
       this.runs.set(id, runs);
     }
     runs.set(token, job.processedOn ?? Date.now());
+    this.note(id, `run ${token} starts (processedOn ${job.processedOn ?? '-'}, ${runs.size} run(s))`);
     try {
       return await super.processJob(job, token, fetchNextCallback);
     } finally {
       runs.delete(token);
       if (runs.size === 0) this.runs.delete(id);
+      this.note(id, `run ${token} ends (${runs.size} other run(s))`);
       // BullMQ's finally just untracked `id`: a newer run of it must stay tracked.
-      for (const [newer, lockedAt] of runs) this.lockManager.trackJob(id, newer, lockedAt);
+      for (const [newer, lockedAt] of runs) {
+        this.lockManager.trackJob(id, newer, lockedAt);
+        this.note(id, `run ${newer} tracked again`);
+      }
     }
   }
 }

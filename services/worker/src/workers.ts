@@ -120,7 +120,11 @@ export function startWorkers(
 
   for (const w of workers) {
     const isGenerate = w.name !== queueNames.finalize && w.name !== queueNames.deliver;
-    w.on('error', (err) => deps.logger.error({ err, queue: w.name }, 'worker error'));
+    w.on('error', (err) => {
+      const lost = /Missing lock for job (\S+)\./.exec(err.message)?.[1];
+      const lock = lost !== undefined && w instanceof LockSafeWorker ? w.lockHistory(lost) : undefined;
+      deps.logger.error({ err, queue: w.name, ...(lock ? { lock } : {}) }, 'worker error');
+    });
     w.on('completed', () => metrics?.jobs.inc({ queue: w.name, outcome: 'completed' }));
     w.on('failed', (job, err) => {
       metrics?.jobs.inc({ queue: w.name, outcome: 'failed' });
@@ -128,9 +132,13 @@ export function startWorkers(
       // A final failure the processor did not turn into an ended item (it threw on every attempt).
       if (isGenerate && job?.finishedOn !== undefined) void sweep();
     });
-    w.on('stalled', (jobId) =>
-      deps.logger.warn({ job_id: jobId, queue: w.name }, 'job stalled (its worker stopped); picked up again'),
-    );
+    w.on('stalled', (jobId) => {
+      const lock = w instanceof LockSafeWorker ? w.lockHistory(jobId) : undefined;
+      deps.logger.warn(
+        { job_id: jobId, queue: w.name, ...(lock && lock.events.length > 0 ? { lock } : {}) },
+        'job stalled (its lock lapsed); picked up again',
+      );
+    });
   }
   return {
     workers,

@@ -60,7 +60,11 @@ export function logReport(services: Service[]): {
     const name = s.name === 'worker' ? `worker ${++workers}` : s.name;
     const c = countLogLines(s.output());
     byProcess[name] = c;
-    lines.push(...offendingLines(s.output()).slice(0, 5).map((l) => `${name}: ${l.slice(0, 600)}`));
+    lines.push(
+      ...offendingLines(s.output())
+        .slice(0, 5)
+        .map((l) => `${name}: ${l.slice(0, 600)}`),
+    );
     total.error += c.error;
     total.missingLock += c.missingLock;
     total.stalled += c.stalled;
@@ -79,6 +83,8 @@ export function logTable(report: ReturnType<typeof logReport>): string {
     '|---|---|---|---|',
     ...rows,
     `| **total** (target 0 / 0 / 0) | ${t.error} | ${t.missingLock} | ${t.stalled} |`,
-    ...(report.lines.length > 0 ? ['', 'Those lines (first 5 per process):', '', ...report.lines.map((l) => `    ${l}`)] : []),
+    ...(report.lines.length > 0
+      ? ['', 'Those lines (first 5 per process):', '', ...report.lines.map((l) => `    ${l}`)]
+      : []),
   ].join('\n');
 }

@@ -60,7 +60,11 @@ export function windowProfile(samples: KeySample[], t0: number, windowMs: number
 }
 
 /** Per key, each run of `rpm` admitted requests: when its first and last arrived, from the key's first. */
-export function keyRuns(arrivals: Record<string, Array<{ t: number; ok: boolean }>>, keys: string[], rpm: number): string[] {
+export function keyRuns(
+  arrivals: Record<string, Array<{ t: number; ok: boolean }>>,
+  keys: string[],
+  rpm: number,
+): string[] {
   const rows: string[] = [];
   for (const key of keys) {
     const list = arrivals[key] ?? [];
@@ -71,7 +75,9 @@ export function keyRuns(arrivals: Record<string, Array<{ t: number; ok: boolean 
       const from = part[0]!.t;
       const to = part.at(-1)!.t;
       const refused = list.filter((a) => !a.ok && a.t >= from && a.t <= to).length;
-      rows.push(`| ${key} | ${run + 1} | ${((from - t0) / 1000).toFixed(2)} s | ${((to - t0) / 1000).toFixed(2)} s | ${refused} |`);
+      rows.push(
+        `| ${key} | ${run + 1} | ${((from - t0) / 1000).toFixed(2)} s | ${((to - t0) / 1000).toFixed(2)} s | ${refused} |`,
+      );
     }
   }
   return rows;

@@ -28,7 +28,8 @@ export async function startSimProcess(env: Record<string, string>): Promise<SimP
   return {
     url,
     stats: async () => (await (await fetch(`${url}/__stats`)).json()) as SimStats,
-    arrivals: async () => (await (await fetch(`${url}/__arrivals`)).json()) as Record<string, Array<{ t: number; ok: boolean }>>,
+    arrivals: async () =>
+      (await (await fetch(`${url}/__arrivals`)).json()) as Record<string, Array<{ t: number; ok: boolean }>>,
     stop: async () => {
       await stopService(service);
     },

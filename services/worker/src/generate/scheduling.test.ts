@@ -179,7 +179,9 @@ describe('grants never sent', () => {
     const keys = keyResources(registry, paced);
     // Neither key is proven yet: one trial call per key, so most of these askers lose the key they
     // were granted to another asker's trial, and hand the grant back unsent.
-    const grants = await Promise.all(Array.from({ length: 6 }, () => fresh.acquireKey(queue, paced, keys, opts)));
+    const grants = await Promise.all(
+      Array.from({ length: 6 }, () => fresh.acquireKey(queue, paced, keys, opts)),
+    );
     const held = grants.filter((g) => g.ok);
     expect(held.length).toBeGreaterThan(0);
     expect(grants.some((g) => !g.ok && g.reason === 'trial')).toBe(true);

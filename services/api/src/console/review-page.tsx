@@ -167,7 +167,9 @@ export function ReviewPage(props: { id: string }) {
                 </figcaption>
               </figure>
               <div class="review-side">
-                <h3 class="facts-title">Prompt</h3>
+                <h3 class="facts-title" id="review-prompt-title">
+                  Prompt
+                </h3>
                 <p id="review-prompt" class="prompt" />
                 <p id="review-error" class="notice notice-error" hidden />
                 <h3 class="facts-title">Review</h3>

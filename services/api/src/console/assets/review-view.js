@@ -38,6 +38,7 @@ export function createItemView(root, { onChoose }) {
   const preview = $('#review-preview', root);
   const caption = $('#review-caption', root);
   const fullButton = $('#review-full', root);
+  const promptTitle = $('#review-prompt-title', root);
   const prompt = $('#review-prompt', root);
   const error = $('#review-error', root);
   const state = $('#review-state', root);
@@ -214,7 +215,11 @@ export function createItemView(root, { onChoose }) {
       qaBadge.dataset.status = item.qa_status ?? '';
       setBadge(reviewBadge, item.review.status);
       position.textContent = `${index + 1} of ${total}`;
-      prompt.textContent = item.prompt;
+      // The prompt the chosen images were made from (an edited regeneration changes the item's own).
+      const chosen = item.versions.find((v) => v.version === item.chosen.version);
+      promptTitle.textContent =
+        item.versions.length > 1 ? `Prompt of version ${item.chosen.version}` : 'Prompt';
+      prompt.textContent = chosen?.prompt ?? item.prompt;
       error.hidden = !item.error;
       error.textContent = item.error ? `${item.error.code}: ${item.error.message}` : '';
       const r = item.review;

@@ -34,6 +34,7 @@ const REVIEW_ITEMS = [
   { custom_id: 'mug', prompt: 'Studio product photo of a ceramic mug on white' },
   { custom_id: 'lamp', prompt: 'Studio product photo of a brass desk lamp on white' },
   { custom_id: 'chair', prompt: 'Studio product photo of a walnut chair on white' },
+  { custom_id: 'pair', prompt: 'Studio product photo of a pair of canvas sneakers on white', n: 2 },
 ];
 const EDITED_PROMPT = 'Studio product photo of a linen tote bag on white, soft daylight';
 
@@ -362,7 +363,7 @@ describe('the web console in Chromium, against the real API, worker, simulator a
     }
   });
 
-  test('review mode, keyboard only: flagged first; edit and regenerate, choose a version, approve, reject with a note, bulk approve', async () => {
+  test('review mode, keyboard only: flagged first; edit and regenerate, choose a version and a variant, approve, reject with a note, bulk approve', async () => {
     const created = await call(stack, stack.apiKey, 'POST', '/v1/batches', {
       model: 'gemini-3-pro-image',
       defaults: { size: '1K', aspect_ratio: '1:1' },
@@ -391,15 +392,15 @@ describe('the web console in Chromium, against the real API, worker, simulator a
     const title = page.locator('#review-item-title');
     // Flagged by QA first: the tote whose first image was blank.
     await expectText(title, 'tote');
-    await expectText(page.locator('#review-bar-label'), '0 / 4 reviewed · 0%');
-    await expectText(page.locator('[data-review-count="pending"]'), '4');
+    await expectText(page.locator('#review-bar-label'), '0 / 5 reviewed · 0%');
+    await expectText(page.locator('[data-review-count="pending"]'), '5');
     await expectText(page.locator('[data-review-count="flagged"]'), '1');
     expect(await page.locator('#review-check-rows tr[data-check="blank"]').getAttribute('data-passed')).toBe(
       'false',
     );
     expect(
       await page.locator('#review-queue li').evaluateAll((lis) => lis.map((li) => li.textContent)),
-    ).toEqual(['tote pending flagged', 'mug pending ', 'lamp pending ', 'chair pending ']);
+    ).toEqual(['tote pending flagged', 'mug pending ', 'lamp pending ', 'chair pending ', 'pair pending ']);
     expect(await a11yViolations(page)).toEqual([]);
 
     // e: edit the prompt and regenerate (Ctrl+Enter in the field sends it).
@@ -471,7 +472,7 @@ describe('the web console in Chromium, against the real API, worker, simulator a
       status: 'rejected',
       note: 'Handle cropped off',
     });
-    await expectText(page.locator('#review-bar-label'), '2 / 4 reviewed · 50%');
+    await expectText(page.locator('#review-bar-label'), '2 / 5 reviewed · 40%');
 
     // k / ArrowRight / j move through the queue; the rejected item shows its note.
     await page.keyboard.press('k');
@@ -493,7 +494,18 @@ describe('the web console in Chromium, against the real API, worker, simulator a
       /\/chair\/0\.png$/,
     );
 
-    // Bulk approve of what passed QA: one confirmation, then the two pending items that passed.
+    // One variant of an item with n = 2, by its button (in the tab order) from the keyboard.
+    await page.keyboard.press('j');
+    await expectText(title, 'pair');
+    const useSecond = page.getByRole('button', { name: 'Use image 2 only' });
+    await useSecond.focus();
+    await page.keyboard.press('Enter');
+    await expectText(page.locator('#review-status'), 'pair: version 1, image 2, chosen.');
+    expect((await reviewItems()).pair.chosen).toEqual({ version: 1, index: 1 });
+    expect(await page.getByRole('button', { name: 'Image 2 chosen' }).isDisabled()).toBe(true);
+    expect(await page.locator('#review-preview img').count()).toBe(1);
+
+    // Bulk approve of what passed QA: one confirmation, then the three pending items that passed.
     const confirmed: string[] = [];
     page.once('dialog', (d) => {
       confirmed.push(d.message());
@@ -501,17 +513,18 @@ describe('the web console in Chromium, against the real API, worker, simulator a
     });
     await page.locator('#bulk-approve').focus();
     await page.keyboard.press('Enter');
-    await expectText(page.locator('#review-status'), 'Approved 2 items that passed QA.');
-    expect(confirmed).toEqual(['Approve 2 pending items that passed QA?']);
+    await expectText(page.locator('#review-status'), 'Approved 3 items that passed QA.');
+    expect(confirmed).toEqual(['Approve 3 pending items that passed QA?']);
     const items = await reviewItems();
     expect(Object.fromEntries(Object.entries(items).map(([id, i]) => [id, i.review.status]))).toEqual({
       tote: 'approved',
       mug: 'rejected',
       lamp: 'approved',
       chair: 'approved',
+      pair: 'approved',
     });
-    await expectText(page.locator('#review-bar-label'), '4 / 4 reviewed · 100%');
-    await expectText(page.locator('[data-review-count="approved"]'), '3');
+    await expectText(page.locator('#review-bar-label'), '5 / 5 reviewed · 100%');
+    await expectText(page.locator('[data-review-count="approved"]'), '4');
     await expectText(page.locator('[data-review-count="rejected"]'), '1');
     await expectText(page.locator('[data-review-count="pending"]'), '0');
     expect(await page.locator('#bulk-approve').isDisabled()).toBe(true);

@@ -2,6 +2,7 @@
 // status and QA flag), the current one marked. Rows are updated in place so focus and pictures survive.
 
 import { $, el, setBadge } from './dom.js';
+import { chosenOutputs } from './review-view.js';
 
 export function createQueueList(root, { onSelect }) {
   const list = $('#review-queue', root);
@@ -44,7 +45,7 @@ export function createQueueList(root, { onSelect }) {
         r.title.textContent = item.custom_id;
         setBadge(r.review, item.review.status);
         r.flag.textContent = item.qa_status === 'flagged' ? 'flagged' : '';
-        const output = item.outputs?.[0];
+        const output = chosenOutputs(item)[0];
         const key = output?.thumbnail_url ? output.thumbnail_key : null;
         if (key !== r.thumbnailKey) {
           r.thumbnailKey = key;

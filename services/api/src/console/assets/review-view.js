@@ -16,6 +16,14 @@ const checkLabels = {
 
 const ended = (item) => !['queued', 'running'].includes(item.status);
 
+/** The chosen images: `outputs` is the chosen version's, `chosen.index` one of its variants (null: all). */
+export function chosenOutputs(item) {
+  const outputs = item.outputs ?? [];
+  if (item.chosen?.index === null || item.chosen?.index === undefined) return outputs;
+  const picked = outputs.filter((o) => o.index === item.chosen.index);
+  return picked.length > 0 ? picked : outputs;
+}
+
 /** Without presigned URLs: what an item shows, to tell whether it changed. */
 const signature = (value) =>
   JSON.stringify(value, (k, v) => (k === 'url' || k === 'thumbnail_url' ? undefined : v));
@@ -50,7 +58,7 @@ export function createItemView(root, { onChoose }) {
   let versionsSig = '';
 
   function renderPreview(item, full) {
-    const outputs = item.outputs ?? [];
+    const outputs = chosenOutputs(item);
     const sig = signature([item.id, outputs, full]);
     fullButton.hidden = outputs.length === 0 || full;
     if (sig === previewSig) return;
@@ -93,7 +101,7 @@ export function createItemView(root, { onChoose }) {
   }
 
   function renderChecks(item) {
-    const rows = (item.outputs ?? []).flatMap((o) =>
+    const rows = chosenOutputs(item).flatMap((o) =>
       (o.qa?.checks ?? []).map((c) =>
         el(
           'tr',

@@ -529,6 +529,16 @@ describe('the web console in Chromium, against the real API, worker, simulator a
     await expectText(page.locator('[data-review-count="pending"]'), '0');
     expect(await page.locator('#bulk-approve').isDisabled()).toBe(true);
     expect(await a11yViolations(page)).toEqual([]);
+
+    // Single-key shortcuts can be switched off (WCAG 2.1.4); the buttons stay.
+    await page.locator('#shortcuts-on').focus();
+    await page.keyboard.press('Space');
+    expect(await page.locator('#shortcuts-on').isChecked()).toBe(false);
+    await page.locator('#review-prev').focus();
+    await page.keyboard.press('k');
+    expect(await title.textContent()).toBe('pair');
+    await page.keyboard.press('Enter');
+    await expectText(title, 'chair');
   });
 
   test('review mode: another tenant sees "not found"; a server without the review routes shows no review controls', async () => {

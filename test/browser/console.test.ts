@@ -27,6 +27,16 @@ const secret = generateWebhookSecret();
 const requested: string[] = [];
 const pageErrors: string[] = [];
 let batchId = '';
+let reviewBatchId = '';
+/** Review mode's batch: `[blank:1]` makes the tote's first image blank (flagged), its next one normal. */
+const REVIEW_ITEMS = [
+  { custom_id: 'tote', prompt: 'Studio product photo of a linen tote bag on white [blank:1]' },
+  { custom_id: 'mug', prompt: 'Studio product photo of a ceramic mug on white' },
+  { custom_id: 'lamp', prompt: 'Studio product photo of a brass desk lamp on white' },
+  { custom_id: 'chair', prompt: 'Studio product photo of a walnut chair on white' },
+  { custom_id: 'pair', prompt: 'Studio product photo of a pair of canvas sneakers on white', n: 2 },
+];
+const EDITED_PROMPT = 'Studio product photo of a linen tote bag on white, soft daylight';
 
 beforeAll(async () => {
   // Chromium first: if it is missing the suite fails here, loudly, before anything else starts.
@@ -353,6 +363,220 @@ describe('the web console in Chromium, against the real API, worker, simulator a
     }
   });
 
+  test('review mode, keyboard only: flagged first; edit and regenerate, choose a version and a variant, approve, reject with a note, bulk approve', async () => {
+    const created = await call(stack, stack.apiKey, 'POST', '/v1/batches', {
+      model: 'gemini-3-pro-image',
+      defaults: { size: '1K', aspect_ratio: '1:1' },
+      items: REVIEW_ITEMS,
+      metadata: { campaign: 'review' },
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    reviewBatchId = created.json.id;
+    await waitFor(
+      'the review batch to complete',
+      async () =>
+        (await call(stack, stack.apiKey, 'GET', `/v1/batches/${reviewBatchId}`)).json.status === 'completed'
+          ? true
+          : undefined,
+      { timeoutMs: UI_TIMEOUT },
+    );
+    expect((await reviewItems()).tote.qa_status).toBe('flagged');
+
+    // From the batch page into review mode by keyboard.
+    await page.goto(`${stack.apiUrl}/console/batches/${reviewBatchId}`);
+    const link = page.getByRole('link', { name: 'Review images' });
+    await link.waitFor();
+    await link.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/review$/);
+    const title = page.locator('#review-item-title');
+    // Flagged by QA first: the tote whose first image was blank.
+    await expectText(title, 'tote');
+    await expectText(page.locator('#review-bar-label'), '0 / 5 reviewed · 0%');
+    await expectText(page.locator('[data-review-count="pending"]'), '5');
+    await expectText(page.locator('[data-review-count="flagged"]'), '1');
+    expect(await page.locator('#review-check-rows tr[data-check="blank"]').getAttribute('data-passed')).toBe(
+      'false',
+    );
+    expect(
+      await page.locator('#review-queue li').evaluateAll((lis) => lis.map((li) => li.textContent)),
+    ).toEqual(['tote pending flagged', 'mug pending ', 'lamp pending ', 'chair pending ', 'pair pending ']);
+    expect(await a11yViolations(page)).toEqual([]);
+
+    // e: edit the prompt and regenerate (Ctrl+Enter in the field sends it).
+    await page.keyboard.press('e');
+    await page.locator('#edit-dialog').waitFor({ state: 'visible' });
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('edit-prompt');
+    expect(await page.locator('#edit-prompt').inputValue()).toBe(REVIEW_ITEMS[0]!.prompt);
+    expect(await a11yViolations(page)).toEqual([]);
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.type(EDITED_PROMPT);
+    await page.keyboard.press('Control+Enter');
+    await page.locator('#edit-dialog').waitFor({ state: 'hidden' });
+    let tote = (await reviewItems()).tote;
+    expect(tote.version).toBe(2);
+    expect(tote.versions[1].cause).toMatchObject({ reason: 'requested', changed: ['prompt'] });
+    // The new version shows up beside the first, chosen, once generated.
+    await page.waitForFunction(
+      () => {
+        const v2 = document.querySelector('#review-versions li[data-version="2"]');
+        const img = v2?.querySelector<HTMLImageElement>('img');
+        return v2?.getAttribute('data-chosen') === 'true' && img?.complete && img.naturalWidth > 0;
+      },
+      null,
+      { timeout: UI_TIMEOUT },
+    );
+    tote = (await reviewItems()).tote;
+    expect(tote).toMatchObject({ status: 'succeeded', prompt: EDITED_PROMPT, qa_status: 'passed' });
+    expect(tote.chosen).toEqual({ version: 2, index: null });
+    await expectText(page.locator('#review-prompt'), EDITED_PROMPT);
+    expect(await page.locator('#review-check-rows tr[data-passed="false"]').count()).toBe(0);
+
+    // 1: choose version 1 (the blank one); c: on to the next version again.
+    await page.keyboard.press('1');
+    await page.locator('#review-versions li[data-version="1"][data-chosen="true"]').waitFor();
+    expect((await reviewItems()).tote.chosen).toEqual({ version: 1, index: null });
+    await expectText(page.locator('#review-status'), 'tote: version 1 chosen.');
+    // The prompt shown is the chosen version's.
+    await expectText(page.locator('#review-prompt'), REVIEW_ITEMS[0]!.prompt);
+    await page.waitForFunction(() =>
+      [
+        ...document.querySelectorAll<HTMLImageElement>(
+          '#review-view img:not([loading="lazy"]), #review-versions img',
+        ),
+      ].every((i) => i.complete && i.naturalWidth > 0),
+    );
+    await screenshot('console-review', '#review-layout');
+    await page.keyboard.press('c');
+    await page.locator('#review-versions li[data-version="2"][data-chosen="true"]').waitFor();
+    await expectText(page.locator('#review-status'), 'tote: version 2 chosen.');
+    expect((await reviewItems()).tote.chosen).toEqual({ version: 2, index: null });
+
+    // a: approve; review mode moves on to the next pending item.
+    await page.keyboard.press('a');
+    await expectText(title, 'mug');
+    await expectText(page.locator('#review-status'), 'tote approved.');
+    tote = (await reviewItems()).tote;
+    expect(tote.review).toMatchObject({ status: 'approved', note: null });
+    expect(tote.review.by).toMatch(/^[0-9a-f]{10}$/);
+
+    // r: reject with a note (Enter sends it).
+    await page.keyboard.press('r');
+    await page.locator('#reject-dialog').waitFor({ state: 'visible' });
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('reject-note');
+    await page.keyboard.type('Handle cropped off');
+    await page.keyboard.press('Enter');
+    await page.locator('#reject-dialog').waitFor({ state: 'hidden' });
+    await expectText(title, 'lamp');
+    expect((await reviewItems()).mug.review).toMatchObject({
+      status: 'rejected',
+      note: 'Handle cropped off',
+    });
+    await expectText(page.locator('#review-bar-label'), '2 / 5 reviewed · 40%');
+
+    // k / ArrowRight / j move through the queue; the rejected item shows its note.
+    await page.keyboard.press('k');
+    await expectText(title, 'mug');
+    expect(await page.locator('#review-state').textContent()).toContain('Handle cropped off');
+    await page.keyboard.press('ArrowRight');
+    await expectText(title, 'lamp');
+    await page.keyboard.press('j');
+    await expectText(title, 'chair');
+
+    // f: the original image, on demand only.
+    expect(await page.locator('#review-preview img').getAttribute('data-kind')).toBe('thumbnail');
+    await page.keyboard.press('f');
+    await page.waitForFunction(() => {
+      const img = document.querySelector<HTMLImageElement>('#review-preview img');
+      return img?.dataset.kind === 'original' && img.complete && img.naturalWidth === 1024;
+    });
+    expect(new URL((await page.locator('#review-preview img').getAttribute('src')) ?? '').pathname).toMatch(
+      /\/chair\/0\.png$/,
+    );
+
+    // One variant of an item with n = 2, by its button (in the tab order) from the keyboard.
+    await page.keyboard.press('j');
+    await expectText(title, 'pair');
+    const useSecond = page.getByRole('button', { name: 'Use image 2 only' });
+    await useSecond.focus();
+    await page.keyboard.press('Enter');
+    await expectText(page.locator('#review-status'), 'pair: version 1, image 2, chosen.');
+    expect((await reviewItems()).pair.chosen).toEqual({ version: 1, index: 1 });
+    expect(await page.getByRole('button', { name: 'Image 2 chosen' }).isDisabled()).toBe(true);
+    expect(await page.locator('#review-preview img').count()).toBe(1);
+
+    // Bulk approve of what passed QA: one confirmation, then the three pending items that passed.
+    const confirmed: string[] = [];
+    page.once('dialog', (d) => {
+      confirmed.push(d.message());
+      void d.accept();
+    });
+    await page.locator('#bulk-approve').focus();
+    await page.keyboard.press('Enter');
+    await expectText(page.locator('#review-status'), 'Approved 3 items that passed QA.');
+    expect(confirmed).toEqual(['Approve 3 pending items that passed QA?']);
+    const items = await reviewItems();
+    expect(Object.fromEntries(Object.entries(items).map(([id, i]) => [id, i.review.status]))).toEqual({
+      tote: 'approved',
+      mug: 'rejected',
+      lamp: 'approved',
+      chair: 'approved',
+      pair: 'approved',
+    });
+    await expectText(page.locator('#review-bar-label'), '5 / 5 reviewed · 100%');
+    await expectText(page.locator('[data-review-count="approved"]'), '4');
+    await expectText(page.locator('[data-review-count="rejected"]'), '1');
+    await expectText(page.locator('[data-review-count="pending"]'), '0');
+    expect(await page.locator('#bulk-approve').isDisabled()).toBe(true);
+    expect(await a11yViolations(page)).toEqual([]);
+
+    // Single-key shortcuts can be switched off (WCAG 2.1.4); the buttons stay.
+    await page.locator('#shortcuts-on').focus();
+    await page.keyboard.press('Space');
+    expect(await page.locator('#shortcuts-on').isChecked()).toBe(false);
+    await page.locator('#review-prev').focus();
+    await page.keyboard.press('k');
+    expect(await title.textContent()).toBe('pair');
+    await page.keyboard.press('Enter');
+    await expectText(title, 'chair');
+  });
+
+  test('review mode: another tenant sees "not found"; a server without the review routes shows no review controls', async () => {
+    const other = await newContext();
+    try {
+      const otherPage = await other.newPage();
+      await signIn(otherPage, stack.otherApiKey, `/console/batches/${reviewBatchId}/review`);
+      await otherPage.getByRole('heading', { name: 'Batch not found' }).waitFor();
+      expect(await otherPage.locator('#review-view').isHidden()).toBe(true);
+    } finally {
+      await other.close();
+    }
+
+    // The console learns the routes from /openapi.json: serve it without the review routes.
+    await page.route('**/openapi.json', async (route) => {
+      const res = await route.fetch();
+      const doc = await res.json();
+      for (const path of Object.keys(doc.paths)) {
+        if (/\/items\/(review|\{item\}\/(review|regenerate|choose))$/.test(path)) delete doc.paths[path];
+      }
+      await route.fulfill({ response: res, json: doc });
+    });
+    try {
+      await page.goto(`${stack.apiUrl}/console/batches/${reviewBatchId}`);
+      await page.waitForFunction(() =>
+        document.querySelector('#actions-unavailable')?.textContent?.includes('Review'),
+      );
+      expect(await page.getByRole('link', { name: 'Review images' }).isHidden()).toBe(true);
+      await page.goto(`${stack.apiUrl}/console/batches/${reviewBatchId}/review`);
+      await page.getByRole('heading', { name: 'Review not available' }).waitFor();
+      expect(await page.locator('#review-view').isHidden()).toBe(true);
+      expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+      expect(await a11yViolations(page)).toEqual([]);
+    } finally {
+      await page.unroute('**/openapi.json');
+    }
+  });
+
   test('signing out forgets the key; no key ever went into a URL or a log; no script errors', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('textbox', { name: 'API key' }).waitFor();
@@ -364,6 +588,18 @@ describe('the web console in Chromium, against the real API, worker, simulator a
     expect(pageErrors).toEqual([]);
   });
 });
+
+/** Polls (with a deadline) until a node's text is `text`, exactly. */
+async function expectText(locator: ReturnType<Page['locator']>, text: string): Promise<void> {
+  await expect.poll(async () => (await locator.textContent())?.trim(), { timeout: 20_000 }).toBe(text);
+}
+
+/** The review batch's items by custom_id, as the API has them now. */
+// biome-ignore lint/suspicious/noExplicitAny: API JSON, checked field by field
+async function reviewItems(): Promise<Record<string, any>> {
+  const res = await call(stack, stack.apiKey, 'GET', `/v1/batches/${reviewBatchId}/items?limit=100`);
+  return Object.fromEntries(res.json.data.map((i: { custom_id: string }) => [i.custom_id, i]));
+}
 
 /** The batch and its unfinished items as the API sees them, for failure messages. */
 async function apiState(): Promise<unknown> {

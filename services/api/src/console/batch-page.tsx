@@ -69,6 +69,14 @@ export function BatchPage(props: { id: string }) {
             <button type="button" id="action-results" class="button" hidden>
               Download results.csv
             </button>
+            <a
+              id="action-review"
+              class="button button-primary"
+              href={`${BASE}/batches/${props.id}/review`}
+              hidden
+            >
+              Review images
+            </a>
           </div>
           <p id="action-status" class="action-status" role="status" />
           <p id="actions-unavailable" class="muted small" hidden />

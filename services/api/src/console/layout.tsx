@@ -6,7 +6,7 @@ import type { Child } from 'hono/jsx';
 /** Where app.ts mounts the console; links and asset URLs are absolute under it. */
 export const BASE = '/console';
 
-export type PageName = 'batches' | 'batch' | 'models';
+export type PageName = 'batches' | 'batch' | 'review' | 'models';
 
 export interface LayoutProps {
   title: string;
@@ -23,7 +23,9 @@ export interface LayoutProps {
 export function Layout(props: LayoutProps) {
   const data = Object.fromEntries(Object.entries(props.data ?? {}).map(([k, v]) => [`data-${k}`, v]));
   const current = (page: PageName) =>
-    props.page === page || (page === 'batches' && props.page === 'batch') ? 'page' : undefined;
+    props.page === page || (page === 'batches' && (props.page === 'batch' || props.page === 'review'))
+      ? 'page'
+      : undefined;
   return (
     <html lang="en">
       <head>

@@ -45,9 +45,26 @@ describe('console pages', () => {
     expect(text).toMatch(/<input type="radio" name="status" value="failed"/);
   });
 
+  it('renders review mode for a batch: keyed buttons, the two dialogs, the "not available" notice', async () => {
+    const { res, text } = await get('/batches/batch_01JABC/review');
+    expect(res.status).toBe(200);
+    expect(text).toContain('data-page="review"');
+    expect(text).toContain('data-batch-id="batch_01JABC"');
+    expect(text).toContain('href="/console/batches/batch_01JABC"');
+    // The breadcrumb's "Batches" and the top navigation both lead back.
+    expect(text).toContain('aria-current="page">Batches');
+    for (const key of ['a', 'r', 'e', 'f']) expect(text).toContain(`aria-keyshortcuts="${key}"`);
+    expect(text).toContain('<dialog id="reject-dialog"');
+    expect(text).toContain('<dialog id="edit-dialog"');
+    expect(text).toMatch(/<section id="review-unavailable"[^>]*hidden/);
+    expect(text).toMatch(/<div id="review-view" hidden/);
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+  });
+
   it('answers 404 for an id that is not one, so nothing odd is ever echoed into the page', async () => {
     expect((await get('/batches/%3Cscript%3E')).res.status).toBe(404);
     expect((await get(`/batches/${'a'.repeat(101)}`)).res.status).toBe(404);
+    expect((await get('/batches/%3Cscript%3E/review')).res.status).toBe(404);
   });
 
   it('serves the models page', async () => {

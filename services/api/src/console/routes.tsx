@@ -7,6 +7,7 @@ import { loadAssets } from './assets.js';
 import { BatchPage } from './batch-page.js';
 import { BatchesPage } from './batches-page.js';
 import { ModelsPage } from './models-page.js';
+import { ReviewPage } from './review-page.js';
 
 /**
  * The web console, mounted by app.ts at `/console`. Pages are server-rendered shells; the browser
@@ -47,6 +48,7 @@ export function consoleRoutes(): Hono {
   for (const path of ['/', '']) app.get(path, (c) => page(c, <BatchesPage />));
   app.get('/models', (c) => page(c, <ModelsPage />));
   app.get('/batches/:id{[A-Za-z0-9_-]{1,100}}', (c) => page(c, <BatchPage id={c.req.param('id')} />));
+  app.get('/batches/:id{[A-Za-z0-9_-]{1,100}}/review', (c) => page(c, <ReviewPage id={c.req.param('id')} />));
 
   return app;
 }

@@ -1,15 +1,17 @@
-// Cancel, retry failed items, download results.csv and the manifest. A server without one of these
-// routes (an older or newer release) gets no button for it and a "not available" note instead.
+// Cancel, retry failed items, download results.csv and the manifest, and the link to review mode. A
+// server without one of these routes (an older or newer release) gets no button for it and a "not
+// available" note instead.
 
 import { api, hasRoute } from './api.js';
 import { $, el, say } from './dom.js';
 
-const labels = { cancel: 'Cancel', retry: 'Retry failed items', results: 'results.csv' };
+const labels = { cancel: 'Cancel', retry: 'Retry failed items', results: 'results.csv', review: 'Review' };
 
 export async function createActions(root, batchId, onChanged) {
   const cancel = $('#action-cancel', root);
   const retry = $('#action-retry', root);
   const results = $('#action-results', root);
+  const review = $('#action-review', root);
   // A link, not a button: the manifest is a presigned bucket URL that needs no key.
   const manifest = el('a', { id: 'action-manifest', class: 'button', target: '_blank', rel: 'noopener' });
   manifest.textContent = 'Download manifest';
@@ -20,15 +22,17 @@ export async function createActions(root, batchId, onChanged) {
   const path = `/v1/batches/${encodeURIComponent(batchId)}`;
   let batch = null;
 
-  const [canCancel, canRetry, canResults] = await Promise.all([
+  const [canCancel, canRetry, canResults, canReview] = await Promise.all([
     hasRoute('post', '/v1/batches/{id}/cancel'),
     hasRoute('post', '/v1/batches/{id}/retry'),
     hasRoute('get', '/v1/batches/{id}/results'),
+    hasRoute('post', '/v1/batches/{id}/items/{item}/review'),
   ]);
   const missing = new Set();
   if (!canCancel) missing.add('cancel');
   if (!canRetry) missing.add('retry');
   if (!canResults) missing.add('results');
+  if (!canReview) missing.add('review');
 
   function update(next) {
     batch = next;
@@ -36,6 +40,7 @@ export async function createActions(root, batchId, onChanged) {
     retry.hidden = missing.has('retry') || !(batch.counts.failed > 0);
     results.hidden = missing.has('results') && !batch.results_url;
     manifest.hidden = !batch.manifest_url;
+    review.hidden = missing.has('review');
     if (batch.manifest_url) manifest.href = batch.manifest_url;
     unavailable.hidden = missing.size === 0;
     unavailable.textContent = `Not available on this server: ${[...missing].map((m) => labels[m]).join(', ')}.`;

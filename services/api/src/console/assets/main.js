@@ -7,6 +7,7 @@ import { $ } from './dom.js';
 const pages = {
   batches: () => import('./batches.js'),
   batch: () => import('./batch.js'),
+  review: () => import('./review.js'),
   models: () => import('./models.js'),
 };
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DelayedError, type Job, Queue } from 'bullmq';
+import { DelayedError, type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LockSafeWorker } from './lock-safe-worker.js';
@@ -84,4 +84,54 @@ describe('LockSafeWorker', () => {
       await queue.close();
     }
   }, 20_000);
+
+  it('renews the lock of a job fetched by an ending run while a rate limit holds the main loop', async () => {
+    const name = 'paused';
+    const queue = new Queue(name, { connection, prefix });
+    const problems: string[] = [];
+    let waitedMs = 0;
+    let limitRuns = 0;
+    const worker = new LockSafeWorker(
+      name,
+      async (job: Job) => {
+        // How long the job was active (fetched, its lock set) before its processing started.
+        waitedMs = Math.max(waitedMs, Date.now() - (job.processedOn ?? Date.now()));
+        if (job.name === 'limit' && ++limitRuns === 1) {
+          // The model has no capacity for a while: the queue pauses, the job goes back to wait.
+          await queue.rateLimit(LOCK_MS * 2);
+          throw Worker.RateLimitError();
+        }
+        if (job.name === 'slow') await new Promise((resolve) => setTimeout(resolve, LOCK_MS / 4));
+        return 'done';
+      },
+      { connection, prefix, concurrency: 2, lockDuration: LOCK_MS, stalledInterval: 300, autorun: false },
+    );
+    worker.on('error', (err) => problems.push(`error: ${err.message}`));
+    worker.on('stalled', (id) => problems.push(`stalled: ${id}`));
+    try {
+      // 'slow' and 'limit' are taken first; 'waiting' is what 'slow' fetches as it ends, while
+      // the main loop sleeps out the rate limit set by 'limit'.
+      await queue.add('slow', {}, { jobId: 'slow', priority: 1 });
+      await queue.add('limit', {}, { jobId: 'limit', priority: 1 });
+      await queue.add('waiting', {}, { jobId: 'waiting', priority: 2 });
+      const run = worker.run();
+      const ended = await until(
+        async () =>
+          (await queue.getJobState('waiting')) === 'completed' &&
+          (await queue.getJobState('limit')) === 'completed',
+        LOCK_MS * 6,
+      );
+      expect(problems).toEqual([]);
+      expect(ended).toBe(true);
+      // The job 'slow' fetched as it ended ('limit' again, or 'waiting') really waited past
+      // lockDuration before it was processed.
+      expect(waitedMs).toBeGreaterThan(LOCK_MS);
+      await worker.close();
+      await run;
+    } finally {
+      await worker.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  }, 30_000);
 });

@@ -12,6 +12,12 @@
  * Here every run of a job id is recorded with its own token; when a run leaves BullMQ while a newer
  * run of the same id is still in this worker, the newer run is tracked again (without an abort
  * signal: pixelmill's processors take none).
+ *
+ * Second case: a run that ends fetches the next job (moveToFinished / moveToActive with the same
+ * token), and BullMQ tracks that job's lock only when its processing starts. While a rate limit
+ * (queue.rateLimit + RateLimitError) holds the main loop in waitForRateLimit, such a job waits unseen
+ * for the whole pause; past lockDuration it is reported stalled and run again. Here it is tracked
+ * from the moment it was fetched.
  * @module
  */
 import { type Job, Worker } from 'bullmq';
@@ -62,7 +68,16 @@ export class LockSafeWorker extends Worker {
     runs.set(token, job.processedOn ?? Date.now());
     this.note(id, `run ${token} starts (processedOn ${job.processedOn ?? '-'}, ${runs.size} run(s))`);
     try {
-      return await super.processJob(job, token, fetchNextCallback);
+      const next = await super.processJob(job, token, fetchNextCallback);
+      // A run that ends fetches the next job itself (same token). That job waits in the main loop's
+      // queue until the loop takes it, which can be a whole rate-limit pause later (the loop sleeps
+      // in waitForRateLimit without looking at jobs fetched meanwhile): its lock is renewed from
+      // now, not from when its processing starts.
+      if (next?.id !== undefined && next.token !== undefined) {
+        this.lockManager.trackJob(next.id, next.token, Date.now());
+        this.note(next.id, `fetched by the end of ${id}'s run ${token}; lock renewed while it waits`);
+      }
+      return next;
     } finally {
       runs.delete(token);
       if (runs.size === 0) this.runs.delete(id);

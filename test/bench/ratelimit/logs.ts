@@ -63,7 +63,7 @@ export function logReport(services: Service[]): {
     lines.push(
       ...offendingLines(s.output())
         .slice(0, 5)
-        .map((l) => `${name}: ${l.slice(0, 600)}`),
+        .map((l) => `${name}: ${l.slice(0, 6000)}`),
     );
     total.error += c.error;
     total.missingLock += c.missingLock;

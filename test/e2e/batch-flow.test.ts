@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { Item } from '@pixelmill/client';
 import { localS3Credentials } from '@pixelmill/storage';
 import { generateWebhookSecret } from '@pixelmill/webhooks';
 import { PNG } from 'pngjs';
@@ -89,7 +90,7 @@ describe('one batch end to end: API → BullMQ → two workers → S3 → signed
 
     const list = await call(stack, stack.apiKey, 'GET', `/v1/batches/${batchId}/items?limit=100`);
     expect(list.json.data).toHaveLength(20);
-    for (const [i, item] of (list.json.data as any[]).entries()) {
+    for (const [i, item] of (list.json.data as Item[]).entries()) {
       const input = items[i]!;
       expect(item.custom_id).toBe(input.custom_id);
       expect(item.status).toBe('succeeded');
@@ -105,7 +106,7 @@ describe('one batch end to end: API → BullMQ → two workers → S3 → signed
         // The long side follows the size tier, the shape follows the aspect ratio.
         expect(Math.max(png.width, png.height)).toBe(longSide[input.size!]);
         expect(Math.abs(png.width / png.height - w / h)).toBeLessThan(0.02);
-        const viaUrl = Buffer.from(await (await fetch(out.url)).arrayBuffer());
+        const viaUrl = Buffer.from(await (await fetch(out.url!)).arrayBuffer());
         expect(createHash('sha256').update(viaUrl).digest('hex')).toBe(out.sha256);
       }
     }

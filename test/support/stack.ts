@@ -36,7 +36,7 @@ export interface StackOptions {
   startTimeoutMs?: number;
 }
 
-export const defaultConfig = `
+const defaultConfig = `
 providers:
   - name: gemini
     kind: gemini

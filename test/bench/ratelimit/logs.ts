@@ -24,7 +24,7 @@ function parse(line: string): { level: number; text: string } {
   }
 }
 
-export function countLogLines(output: string): LogCounts {
+function countLogLines(output: string): LogCounts {
   const counts: LogCounts = { error: 0, missingLock: 0, stalled: 0 };
   for (const line of output.split('\n')) {
     const { level, text } = parse(line);

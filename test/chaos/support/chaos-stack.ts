@@ -12,7 +12,7 @@ import { type PrivateRedis, startPrivateRedis } from './private-redis.js';
 // biome-ignore lint/suspicious/noExplicitAny: API responses are inspected field by field
 export type Json = any;
 
-export const BUCKET = 'pixelmill-chaos';
+const BUCKET = 'pixelmill-chaos';
 export const MODEL = 'gemini-3.1-flash-image';
 
 const config = (simUrl: string) => `

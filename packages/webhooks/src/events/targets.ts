@@ -20,7 +20,7 @@ export interface EventTarget {
   groupMaxWaitS: number;
 }
 
-export const BATCH_TARGET = 'batch';
+const BATCH_TARGET = 'batch';
 
 interface Caches {
   specs: Map<string, { tenantId: string; spec: BatchSpec }>;
@@ -39,7 +39,7 @@ function cachesOf(redis: Redis): Caches {
   return c;
 }
 
-export async function batchSpec(
+async function batchSpec(
   deps: EventDeps,
   batchId: string,
 ): Promise<{ tenantId: string; spec: BatchSpec } | null> {
@@ -57,7 +57,7 @@ export async function batchSpec(
   return entry;
 }
 
-export function batchWebhookTarget(spec: BatchSpec): EventTarget | null {
+function batchWebhookTarget(spec: BatchSpec): EventTarget | null {
   if (spec.webhook === null) return null;
   return {
     id: BATCH_TARGET,

@@ -30,7 +30,7 @@ const CHUNK = 1000;
 /** Chunks being written while the next is read (see startFlush). */
 const WRITES_IN_FLIGHT = 2;
 /** Problems reported in one 400 at most; past that a streamed body is not read any further. */
-export const MAX_PROBLEMS = 100;
+const MAX_PROBLEMS = 100;
 
 export interface AcceptedBatch {
   batch: Batch;
@@ -404,7 +404,7 @@ export class BatchAcceptance {
 }
 
 /** The deadline job: at `expires_at` the finalize worker ends the batch's queued items `expired` (finalize/expire.ts). */
-export async function scheduleDeadline(
+async function scheduleDeadline(
   deps: AppDeps,
   batchId: string,
   tenantId: string,

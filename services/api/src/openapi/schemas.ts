@@ -15,14 +15,14 @@ const time = z.string().openapi({ format: 'date-time', example: '2026-11-24T10:0
 const nullableTime = time.nullable();
 
 // A fresh schema of the same shape: core's zod schemas were built before zod-openapi extended zod.
-export const MetadataSchema = z
+const MetadataSchema = z
   .record(z.string().max(64), z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]))
   .openapi('Metadata', {
     description: 'Client metadata, echoed back (at most 32 keys).',
     example: { campaign: 'fall' },
   });
 
-export const FieldProblemSchema = z
+const FieldProblemSchema = z
   .object({
     path: z.string().openapi({ example: 'items[3].prompt' }),
     message: z.string().openapi({ example: 'Required' }),
@@ -123,7 +123,7 @@ export const BatchSchema = z
     },
   });
 
-export const OutputQaSchema = z
+const OutputQaSchema = z
   .object({
     status: z.enum(['passed', 'flagged']),
     checks: z.array(
@@ -141,7 +141,7 @@ export const OutputQaSchema = z
   })
   .openapi('OutputQa');
 
-export const ItemOutputSchema = z
+const ItemOutputSchema = z
   .object({
     index: z.int(),
     key: z.string(),
@@ -215,7 +215,7 @@ const itemExample = {
   finished_at: '2026-11-24T10:00:09.000Z',
 };
 
-export const ItemSchema = z
+const ItemSchema = z
   .object({
     ...itemFields,
     prompt: z.string(),
@@ -228,7 +228,7 @@ export const ItemSchema = z
 /** The item in `item.succeeded` / `item.failed` events: without `prompt` and `reference_images`. */
 export const ItemPayloadSchema = z.object(itemFields).openapi('ItemPayload', { example: itemExample });
 
-export const DeliveryAttemptSchema = z
+const DeliveryAttemptSchema = z
   .object({
     at: time,
     url: z.string().optional(),
@@ -351,7 +351,7 @@ const keyLimits = z
   })
   .openapi('KeyLimitState');
 
-export const ModelSchema = z
+const ModelSchema = z
   .object({
     id: z.string(),
     object: z.literal('model'),

@@ -33,7 +33,7 @@ import { pageQuerySchema } from './pagination.js';
 import { readJsonBody } from './read-json.js';
 
 /** Enough for every environment and team of a tenant; fan-out reads them all on every event. */
-export const MAX_ENDPOINTS_PER_TENANT = 50;
+const MAX_ENDPOINTS_PER_TENANT = 50;
 
 const idParam = z.object({ id: z.string().max(100) });
 

@@ -20,7 +20,7 @@ import type { KeyRotation } from './key-rotation.js';
 import { type KeyResource, keyResources } from './resources.js';
 
 /** Longest a queue pauses for capacity before looking again (parked keys may be unparked). */
-export const MAX_WAIT_MS = 60_000;
+const MAX_WAIT_MS = 60_000;
 
 export type BlockedAction =
   /** Wait this long without spending an attempt (queue.rateLimit + RateLimitError). */

@@ -23,8 +23,6 @@ import { type Run, settle } from './settle.js';
 import { isStorageRefusal, type OutputPlace, storeGenerated, storeSpooled } from './store-image.js';
 import { dropSpooledImages, isResumedInCancelledBatch } from './unwanted-spool.js';
 
-export { endItem } from './end-item.js';
-
 /** A limiter lease outlives a crashed worker by at most this long; live calls extend it. */
 const LEASE_MS = 60_000;
 

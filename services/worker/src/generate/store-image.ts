@@ -83,7 +83,7 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
  * an upload S3 refuses for the object itself fails at once with `storage_rejected` and never touches
  * the gate.
  */
-export async function storeImage(
+async function storeImage(
   deps: Pick<StoreDeps, 'objects' | 'uploads' | 'logger' | 'options' | 'qa'>,
   source: Buffer,
   where: OutputPlace & { index: number },

@@ -43,7 +43,7 @@ import { UploadGate } from '../generate/upload-gate.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../metrics/worker-metrics.js';
 import { type RunningWorkers, startWorkers } from '../workers.js';
 
-export const MODEL = 'sim-image';
+const MODEL = 'sim-image';
 const BUCKET = 'pixelmill-worker-test';
 
 /** Decides the fate of one PUT before it reaches s3rver: throw to fail it, return to let it through. */

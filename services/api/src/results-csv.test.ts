@@ -41,10 +41,11 @@ describe('GET /v1/batches/{id}/results', () => {
     // Stored directly: the API's custom_id rule refuses these today, older or imported items may not.
     const ids = ['=HYPERLINK("x")', 'sku-1'];
     await env.store.insertBatch({ id: batchId, tenantId: env.acme.id, spec });
-    await env.store.insertItems(
+    await env.store.insertChunk(
       batchId,
       env.acme.id,
-      ids.map((c) => ({ id: itemIdFor(batchId, c), spec: itemSpec(c) })),
+      ids.map((c) => ({ id: itemIdFor(batchId, c), spec: itemSpec(c), where: c })),
+      true,
     );
     await env.store.publishBatch(batchId, env.acme.id);
     await env.store.endItem(batchId, itemIdFor(batchId, ids[0]!), {

@@ -47,7 +47,12 @@ async function makeBatch(tenant: string, n: number): Promise<{ id: string; itemI
       metadata: {},
     },
   }));
-  await store.insertItems(id, tenant, items);
+  await store.insertChunk(
+    id,
+    tenant,
+    items.map((i) => ({ ...i, where: i.spec.custom_id })),
+    true,
+  );
   await store.publishBatch(id, tenant);
   return { id, itemIds: items.map((i) => i.id) };
 }
@@ -201,13 +206,15 @@ describe('BatchStore', () => {
     const id = newBatchId();
     await store.insertBatch({ id, tenantId: 'acme', spec });
     const ids = ['a', 'b', 'c'].map((c) => itemIdFor(id, c));
-    await store.insertItems(
+    await store.insertChunk(
       id,
       'acme',
       ids.map((itemId, i) => ({
         id: itemId,
         spec: { ...itemSpec, custom_id: ['a', 'b', 'c'][i] as string },
+        where: `item ${i}`,
       })),
+      true,
     );
     expect(await store.gateItem(id, ids[0] as string)).toEqual({ state: 'pending', last: false, waitMs: 0 });
     await store.publishBatch(id, 'acme');
@@ -240,7 +247,7 @@ describe('BatchStore', () => {
       spec: { ...spec, expires_at: new Date(Date.now() - 1000).toISOString() },
     });
     const itemId = itemIdFor(id, 'a');
-    await store.insertItems(id, 'acme', [{ id: itemId, spec: itemSpec }]);
+    await store.insertChunk(id, 'acme', [{ id: itemId, spec: itemSpec, where: 'item 0' }], true);
     await store.publishBatch(id, 'acme');
     expect(await store.gateItem(id, itemId)).toEqual({ state: 'expired', last: true, waitMs: 0 });
     expect((await store.getItem(itemId))?.status).toBe('expired');

@@ -69,26 +69,8 @@ export class BatchStore {
     });
   }
 
-  /** Step 2, once per chunk: item records, the batch's ordered item list and its counts. */
-  async insertItems(batchId: string, tenantId: string, items: NewItem[]): Promise<void> {
-    const pipe = this.redis.multi();
-    for (const item of items) {
-      pipe.hset(this.keys.item(item.id), {
-        batch_id: batchId,
-        tenant_id: tenantId,
-        spec: JSON.stringify(item.spec),
-        status: 'queued',
-        attempts: 0,
-      });
-    }
-    pipe.rpush(this.keys.batchItems(batchId), ...items.map((i) => i.id));
-    pipe.hincrby(this.keys.batch(batchId), 'total', items.length);
-    pipe.hincrby(this.keys.batch(batchId), 'queued', items.length);
-    await pipe.exec();
-  }
-
   /**
-   * Step 2 of a streamed ingest, once per chunk, in one round trip (insertChunk-3.lua): finds custom_ids
+   * Step 2 of acceptance, once per chunk, in one round trip (insertChunk-3.lua): finds custom_ids
    * already used in this ingest and writes the new items, unless `write` is false or a duplicate turns
    * up (the batch is then refused and rolled back). Returns each duplicate's index in the chunk and
    * where its custom_id was first seen.

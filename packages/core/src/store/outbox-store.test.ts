@@ -39,7 +39,12 @@ async function makeBatch(n: number): Promise<{ id: string; itemIds: string[] }> 
       metadata: {},
     },
   }));
-  await store.insertItems(id, 'acme', items);
+  await store.insertChunk(
+    id,
+    'acme',
+    items.map((i) => ({ ...i, where: i.spec.custom_id })),
+    true,
+  );
   await store.publishBatch(id, 'acme');
   return { id, itemIds: items.map((i) => i.id) };
 }

@@ -39,11 +39,12 @@ async function accept(tenant: string, n: number, l: TenantLimits, publish = true
     return { id, r, itemIds: [] };
   }
   const itemIds = Array.from({ length: n }, (_, i) => itemIdFor(id, `c${i}`));
-  await batches.insertItems(
+  await batches.insertChunk(
     id,
     tenant,
     itemIds.map((itemId, i) => ({
       id: itemId,
+      where: `line ${i + 1}`,
       spec: {
         custom_id: `c${i}`,
         model: 'sim-image',
@@ -55,6 +56,7 @@ async function accept(tenant: string, n: number, l: TenantLimits, publish = true
         metadata: {},
       },
     })),
+    true,
   );
   if (publish) await batches.publishBatch(id, tenant);
   return { id, r, itemIds };

@@ -84,7 +84,12 @@ async function endedBatch(tenant: string, webhookEvents: WebhookEventType[]): Pr
       metadata: {},
     },
   }));
-  await deps.store.insertItems(id, tenant, items);
+  await deps.store.insertChunk(
+    id,
+    tenant,
+    items.map((i) => ({ ...i, where: i.spec.custom_id })),
+    true,
+  );
   await deps.store.publishBatch(id, tenant);
   await deps.store.endItem(id, items[0]!.id, { status: 'succeeded', costMicros: 1, images: 1 });
   await deps.store.endItem(id, items[1]!.id, {

@@ -73,10 +73,11 @@ describe('results.csv in the bucket', () => {
     // Stored directly: the API's custom_id rule refuses these today, older or imported items may not.
     const ids = ['=HYPERLINK("x")', 'sku-1'];
     await store.insertBatch({ id: batchId, tenantId: 'acme', spec });
-    await store.insertItems(
+    await store.insertChunk(
       batchId,
       'acme',
-      ids.map((c) => ({ id: itemIdFor(batchId, c), spec: itemSpec(c) })),
+      ids.map((c) => ({ id: itemIdFor(batchId, c), spec: itemSpec(c), where: c })),
+      true,
     );
     await store.publishBatch(batchId, 'acme');
     await store.endItem(batchId, itemIdFor(batchId, ids[0]!), {
@@ -112,10 +113,11 @@ describe('results.csv in the bucket', () => {
     const batchId = newBatchId();
     const ids = ['flagged', 'clean', 'unchecked'];
     await store.insertBatch({ id: batchId, tenantId: 'acme', spec });
-    await store.insertItems(
+    await store.insertChunk(
       batchId,
       'acme',
-      ids.map((c) => ({ id: itemIdFor(batchId, c), spec: { ...itemSpec(c), n: 2 } })),
+      ids.map((c) => ({ id: itemIdFor(batchId, c), spec: { ...itemSpec(c), n: 2 }, where: c })),
+      true,
     );
     await store.publishBatch(batchId, 'acme');
     const output = (c: string, index: number, flagged: ('blank' | 'duplicate')[] | null) => ({

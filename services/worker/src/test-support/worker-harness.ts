@@ -227,11 +227,12 @@ export async function startHarness(opts: {
       };
       const itemIds = Object.fromEntries(customIds.map((c) => [c, itemIdFor(batchId, c)]));
       await deps.store.insertBatch({ id: batchId, tenantId: tenant, spec });
-      await deps.store.insertItems(
+      await deps.store.insertChunk(
         batchId,
         tenant,
-        customIds.map((c) => ({
+        customIds.map((c, i) => ({
           id: itemIds[c] as string,
+          where: `line ${i + 1}`,
           spec: {
             custom_id: c,
             model: MODEL,
@@ -243,6 +244,7 @@ export async function startHarness(opts: {
             metadata: {},
           },
         })),
+        true,
       );
       await deps.store.publishBatch(batchId, tenant);
       const accepted = { batchId, tenant, itemIds };

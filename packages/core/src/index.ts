@@ -1,9 +1,17 @@
 export * from './errors.js';
-export { enqueueFinalize } from './finalize-job.js';
 export * from './ids.js';
+export {
+  type EnqueueOptions,
+  enqueue,
+  generateJobId,
+  type JobKind,
+  jobFor,
+  jobIdOf,
+  jobs,
+} from './jobs/catalog.js';
 export * from './money.js';
 export * from './object-keys.js';
-export { generateJobOptions, Queues } from './queues.js';
+export { Queues } from './queues.js';
 export * from './retry-after.js';
 export * from './schemas/batch.js';
 export * from './schemas/batch-request.js';

@@ -6,7 +6,7 @@
  * twice: at least once plus deterministic ids is once per `webhook-id`. Emitting only writes to Redis
  * and queues jobs on the `deliver` queue: no HTTP here, so generation never waits for a receiver.
  */
-import { enqueueFinalize, messageIdFor, type OutboxEntry, storeKeys } from '@pixelmill/core';
+import { enqueue, jobs, messageIdFor, type OutboxEntry, storeKeys } from '@pixelmill/core';
 import { enqueueDelivery } from './enqueue-delivery.js';
 import type { EventDeps } from './event-deps.js';
 import { pushGroupEntry, queueFlush } from './item-groups.js';
@@ -119,7 +119,8 @@ export async function relayOutboxEntry(deps: EventDeps, entry: OutboxEntry): Pro
     }
     if (entry.last) {
       const found = await deps.store.getBatchInternal(entry.batchId);
-      if (found !== null) await enqueueFinalize(deps.queues, entry.batchId, found.tenantId);
+      if (found !== null)
+        await enqueue(deps.queues, jobs.finalize, { batch_id: entry.batchId, tenant_id: found.tenantId });
     }
     return;
   }

@@ -4,33 +4,22 @@
  * entries and about 20 kB. A flush is queued when a list starts (after the target's wait), when it
  * reaches a multiple of its size, and when the batch ends, so no entry waits longer than the wait.
  */
-import { DeliveryStore, type FlushItemsJob, messageIdFor } from '@pixelmill/core';
+import { DeliveryStore, enqueue, type FlushItemsJob, jobs, messageIdFor } from '@pixelmill/core';
 import { luaScripts, runLuaScript } from '@pixelmill/redis-scripts';
 import { enqueueDelivery } from './enqueue-delivery.js';
 import { type EventDeps, MAX_EVENT_BODY_BYTES } from './event-deps.js';
 import { eventBody } from './payloads.js';
 import { currentTarget, type EventTarget } from './targets.js';
 
-export const FLUSH_ITEMS_JOB = 'flush-items';
-
 export const groupKey = (prefix: string, batchId: string, targetId: string): string =>
   `${prefix}:whgroup:${batchId}:${targetId}`;
-
-const flushJobOptions = {
-  removeOnComplete: true,
-  removeOnFail: { age: 7 * 24 * 3600 },
-  attempts: 5,
-} as const;
 
 export async function queueFlush(
   deps: Pick<EventDeps, 'queues'>,
   job: FlushItemsJob,
   delayMs = 0,
 ): Promise<void> {
-  await deps.queues.deliver.add(FLUSH_ITEMS_JOB, job, {
-    ...flushJobOptions,
-    ...(delayMs > 0 ? { delay: delayMs } : {}),
-  });
+  await enqueue(deps.queues, jobs.flushItems, job, delayMs > 0 ? { options: { delay: delayMs } } : {});
 }
 
 const scripts = luaScripts(new URL('./lua/', import.meta.url));

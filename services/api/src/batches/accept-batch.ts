@@ -5,11 +5,12 @@ import {
   type BatchSpec,
   type CreateBatchRequest,
   DEFAULT_KEY_TEMPLATE,
+  enqueue,
   type FieldProblem,
-  generateJobId,
-  generateJobOptions,
   type ItemSpec,
   itemIdFor,
+  jobFor,
+  jobs,
   newBatchId,
   subscribedEvents,
   tenantRoot,
@@ -63,15 +64,13 @@ export async function enqueueItems(
     await createFairScheduler(deps.redis).addBulk(
       deps.queues.generate(model),
       { tenant: batch.tenantId, priority: batch.priority },
-      list.map((item) => ({
-        name: 'generate',
-        data: { batch_id: batch.id, item_id: item.id, tenant_id: batch.tenantId },
-        opts: {
-          ...generateJobOptions,
-          jobId: generateJobId(item.id, item.round),
-          attempts: deps.options.itemAttempts,
-        },
-      })),
+      list.map((item) =>
+        jobFor(
+          jobs.generate,
+          { batch_id: batch.id, item_id: item.id, tenant_id: batch.tenantId },
+          { round: item.round, options: { attempts: deps.options.itemAttempts } },
+        ),
+      ),
     );
   }
 }
@@ -410,16 +409,11 @@ async function scheduleDeadline(
   tenantId: string,
   expiresAt: string,
 ): Promise<void> {
-  await deps.queues.finalize.add(
-    'expire',
+  await enqueue(
+    deps.queues,
+    jobs.expire,
     { batch_id: batchId, tenant_id: tenantId },
-    {
-      jobId: `expire-${batchId}`,
-      delay: Math.max(0, Date.parse(expiresAt) - Date.now()),
-      attempts: 10,
-      backoff: { type: 'exponential', delay: 1000 },
-      removeOnComplete: true,
-    },
+    { options: { delay: Math.max(0, Date.parse(expiresAt) - Date.now()) } },
   );
 }
 

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import {
   type BatchSpec,
   BatchStore,
-  generateJobId,
-  generateJobOptions,
   itemIdFor,
+  jobFor,
+  jobs,
   newBatchId,
   QaIndexStore,
   Queues,
@@ -192,11 +192,13 @@ export async function startHarness(opts: {
     await createFairScheduler(redis).addBulk(
       deps.queues.generate(MODEL),
       { tenant: a.tenant, priority: 'normal' },
-      Object.values(a.itemIds).map((itemId) => ({
-        name: 'generate',
-        data: { batch_id: a.batchId, item_id: itemId, tenant_id: a.tenant },
-        opts: { ...generateJobOptions, jobId: generateJobId(itemId, 0), attempts: deps.options.itemAttempts },
-      })),
+      Object.values(a.itemIds).map((itemId) =>
+        jobFor(
+          jobs.generate,
+          { batch_id: a.batchId, item_id: itemId, tenant_id: a.tenant },
+          { options: { attempts: deps.options.itemAttempts } },
+        ),
+      ),
     );
   };
 

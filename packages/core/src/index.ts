@@ -29,6 +29,7 @@ export {
   type Page,
 } from './store/batch-store.js';
 export { csvSafe } from './store/csv-safe.js';
+export { DedupeStore, type ReusableGeneration } from './store/dedupe-store.js';
 export { DeliveryRateLimit } from './store/delivery-rate.js';
 export {
   type Delivery,

@@ -105,7 +105,37 @@ export class BatchStore {
     await pipe
       .hset(this.keys.batch(batchId), 'visible', '1')
       .zadd(this.keys.tenantBatches(tenantId), 0, batchId)
+      .sadd(this.keys.tenants(), tenantId)
       .exec();
+  }
+
+  /** Ids of every listed batch of every tenant, a window at a time (operational gauges). */
+  async *listedBatchIds(window = 200): AsyncGenerator<string[]> {
+    for (const tenantId of await this.redis.smembers(this.keys.tenants())) {
+      const ids = await this.redis.zrange(this.keys.tenantBatches(tenantId), '0', '-1');
+      for (let i = 0; i < ids.length; i += window) yield ids.slice(i, i + window);
+    }
+  }
+
+  /**
+   * Adds the tenants whose batches were listed before the tenant set existed (one SCAN; run once at
+   * start-up, never in a request).
+   */
+  async registerListedTenants(): Promise<void> {
+    const pattern = this.keys.tenantBatches('*');
+    const [head, tail] = pattern.split('*') as [string, string];
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      const tenants = keys.map((k) => k.slice(head.length, k.length - tail.length));
+      if (tenants.length > 0) await this.redis.sadd(this.keys.tenants(), ...tenants);
+    } while (cursor !== '0');
+  }
+
+  /** After acceptance: forgets the custom_ids the ingest checked for duplicates (insertChunk). */
+  async endIngest(batchId: string): Promise<void> {
+    await this.redis.del(this.keys.ingestIds(batchId));
   }
 
   /** Removes everything an unfinished acceptance wrote, a window of items at a time. */

@@ -364,7 +364,7 @@ export class BatchAcceptance {
     // Accepted. What follows is housekeeping: the gate expires queued items even without the deadline job.
     this.closed = true;
     try {
-      await this.deps.redis.del(this.deps.store.keys.ingestIds(this.id));
+      await this.deps.store.endIngest(this.id);
       if (spec.expires_at) await scheduleDeadline(this.deps, this.id, this.tenantId, spec.expires_at);
     } catch (err) {
       this.deps.logger.warn({ err, batch_id: this.id }, 'after-acceptance housekeeping failed');

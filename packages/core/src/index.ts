@@ -21,6 +21,7 @@ export * from './schemas/key-template.js';
 export * from './schemas/prompt-template.js';
 export * from './schemas/webhook-endpoint.js';
 export { finishedWithin, shutdownInOrder } from './shutdown.js';
+export { BatchSpecCache } from './store/batch-spec-cache.js';
 export {
   BatchStore,
   InvalidCursorError,

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Batch, Item, ItemError, ItemOutput, ItemStatus } from '../schemas/batch.js';
 import { type StoreKeys, storeKeys } from './keys.js';
+import { decodeCursor, encodeCursor, lexPage } from './paging.js';
 import { type BatchSpec, batchFromHash, type ItemSpec, itemFromHash } from './records.js';
 import { runScript, scriptCommand } from './scripts.js';
 
@@ -22,11 +23,6 @@ export interface Page<T> {
 
 /** Items whose status Redis checks per call when listing by status (a few ms of Redis time). */
 const STATUS_SCAN_WINDOW = 5000;
-
-/** Opaque cursors: clients must not build them, so their encoding can change. */
-const encodeCursor = (v: string): string => Buffer.from(v).toString('base64url');
-const decodeCursor = (c: string | undefined): string | undefined =>
-  c ? Buffer.from(c, 'base64url').toString('utf8') : undefined;
 
 export class InvalidCursorError extends Error {
   override readonly name = 'InvalidCursorError';
@@ -178,18 +174,14 @@ export class BatchStore {
     // Only a batch id this method wrote; anything else would silently select an arbitrary range.
     if (after !== undefined && !/^batch_[0-9a-z]+$/.test(after))
       throw new InvalidCursorError('Invalid cursor');
-    // Batch ids sort by creation time, so a reverse lexicographic range is newest-first and stable.
-    const ids = await this.redis.zrange(
+    // Batch ids sort by creation time: newest first.
+    const { members: page, nextCursor } = await lexPage(
+      this.redis,
       this.keys.tenantBatches(tenantId),
-      after === undefined ? '+' : `(${after}`,
-      '-',
-      'BYLEX',
-      'REV',
-      'LIMIT',
-      0,
-      opts.limit + 1,
+      after,
+      opts.limit,
+      'newest',
     );
-    const page = ids.slice(0, opts.limit);
     const pipe = this.redis.pipeline();
     for (const id of page) pipe.hgetall(this.keys.batch(id));
     const rows = (await pipe.exec()) ?? [];
@@ -198,7 +190,7 @@ export class BatchStore {
       .filter((b) => b.model !== undefined);
     return {
       data,
-      next_cursor: ids.length > opts.limit ? encodeCursor(page[page.length - 1] as string) : null,
+      next_cursor: nextCursor,
     };
   }
 

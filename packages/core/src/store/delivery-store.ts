@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { InvalidCursorError, type Page } from './batch-store.js';
+import { decodeCursor, encodeCursor, lexPage } from './paging.js';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
 
@@ -56,10 +57,6 @@ export interface DeliveryInternal extends Delivery {
 
 /** The endpoint log keeps the newest deliveries only; batch logs are bounded by the batch. */
 const ENDPOINT_LOG_MAX = 10_000;
-
-const encodeCursor = (v: string): string => Buffer.from(v).toString('base64url');
-const decodeCursor = (c: string | undefined): string | undefined =>
-  c ? Buffer.from(c, 'base64url').toString('utf8') : undefined;
 
 // Starts a new attempt series unless one is running: atomic, so two redelivers cannot both start.
 const START_REDELIVERY = `
@@ -227,20 +224,17 @@ export class DeliveryStore {
     const after = decodeCursor(opts.cursor);
     if (after !== undefined && !/^\d{15}:dlv_[0-9a-z]+$/.test(after))
       throw new InvalidCursorError('Invalid cursor');
-    const members = await this.redis.zrange(
+    // Members are "<15-digit time>:<delivery id>": newest first.
+    const { members, nextCursor } = await lexPage(
+      this.redis,
       this.endpointIndex(endpointId),
-      after === undefined ? '+' : `(${after}`,
-      '-',
-      'BYLEX',
-      'REV',
-      'LIMIT',
-      0,
-      opts.limit + 1,
+      after,
+      opts.limit,
+      'newest',
     );
-    const page = members.slice(0, opts.limit);
     return {
-      data: await this.getMany(page.map((m) => m.slice(m.indexOf(':') + 1))),
-      next_cursor: members.length > opts.limit ? encodeCursor(page[page.length - 1] as string) : null,
+      data: await this.getMany(members.map((m) => m.slice(m.indexOf(':') + 1))),
+      next_cursor: nextCursor,
     };
   }
 

@@ -1,4 +1,5 @@
 import {
+  BatchSpecCache,
   type GenerateJob,
   generateJobSchema,
   type ItemLease,
@@ -8,7 +9,6 @@ import {
 import { type Job, Worker } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
 import { admitItem } from './admit.js';
-import { BatchSpecCache } from './batch-cache.js';
 import type { Acquired } from './capacity.js';
 import { dedupeItem } from './dedupe.js';
 import { handleFailure } from './handle-failure.js';

@@ -16,9 +16,10 @@ import {
   tenantRoot,
   toMicros,
 } from '@pixelmill/core';
+import { assertPublicUrl } from '@pixelmill/net-guard';
 import { estimateCostUsd, type ModelSpec } from '@pixelmill/providers';
 import { createFairScheduler } from '@pixelmill/ratelimit';
-import { assertPublicUrl, generateWebhookSecret } from '@pixelmill/webhooks';
+import { generateWebhookSecret } from '@pixelmill/webhooks';
 import type { AppDeps } from '../deps.js';
 import { ApiError, invalidRequest } from '../errors.js';
 import { ReferenceChecks } from './check-references.js';

@@ -12,7 +12,8 @@ import {
   updateWebhookEndpointSchema,
   zodProblems,
 } from '@pixelmill/core';
-import { assertPublicUrl, generateWebhookSecret } from '@pixelmill/webhooks';
+import { assertPublicUrl } from '@pixelmill/net-guard';
+import { generateWebhookSecret } from '@pixelmill/webhooks';
 import type { Context } from 'hono';
 import type { AppDeps } from '../deps.js';
 import { ApiError, invalidRequest, notFound } from '../errors.js';

@@ -50,8 +50,7 @@ export function windowedLimits(
  * connection's handshake, network jitter, clocks). With a window used to the last slot, a request
  * that travels faster than the one it replaces arrives while that one is still inside the
  * provider's window: a 429. Our window is longer by this guard (0.25 %, at least 25 ms: 150 ms on a
- * minute) to absorb that. Before requests were counted from their send, a guard of 2 % was needed
- * on a loaded machine (BENCHMARKS.md).
+ * minute) to absorb that.
  */
 export function guardedWindowMs(windowMs: number): number {
   return windowMs + Math.max(25, Math.round(windowMs / 400));
@@ -62,9 +61,9 @@ export function guardedWindowMs(windowMs: number): number {
  * requests sent in one instant reaches the provider spread by jitter and collides with its window
  * edge (and providers such as OpenAI also enforce a fraction of the limit over shorter spans).
  * Three times the average rate leaves room to catch up at each window's start; the window still
- * caps the total. At twice (the value until issue 14) a key of 60 rpm took 30 s to send each
- * window, so the last window of a batch ended 1.125x the sliding window's lower bound after the
- * first request and 4 calls in flight were hardly ever reached with 0.5-2 s calls (BENCHMARKS.md).
+ * caps the total. Twice is too little: a key of 60 rpm then takes 30 s to send each window, so a
+ * batch's last window ends well after the sliding window's lower bound and a key's concurrency is
+ * hardly ever used with 0.5-2 s calls (BENCHMARKS.md has the measurements).
  */
 const BURST = 3;
 

@@ -207,7 +207,7 @@ const dropIfRefused =
     throw err;
   };
 
-/** The first `count` indexes below `n` that have no output yet, ascending (the order of the old loop). */
+/** The first `count` indexes below `n` that have no output yet, lowest first. */
 function freeIndexes(done: Set<number>, count: number, n: number): number[] {
   const out: number[] = [];
   for (let i = 0; i < n && out.length < count; i++) if (!done.has(i)) out.push(i);

@@ -1,30 +1,22 @@
 import { createHash } from 'node:crypto';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Item } from '@pixelmill/client';
-import { localS3Credentials } from '@pixelmill/storage';
 import { generateWebhookSecret } from '@pixelmill/webhooks';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { waitFor } from '../support/processes.js';
+import { openTestBucket, type TestBucket } from '../support/s3.js';
 import { BUCKET, call, type Stack, startStack } from '../support/stack.js';
 import { startWebhookReceiver } from '../support/webhook-receiver.js';
 
 let stack: Stack;
 let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
-let s3: S3Client;
+let s3: TestBucket;
 const secret = generateWebhookSecret();
 
 beforeAll(async () => {
   stack = await startStack({ workers: 2, sim: { latencyMs: { min: 20, max: 120 } } });
   receiver = await startWebhookReceiver(secret);
-  s3 = new S3Client({
-    endpoint: stack.s3.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: localS3Credentials,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  s3 = openTestBucket(stack.s3.endpoint, BUCKET);
 });
 
 afterAll(async () => {
@@ -33,12 +25,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function getObject(key: string): Promise<Buffer> {
-  const res = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-  return Buffer.from(
-    await (res.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
-  );
-}
+const getObject = (key: string) => s3.getObject(key);
 
 const sizes = ['1K', '2K'] as const;
 const aspects = ['1:1', '4:3', '3:4', '16:9', '9:16'] as const;

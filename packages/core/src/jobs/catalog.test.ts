@@ -1,23 +1,18 @@
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Queues } from '../queues.js';
+import { useTestRedis } from '../test-support/index.js';
 import { enqueue, jobFor, jobIdOf, jobs } from './catalog.js';
 
-const prefix = `test:jobs:${randomUUID()}`;
-let redis: Redis;
+const db = useTestRedis('jobs');
+const { prefix } = db;
 let queues: Queues;
 
 beforeAll(() => {
-  redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  queues = new Queues({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }, prefix);
+  queues = new Queues(db.redis, prefix);
 });
 
 afterAll(async () => {
   await queues.close();
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
 });
 
 describe('the job catalog', () => {

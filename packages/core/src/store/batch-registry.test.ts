@@ -1,25 +1,16 @@
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Redis } from 'ioredis';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { itemIdFor, newBatchId } from '../ids.js';
+import { testBatchSpec, testItemSpec, useTestRedis } from '../test-support/index.js';
 import { BatchStore } from './batch-store.js';
 import { DedupeStore, type ReusableGeneration } from './dedupe-store.js';
-import type { BatchSpec } from './records.js';
 
-const prefix = `test:registry:${randomUUID()}`;
+const db = useTestRedis('registry');
+const { prefix } = db;
 let redis: Redis;
 let store: BatchStore;
 
-const spec: BatchSpec = {
-  model: 'sim-image',
-  created_at: new Date().toISOString(),
-  webhook: null,
-  output: { prefix: '', format: 'png' },
-  priority: 'normal',
-  metadata: {},
-  estimated_micros: 1000,
-  images_requested: 1,
-};
+const spec = testBatchSpec({ estimated_micros: 1000, images_requested: 1 });
 
 async function listed(): Promise<string[]> {
   const ids: string[] = [];
@@ -35,14 +26,8 @@ async function publish(tenantId: string): Promise<string> {
 }
 
 beforeAll(() => {
-  redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  redis = db.redis;
   store = new BatchStore(redis, prefix);
-});
-
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
 });
 
 describe('the store keeps its own keys', () => {
@@ -70,16 +55,7 @@ describe('the store keeps its own keys', () => {
     const item = (n: number) => ({
       id: itemIdFor(id, `c${n}`),
       where: `line ${n}`,
-      spec: {
-        custom_id: 'c',
-        model: 'sim-image',
-        prompt: 'p',
-        size: '1K' as const,
-        aspect_ratio: '1:1',
-        n: 1,
-        reference_images: [],
-        metadata: {},
-      },
+      spec: testItemSpec('c'),
     });
     expect(await store.insertChunk(id, 'acme', [item(1)], true)).toEqual([]);
     expect(await store.insertChunk(id, 'acme', [item(2)], false)).toEqual([

@@ -1,51 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { itemIdFor, newBatchId } from '../ids.js';
+import { testBatchSpec, testItemSpec, useTestRedis } from '../test-support/index.js';
 import { BatchStore } from './batch-store.js';
-import type { BatchSpec } from './records.js';
 
-const prefix = `test:core:${randomUUID()}`;
+const db = useTestRedis('core');
+const { prefix } = db;
 let redis: Redis;
 let store: BatchStore;
 
-const spec: BatchSpec = {
-  model: 'sim-image',
-  created_at: new Date().toISOString(),
-  webhook: null,
-  output: { prefix: '', format: 'png' },
-  priority: 'normal',
-  metadata: {},
-  estimated_micros: 1000,
-  images_requested: 3,
-};
+const spec = testBatchSpec({ estimated_micros: 1000, images_requested: 3 });
 
-const itemSpec = {
-  custom_id: 'a',
-  model: 'sim-image',
-  prompt: 'p',
-  size: '1K' as const,
-  aspect_ratio: '1:1',
-  n: 1,
-  reference_images: [],
-  metadata: {},
-};
+const itemSpec = testItemSpec('a');
 
 async function makeBatch(tenant: string, n: number): Promise<{ id: string; itemIds: string[] }> {
   const id = newBatchId();
   await store.insertBatch({ id, tenantId: tenant, spec });
   const items = Array.from({ length: n }, (_, i) => ({
     id: itemIdFor(id, `c${i}`),
-    spec: {
-      custom_id: `c${i}`,
-      model: 'sim-image',
-      prompt: `p${i}`,
-      size: '1K' as const,
-      aspect_ratio: '1:1',
-      n: 1,
-      reference_images: [],
-      metadata: {},
-    },
+    spec: testItemSpec(`c${i}`, { prompt: `p${i}` }),
   }));
   await store.insertChunk(
     id,
@@ -67,14 +41,8 @@ async function waitUntil(check: () => Promise<boolean>): Promise<void> {
 }
 
 beforeAll(() => {
-  redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  redis = db.redis;
   store = new BatchStore(redis, prefix);
-});
-
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
 });
 
 describe('BatchStore', () => {

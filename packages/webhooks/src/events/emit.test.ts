@@ -11,20 +11,22 @@ import {
   Queues,
   type WebhookEventType,
 } from '@pixelmill/core';
+import { useTestRedis } from '@pixelmill/core/test-support';
 import { createLogger } from '@pixelmill/logger';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { relayOutboxEntry } from './emit.js';
 import type { EventDeps } from './event-deps.js';
 import { groupKey } from './item-groups.js';
 
-const prefix = `test-wh-emit-${randomUUID().slice(0, 8)}`;
+const db = useTestRedis('wh-emit', { maxRetriesPerRequest: null });
+const { prefix } = db;
 const SECRET = 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=';
 let redis: Redis;
 let deps: EventDeps;
 
 beforeAll(() => {
-  redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
+  redis = db.redis;
   deps = {
     redis,
     store: new BatchStore(redis, prefix),
@@ -37,9 +39,6 @@ beforeAll(() => {
 
 afterAll(async () => {
   await deps.queues.close();
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
 });
 
 async function endpoint(tenant: string, events: WebhookEventType[]): Promise<string> {

@@ -1,18 +1,19 @@
-import { randomUUID } from 'node:crypto';
 import { BatchStore, DeliveryStore, EndpointStore, newEndpointId, Queues } from '@pixelmill/core';
+import { useTestRedis } from '@pixelmill/core/test-support';
 import { createLogger } from '@pixelmill/logger';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type EventDeps, MAX_EVENT_BODY_BYTES } from './event-deps.js';
 import { flushItemGroup, groupKey, pushGroupEntry } from './item-groups.js';
 import { currentTarget, type EventTarget } from './targets.js';
 
-const prefix = `test-wh-groups-${randomUUID().slice(0, 8)}`;
+const db = useTestRedis('wh-groups', { maxRetriesPerRequest: null });
+const { prefix } = db;
 let redis: Redis;
 let deps: EventDeps;
 
 beforeAll(() => {
-  redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
+  redis = db.redis;
   deps = {
     redis,
     store: new BatchStore(redis, prefix),
@@ -25,9 +26,6 @@ beforeAll(() => {
 
 afterAll(async () => {
   await deps.queues.close();
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
 });
 
 async function endpoint(maxItems: number): Promise<EventTarget> {

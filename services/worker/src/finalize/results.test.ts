@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BatchSpec, BatchStore, itemIdFor, newBatchId } from '@pixelmill/core';
+import { BatchStore, itemIdFor, newBatchId } from '@pixelmill/core';
+import { testBatchSpec, testItemSpec, useTestRedis } from '@pixelmill/core/test-support';
 import {
   createS3Store,
   type LocalS3,
@@ -10,12 +10,13 @@ import {
   type S3Store,
   startLocalS3,
 } from '@pixelmill/storage';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { resultsCsv } from './results.js';
 
 const BUCKET = 'pixelmill-results-test';
-const prefix = `test:worker-results:${randomUUID()}`;
+const db = useTestRedis('worker-results');
+const { prefix } = db;
 let redis: Redis;
 let store: BatchStore;
 let dir: string;
@@ -23,7 +24,7 @@ let s3: LocalS3;
 let objects: S3Store;
 
 beforeAll(async () => {
-  redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  redis = db.redis;
   store = new BatchStore(redis, prefix);
   dir = await mkdtemp(join(tmpdir(), 'pixelmill-results-'));
   s3 = await startLocalS3({ directory: dir, bucket: BUCKET });
@@ -37,35 +38,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
   objects?.destroy();
   await s3?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const spec: BatchSpec = {
-  model: 'sim-image',
-  created_at: new Date().toISOString(),
-  webhook: null,
-  output: { prefix: '', format: 'png' },
-  priority: 'normal',
-  metadata: {},
-  estimated_micros: 0,
-  images_requested: 2,
-};
-
-const itemSpec = (customId: string) => ({
-  custom_id: customId,
-  model: 'sim-image',
-  prompt: 'p',
-  size: '1K' as const,
-  aspect_ratio: '1:1',
-  n: 1,
-  reference_images: [],
-  metadata: {},
-});
+const spec = testBatchSpec({ images_requested: 2 });
+const itemSpec = (customId: string) => testItemSpec(customId);
 
 describe('results.csv in the bucket', () => {
   test('client text that starts a formula is quoted with a leading apostrophe; normal cells are unchanged', async () => {

@@ -1,46 +1,23 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { BatchStore, itemIdFor, newBatchId } from '@pixelmill/core';
 import { testBatchSpec, testItemSpec, useTestRedis } from '@pixelmill/core/test-support';
-import {
-  createS3Store,
-  type LocalS3,
-  localS3Credentials,
-  type S3Store,
-  startLocalS3,
-} from '@pixelmill/storage';
+import type { S3Store } from '@pixelmill/storage';
+import { useTestBucket } from '@pixelmill/storage/test-support';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { resultsCsv } from './results.js';
 
 const BUCKET = 'pixelmill-results-test';
 const db = useTestRedis('worker-results');
 const { prefix } = db;
+const bucket = useTestBucket(BUCKET);
 let redis: Redis;
 let store: BatchStore;
-let dir: string;
-let s3: LocalS3;
 let objects: S3Store;
 
-beforeAll(async () => {
+beforeAll(() => {
   redis = db.redis;
   store = new BatchStore(redis, prefix);
-  dir = await mkdtemp(join(tmpdir(), 'pixelmill-results-'));
-  s3 = await startLocalS3({ directory: dir, bucket: BUCKET });
-  objects = createS3Store({
-    endpoint: s3.endpoint,
-    region: 'us-east-1',
-    bucket: BUCKET,
-    forcePathStyle: true,
-    credentials: localS3Credentials,
-  });
-});
-
-afterAll(async () => {
-  objects?.destroy();
-  await s3?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  objects = bucket.objects;
 });
 
 const spec = testBatchSpec({ images_requested: 2 });

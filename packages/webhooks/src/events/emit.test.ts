@@ -1,20 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import {
   type BatchSpec,
-  BatchStore,
   DeliveryStore,
   EndpointStore,
   itemIdFor,
   newBatchId,
   newEndpointId,
   OutboxStore,
-  Queues,
   type WebhookEventType,
 } from '@pixelmill/core';
 import { useTestRedis } from '@pixelmill/core/test-support';
-import { createLogger } from '@pixelmill/logger';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { testEventDeps } from '../test-support/event-deps.js';
 import { relayOutboxEntry } from './emit.js';
 import type { EventDeps } from './event-deps.js';
 import { groupKey } from './item-groups.js';
@@ -27,14 +25,7 @@ let deps: EventDeps;
 
 beforeAll(() => {
   redis = db.redis;
-  deps = {
-    redis,
-    store: new BatchStore(redis, prefix),
-    queues: new Queues(redis, prefix),
-    objects: { presignGet: async (key: string) => `https://bucket.example/${key}?sig=${randomUUID()}` },
-    logger: createLogger({ name: 'test', level: 'silent' }),
-    options: { presignTtlS: 60 },
-  };
+  deps = testEventDeps(redis, prefix);
 });
 
 afterAll(async () => {

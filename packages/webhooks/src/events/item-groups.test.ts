@@ -1,8 +1,8 @@
-import { BatchStore, DeliveryStore, EndpointStore, newEndpointId, Queues } from '@pixelmill/core';
+import { DeliveryStore, EndpointStore, newEndpointId } from '@pixelmill/core';
 import { useTestRedis } from '@pixelmill/core/test-support';
-import { createLogger } from '@pixelmill/logger';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { testEventDeps } from '../test-support/event-deps.js';
 import { type EventDeps, MAX_EVENT_BODY_BYTES } from './event-deps.js';
 import { flushItemGroup, groupKey, pushGroupEntry } from './item-groups.js';
 import { currentTarget, type EventTarget } from './targets.js';
@@ -14,14 +14,7 @@ let deps: EventDeps;
 
 beforeAll(() => {
   redis = db.redis;
-  deps = {
-    redis,
-    store: new BatchStore(redis, prefix),
-    queues: new Queues(redis, prefix),
-    objects: { presignGet: async (key: string) => `https://bucket.example/${key}?sig=x` },
-    logger: createLogger({ name: 'test', level: 'silent' }),
-    options: { presignTtlS: 60 },
-  };
+  deps = testEventDeps(redis, prefix);
 });
 
 afterAll(async () => {

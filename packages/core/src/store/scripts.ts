@@ -21,7 +21,10 @@ export type ScriptName =
   | 'itemLease-1'
   | 'reserveQuota-2'
   | 'releaseQuota-2'
-  | 'qaNearDuplicates-4';
+  | 'qaNearDuplicates-4'
+  | 'admitDelivery-3'
+  | 'startRedelivery-1'
+  | 'recordAttempt-1';
 
 const scripts = luaScripts(new URL('./lua/', import.meta.url));
 

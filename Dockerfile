@@ -8,8 +8,10 @@ COPY package.json pnpm-lock.yaml pnpm-workspace.yaml turbo.json tsconfig.base.js
 COPY packages/core/package.json packages/core/
 COPY packages/config/package.json packages/config/
 COPY packages/logger/package.json packages/logger/
+COPY packages/net-guard/package.json packages/net-guard/
 COPY packages/providers/package.json packages/providers/
 COPY packages/ratelimit/package.json packages/ratelimit/
+COPY packages/redis-scripts/package.json packages/redis-scripts/
 COPY packages/storage/package.json packages/storage/
 COPY packages/webhooks/package.json packages/webhooks/
 COPY packages/provider-sim/package.json packages/provider-sim/

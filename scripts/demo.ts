@@ -13,12 +13,15 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Batch, components } from '@pixelmill/client';
 import { startSim } from '@pixelmill/provider-sim';
 import { localS3Credentials, startLocalS3 } from '@pixelmill/storage';
 import { generateWebhookSecret, verifyNodeRequest } from '@pixelmill/webhooks';
 import { SingleBar } from 'cli-progress';
 import { parse } from 'csv-parse/sync';
 import { ensureRedis } from './local-redis.mjs';
+
+type ItemPage = components['schemas']['ItemPage'];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // The AWS SDK warns once per process that its releases from 2027 need Node 22 (stack.md pins Node 20).
@@ -207,9 +210,9 @@ async function main(): Promise<void> {
     hideCursor: true,
   });
   bar.start(rows.length + qaDemoItems.length, 0, { succeeded: 0, failed: 0, spent: '0.000' });
-  let current: any;
+  let current: Batch;
   for (;;) {
-    current = await (await fetch(`${api}/v1/batches/${batch.id}`, { headers })).json();
+    current = (await (await fetch(`${api}/v1/batches/${batch.id}`, { headers })).json()) as Batch;
     const ended = current.counts.succeeded + current.counts.failed + current.counts.cancelled;
     bar.update(ended, {
       succeeded: current.counts.succeeded,
@@ -224,11 +227,11 @@ async function main(): Promise<void> {
   const imagesDir = join(home, 'images', current.id);
   let saved = 0;
   for (let cursor: string | null = ''; cursor !== null; ) {
-    const page: any = await (
+    const page = (await (
       await fetch(`${api}/v1/batches/${batch.id}/items?limit=100${cursor ? `&cursor=${cursor}` : ''}`, {
         headers,
       })
-    ).json();
+    ).json()) as ItemPage;
     for (const item of page.data) {
       for (const out of item.outputs) {
         const flags = ((out.qa?.checks ?? []) as { name: string; passed: boolean }[])
@@ -237,7 +240,7 @@ async function main(): Promise<void> {
         if (flags.length > 0) flagged.push(`${item.custom_id}/${out.index}: ${flags.join(', ')}`);
         const file = join(imagesDir, item.custom_id, `${out.index}.png`);
         mkdirSync(dirname(file), { recursive: true });
-        writeFileSync(file, Buffer.from(await (await fetch(out.url)).arrayBuffer()));
+        writeFileSync(file, Buffer.from(await (await fetch(out.url!)).arrayBuffer()));
         saved += 1;
       }
     }

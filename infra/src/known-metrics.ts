@@ -2,16 +2,16 @@ import { type ApiMetrics, createApiMetrics } from '@pixelmill/api';
 import { createWorkerMetrics } from '@pixelmill/worker';
 
 /** redis_exporter (oliver006/redis_exporter), which operators run beside Redis: infra/README.md. */
-export const REDIS_EXPORTER_METRICS = ['redis_memory_used_bytes', 'redis_memory_max_bytes'] as const;
+const REDIS_EXPORTER_METRICS = ['redis_memory_used_bytes', 'redis_memory_max_bytes'] as const;
 
 /** Series Prometheus itself writes. */
-export const PROMETHEUS_METRICS = ['ALERTS', 'ALERTS_FOR_STATE', 'up'] as const;
+const PROMETHEUS_METRICS = ['ALERTS', 'ALERTS_FOR_STATE', 'up'] as const;
 
 /**
  * Names other parts of issue 18 are adding to the worker's registry (revoked keys; exhausted deliveries
  * and disabled endpoints). Allowed until they land; once exported they are found in the registry too.
  */
-export const PENDING_METRICS = [
+const PENDING_METRICS = [
   'pixelmill_provider_keys_revoked',
   'pixelmill_webhook_exhausted_total',
   'pixelmill_webhook_endpoints_disabled_total',
@@ -31,7 +31,7 @@ function seriesNames(registry: ApiMetrics['registry']): string[] {
  * Every series name the API and the worker export, read from their registries. Metrics are registered
  * when the registry is created; their sources are only read on a scrape, which never happens here.
  */
-export function exportedMetricNames(): Set<string> {
+function exportedMetricNames(): Set<string> {
   const api = createApiMetrics({} as Parameters<typeof createApiMetrics>[0], { processMetrics: true });
   const worker = createWorkerMetrics({} as Parameters<typeof createWorkerMetrics>[0]);
   return new Set([...seriesNames(api.registry), ...seriesNames(worker.registry)]);

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 
 /** What to install when promtool is missing (the README's test command provisions it). */
-export const PROMTOOL_MISSING =
+const PROMTOOL_MISSING =
   'promtool not found: install it (Debian/Ubuntu: apt-get install prometheus; macOS: brew install prometheus)';
 
 /** Runs promtool with the arguments; throws with its output when it fails or is not installed. */

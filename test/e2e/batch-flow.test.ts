@@ -1,29 +1,22 @@
 import { createHash } from 'node:crypto';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { localS3Credentials } from '@pixelmill/storage';
+import type { Item } from '@pixelmill/client';
 import { generateWebhookSecret } from '@pixelmill/webhooks';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { waitFor } from '../support/processes.js';
+import { openTestBucket, type TestBucket } from '../support/s3.js';
 import { BUCKET, call, type Stack, startStack } from '../support/stack.js';
 import { startWebhookReceiver } from '../support/webhook-receiver.js';
 
 let stack: Stack;
 let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
-let s3: S3Client;
+let s3: TestBucket;
 const secret = generateWebhookSecret();
 
 beforeAll(async () => {
   stack = await startStack({ workers: 2, sim: { latencyMs: { min: 20, max: 120 } } });
   receiver = await startWebhookReceiver(secret);
-  s3 = new S3Client({
-    endpoint: stack.s3.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: localS3Credentials,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  s3 = openTestBucket(stack.s3.endpoint, BUCKET);
 });
 
 afterAll(async () => {
@@ -32,12 +25,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function getObject(key: string): Promise<Buffer> {
-  const res = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-  return Buffer.from(
-    await (res.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
-  );
-}
+const getObject = (key: string) => s3.getObject(key);
 
 const sizes = ['1K', '2K'] as const;
 const aspects = ['1:1', '4:3', '3:4', '16:9', '9:16'] as const;
@@ -89,7 +77,7 @@ describe('one batch end to end: API → BullMQ → two workers → S3 → signed
 
     const list = await call(stack, stack.apiKey, 'GET', `/v1/batches/${batchId}/items?limit=100`);
     expect(list.json.data).toHaveLength(20);
-    for (const [i, item] of (list.json.data as any[]).entries()) {
+    for (const [i, item] of (list.json.data as Item[]).entries()) {
       const input = items[i]!;
       expect(item.custom_id).toBe(input.custom_id);
       expect(item.status).toBe('succeeded');
@@ -105,7 +93,7 @@ describe('one batch end to end: API → BullMQ → two workers → S3 → signed
         // The long side follows the size tier, the shape follows the aspect ratio.
         expect(Math.max(png.width, png.height)).toBe(longSide[input.size!]);
         expect(Math.abs(png.width / png.height - w / h)).toBeLessThan(0.02);
-        const viaUrl = Buffer.from(await (await fetch(out.url)).arrayBuffer());
+        const viaUrl = Buffer.from(await (await fetch(out.url!)).arrayBuffer());
         expect(createHash('sha256').update(viaUrl).digest('hex')).toBe(out.sha256);
       }
     }

@@ -4,33 +4,25 @@
  * content-addressed dedupe with a key template, and a deadline.
  */
 import { createHash } from 'node:crypto';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { localS3Credentials } from '@pixelmill/storage';
 import { Queue } from 'bullmq';
 import { parse } from 'csv-parse/sync';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { waitFor } from '../support/processes.js';
+import { openTestBucket, type TestBucket } from '../support/s3.js';
 import { BUCKET, call, REDIS_URL, type Stack, startStack } from '../support/stack.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: API bodies are inspected field by field
 type Json = any;
 
 let stack: Stack;
-let s3: S3Client;
+let s3: TestBucket;
 let redis: Redis;
 
 beforeAll(async () => {
   // Slow enough that a cancel and a deadline land while most items still wait.
   stack = await startStack({ workers: 2, sim: { latencyMs: { min: 150, max: 300 } } });
-  s3 = new S3Client({
-    endpoint: stack.s3.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: localS3Credentials,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  s3 = openTestBucket(stack.s3.endpoint, BUCKET);
   redis = new Redis(REDIS_URL);
 });
 
@@ -40,12 +32,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function getObject(key: string): Promise<Buffer> {
-  const res = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-  return Buffer.from(
-    await (res.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
-  );
-}
+const getObject = (key: string) => s3.getObject(key);
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 

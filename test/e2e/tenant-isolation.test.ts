@@ -7,25 +7,17 @@
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { localS3Credentials } from '@pixelmill/storage';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { errorLines, waitFor } from '../support/processes.js';
+import { openTestBucket, type TestBucket } from '../support/s3.js';
 import { BUCKET, call, type Stack, startStack } from '../support/stack.js';
 
 let stack: Stack;
-let s3: S3Client;
+let s3: TestBucket;
 
 beforeAll(async () => {
   stack = await startStack({ workers: 1, sim: { latencyMs: { min: 20, max: 80 } } });
-  s3 = new S3Client({
-    endpoint: stack.s3.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: localS3Credentials,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  s3 = openTestBucket(stack.s3.endpoint, BUCKET);
 });
 
 afterAll(async () => {
@@ -35,17 +27,9 @@ afterAll(async () => {
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-async function getObject(key: string): Promise<Buffer> {
-  const res = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-  return Buffer.from(
-    await (res.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
-  );
-}
+const getObject = (key: string) => s3.getObject(key);
 
-async function listKeys(): Promise<string[]> {
-  const res = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
-  return (res.Contents ?? []).map((o) => o.Key as string).sort();
-}
+const listKeys = () => s3.listKeys();
 
 /** Every file under a folder, as paths relative to it. */
 function filesUnder(dir: string): string[] {

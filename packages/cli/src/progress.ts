@@ -1,10 +1,10 @@
 import cliProgress from 'cli-progress';
 import type { Client, Json } from './client.js';
 
-export const endedCount = (b: Json): number =>
+const endedCount = (b: Json): number =>
   b.counts.succeeded + b.counts.failed + b.counts.cancelled + (b.counts.expired ?? 0);
 
-export const isDone = (b: Json): boolean => b.status === 'completed' || b.status === 'cancelled';
+const isDone = (b: Json): boolean => b.status === 'completed' || b.status === 'cancelled';
 
 export function summary(b: Json): string {
   const c = b.counts;

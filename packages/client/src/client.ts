@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import createFetchClient from 'openapi-fetch';
 import { asErrorBody, PixelmillError } from './errors.js';
 import type { components, operations, paths } from './openapi.js';
-import { type Page, paginate } from './paging.js';
+import { paginate } from './paging.js';
 
 type Schemas = components['schemas'];
 export type Batch = Schemas['Batch'];
@@ -334,4 +334,3 @@ export function createClient(options: ClientOptions) {
 }
 
 export type PixelmillClient = ReturnType<typeof createClient>;
-export type { Page };

@@ -36,8 +36,6 @@ export interface ProviderErrorInit {
   status?: number | undefined;
   /** The provider's own error code or status string (e.g. RESOURCE_EXHAUSTED, insufficient_quota). */
   providerCode?: string | undefined;
-  /** For quota errors: the quota is per day (wait until reset) rather than per minute. */
-  quotaPeriod?: 'minute' | 'day' | undefined;
   requestId?: string | undefined;
   cause?: unknown;
 }
@@ -50,7 +48,6 @@ export class ProviderError extends Error {
   readonly retryAfterMs: number | undefined;
   readonly status: number | undefined;
   readonly providerCode: string | undefined;
-  readonly quotaPeriod: 'minute' | 'day' | undefined;
   readonly requestId: string | undefined;
 
   constructor(init: ProviderErrorInit) {
@@ -61,13 +58,7 @@ export class ProviderError extends Error {
     this.retryAfterMs = init.retryAfterMs;
     this.status = init.status;
     this.providerCode = init.providerCode;
-    this.quotaPeriod = init.quotaPeriod;
     this.requestId = init.requestId;
-  }
-
-  /** True for a 429-style "slow down": waiting for it must not use up one of the item's attempts. */
-  get isRateLimit(): boolean {
-    return this.code === 'rate_limited';
   }
 
   toJSON(): { code: ItemErrorCode; message: string; retryable: boolean } {

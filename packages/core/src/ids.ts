@@ -58,7 +58,3 @@ export function messageIdFor(eventType: string, subjectId: string): string {
 export function deliveryIdFor(webhookId: string, targetId: string): string {
   return `dlv_${base32(createHash('sha256').update(`${webhookId}\0${targetId}`).digest().subarray(0, 15))}`;
 }
-
-/** The generation job of an item's retry round: round 0 keeps the item id (enqueueing stays idempotent). */
-export const generateJobId = (itemId: string, round: number): string =>
-  round > 0 ? `${itemId}-r${round}` : itemId;

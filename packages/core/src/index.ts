@@ -1,9 +1,17 @@
 export * from './errors.js';
-export { enqueueFinalize, enqueueRefreshFiles } from './finalize-job.js';
 export * from './ids.js';
+export {
+  type EnqueueOptions,
+  enqueue,
+  generateJobId,
+  type JobKind,
+  jobFor,
+  jobIdOf,
+  jobs,
+} from './jobs/catalog.js';
 export * from './money.js';
 export * from './object-keys.js';
-export { generateJobOptions, Queues } from './queues.js';
+export { Queues } from './queues.js';
 export * from './retry-after.js';
 export * from './schemas/batch.js';
 export * from './schemas/batch-request.js';
@@ -14,6 +22,7 @@ export * from './schemas/prompt-template.js';
 export * from './schemas/review.js';
 export * from './schemas/webhook-endpoint.js';
 export { finishedWithin, shutdownInOrder } from './shutdown.js';
+export { BatchSpecCache } from './store/batch-spec-cache.js';
 export {
   BatchStore,
   InvalidCursorError,
@@ -23,6 +32,7 @@ export {
   type Page,
 } from './store/batch-store.js';
 export { csvSafe } from './store/csv-safe.js';
+export { DedupeStore, type ReusableGeneration } from './store/dedupe-store.js';
 export { DeliveryRateLimit } from './store/delivery-rate.js';
 export {
   type Delivery,

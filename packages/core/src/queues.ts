@@ -1,16 +1,5 @@
-import { type ConnectionOptions, type JobsOptions, Queue } from 'bullmq';
+import { type ConnectionOptions, Queue } from 'bullmq';
 import { queueNames } from './schemas/jobs.js';
-
-/**
- * Default options of generation jobs. Item state lives in the batch store, so finished jobs are
- * removed at once; failed jobs stay a week for the queue dashboard.
- */
-export const generateJobOptions: JobsOptions = {
-  // 'provider' is the workers' custom backoff: the provider's retry hint, else jittered exponential.
-  backoff: { type: 'provider' },
-  removeOnComplete: true,
-  removeOnFail: { age: 7 * 24 * 3600 },
-};
 
 /** The queues of one deployment, shared by the API (producer) and the workers. */
 export class Queues {

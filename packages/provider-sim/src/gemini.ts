@@ -55,7 +55,7 @@ export const geminiMissingKey = (): Response =>
   );
 
 /** What Google answers a key it does not accept (revoked, deleted or mistyped). */
-export const geminiRevokedKey = (): Response =>
+const geminiRevokedKey = (): Response =>
   geminiError(400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', [
     {
       '@type': 'type.googleapis.com/google.rpc.ErrorInfo',

@@ -25,7 +25,6 @@ describe('geminiError: HTTP errors', () => {
       retryable: true,
       scope: 'key',
       retryAfterMs: 12_772,
-      quotaPeriod: 'minute',
       status: 429,
       providerCode: 'RESOURCE_EXHAUSTED',
     });
@@ -50,7 +49,6 @@ describe('geminiError: HTTP errors', () => {
       code: 'quota_exhausted',
       retryable: false,
       scope: 'key',
-      quotaPeriod: 'day',
     });
     expect(err.retryAfterMs).toBe(20 * 3_600_000);
   });

@@ -108,7 +108,6 @@ function resourceExhausted(
     // on this key; the worker parks the key (scope) and fails the item over or ends it.
     const untilReset = msUntilPacificMidnight(nowMs);
     return make('quota_exhausted', false, 'key', {
-      quotaPeriod: 'day',
       retryAfterMs: Math.max(untilReset, retryDelayMs ?? 0),
     });
   }
@@ -120,7 +119,6 @@ function resourceExhausted(
   // check quota)" that shared-capacity models answer under load: wait and retry on this key.
   return make('rate_limited', true, 'key', {
     retryAfterMs: retryDelayMs ?? retryAfterFromHeaders(headers),
-    quotaPeriod: quotaIds.some((id) => /PerMinute/i.test(id)) ? 'minute' : undefined,
   });
 }
 

@@ -141,7 +141,6 @@ describe('createGeminiModel', () => {
       code: 'rate_limited',
       scope: 'key',
       retryAfterMs: 3000,
-      quotaPeriod: 'minute',
     });
     expect(server.requests).toHaveLength(1);
   });

@@ -28,7 +28,7 @@ export {
   type ModelRegistry,
   RegistryError,
 } from './registry.js';
-export { msUntilPacificMidnight, parseGoDuration, retryAfterFromHeaders } from './retry-hints.js';
+export { msUntilPacificMidnight, retryAfterFromHeaders } from './retry-hints.js';
 export type {
   GeneratedImage,
   GenerateRequest,

@@ -49,7 +49,6 @@ describe('createOpenAiImagesModel', () => {
     expect(result.images).toHaveLength(2);
     expect(result.images[0]?.bytes.equals(PNG_1X1)).toBe(true);
     expect(result.requestId).toBe('req_abc');
-    expect(result.rateLimit).toEqual({ remainingRequests: 4, resetRequestsMs: 12_000 });
     expect(result.usage).toMatchObject({ inputTokens: 50, outputTokens: 4160 });
 
     const sent = server.requests[0];

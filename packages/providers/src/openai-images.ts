@@ -13,7 +13,6 @@ import { asArray, asNumber, asRecord, asString } from './json.js';
 import { networkError } from './network-error.js';
 import { openAiImagesError } from './openai-images-error.js';
 import { type OpenAiSizeMode, openAiImageSize, openAiSizeMode } from './openai-images-size.js';
-import { parseGoDuration } from './retry-hints.js';
 import type { GeneratedImage, GenerateRequest, GenerateResult, ImageModel, ReferenceImage } from './types.js';
 
 export interface OpenAiImagesModelOptions {
@@ -75,7 +74,6 @@ export function createOpenAiImagesModel(opts: OpenAiImagesModelOptions): ImageMo
           images,
           usage: usageOf(data),
           requestId: request_id ?? undefined,
-          rateLimit: rateLimitOf(response.headers),
         };
       } catch (err) {
         throw fromSdkError(err, deadline.timedOut());
@@ -148,17 +146,5 @@ function usageOf(body: unknown): GenerateResult['usage'] {
     inputTokens: asNumber(usage.input_tokens),
     outputTokens: asNumber(usage.output_tokens),
     imageTokens: asNumber(asRecord(usage.output_tokens_details)?.image_tokens),
-  };
-}
-
-/** x-ratelimit-* headers are optional on image responses ([unv]): hints only. */
-function rateLimitOf(headers: Headers): GenerateResult['rateLimit'] {
-  const remaining = headers.get('x-ratelimit-remaining-requests');
-  const remainingRequests = remaining === null ? undefined : Number(remaining);
-  const resetRequestsMs = parseGoDuration(headers.get('x-ratelimit-reset-requests'));
-  if (remainingRequests === undefined && resetRequestsMs === undefined) return undefined;
-  return {
-    remainingRequests: Number.isFinite(remainingRequests) ? remainingRequests : undefined,
-    resetRequestsMs,
   };
 }

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { msUntilPacificMidnight, parseGoDuration, retryAfterFromHeaders } from './retry-hints.js';
+import { msUntilPacificMidnight, retryAfterFromHeaders } from './retry-hints.js';
 
 describe('retry hints', () => {
-  it('parses Go durations', () => {
-    expect(parseGoDuration('1s')).toBe(1000);
-    expect(parseGoDuration('6m0s')).toBe(360_000);
-    expect(parseGoDuration('20ms')).toBe(20);
-    expect(parseGoDuration('1h2m3.5s')).toBe(3_723_500);
-    expect(parseGoDuration('later')).toBeUndefined();
-    expect(parseGoDuration(null)).toBeUndefined();
-  });
-
   it('reads retry-after-ms first, then retry-after (values: @pixelmill/core parseRetryAfter)', () => {
     expect(retryAfterFromHeaders(new Headers({ 'retry-after-ms': '250.5', 'retry-after': '3' }))).toBe(250.5);
     expect(retryAfterFromHeaders(new Headers({ 'retry-after-ms': '-1', 'retry-after': '3' }))).toBe(3000);

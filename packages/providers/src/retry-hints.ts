@@ -1,10 +1,10 @@
 /**
- * Provider-specific wait hints sent with 429/503 answers (header order, Go durations, Gemini's daily
- * reset). Every parser returns milliseconds or undefined; garbage (non-finite, negative) is discarded
- * rather than guessed at. Retry-After and RetryInfo themselves are read by @pixelmill/core.
+ * Provider-specific wait hints sent with 429/503 answers (header order, Gemini's daily reset). Every
+ * parser returns milliseconds or undefined; garbage (non-finite, negative) is discarded rather than
+ * guessed at. Retry-After and RetryInfo themselves are read by @pixelmill/core.
  * @module
  */
-import { boundHintMs, parseRetryAfter, parseRetryAfterMs } from '@pixelmill/core';
+import { parseRetryAfter, parseRetryAfterMs } from '@pixelmill/core';
 
 /**
  * openai-node's order: `retry-after-ms` (float milliseconds), then `retry-after` (seconds, or an HTTP
@@ -16,27 +16,6 @@ export function retryAfterFromHeaders(headers: Headers | undefined, nowMs = Date
   return (
     parseRetryAfterMs(headers.get('retry-after-ms')) ?? parseRetryAfter(headers.get('retry-after'), nowMs)
   );
-}
-
-/** Go duration as in OpenAI's x-ratelimit-reset-* headers: "1s", "6m0s", "20ms", "1h2m3.5s". */
-export function parseGoDuration(value: string | null | undefined): number | undefined {
-  if (value === null || value === undefined) return undefined;
-  const text = value.trim();
-  if (text === '' || !/^(\d+(\.\d+)?(h|m|s|ms|us|µs|ns))+$/.test(text)) return undefined;
-  const unitMs: Record<string, number> = {
-    h: 3_600_000,
-    m: 60_000,
-    s: 1000,
-    ms: 1,
-    us: 1e-3,
-    µs: 1e-3,
-    ns: 1e-6,
-  };
-  let total = 0;
-  for (const part of text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)) {
-    total += Number(part[1]) * (unitMs[part[2] ?? ''] ?? 0);
-  }
-  return boundHintMs(Math.ceil(total));
 }
 
 const pacificClock = new Intl.DateTimeFormat('en-US', {

@@ -40,7 +40,6 @@ export interface GenerateResult {
   images: GeneratedImage[];
   usage?: { inputTokens?: number; outputTokens?: number; imageTokens?: number };
   requestId?: string;
-  rateLimit?: { remainingRequests?: number; resetRequestsMs?: number };
 }
 
 export interface ImageModel {

@@ -27,9 +27,13 @@ describe('a worker killed mid-call', () => {
     await limiter.configure({ id: 'killed', concurrency: 1 });
 
     const script = fileURLToPath(new URL('./test-support/lease-holder-process.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', script, prefix, 'killed', String(leaseMs)], {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-    });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@pixelmill/source', '--import', 'tsx', script, prefix, 'killed', String(leaseMs)],
+      {
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+      },
+    );
     const exited = once(child, 'exit');
     try {
       const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();

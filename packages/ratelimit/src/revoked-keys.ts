@@ -13,7 +13,7 @@ import { nonEmpty, positiveInt } from './validate.js';
 export const DEFAULT_REVOKED_MS = 60 * 60_000;
 
 /** A proven mark lasts this long after the last normal answer a worker recorded. */
-export const PROVEN_MS = 10 * 60_000;
+const PROVEN_MS = 10 * 60_000;
 
 export interface KeyRevocation {
   keyId: string;
@@ -40,7 +40,7 @@ export interface KeyRevocations {
   proven(provider: string, keyIds: readonly string[]): Promise<Set<string>>;
 }
 
-export function revokedKeyName(prefix: string, provider: string, keyId: string): string {
+function revokedKeyName(prefix: string, provider: string, keyId: string): string {
   return `${prefix}:revoked:${provider}|${keyId}`;
 }
 

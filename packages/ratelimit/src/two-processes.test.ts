@@ -26,7 +26,11 @@ afterAll(async () => {
 async function startChild(resourceId: string) {
   const script = fileURLToPath(new URL('./test-support/hammer-process.ts', import.meta.url));
   const packageDir = fileURLToPath(new URL('..', import.meta.url));
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, prefix, resourceId], { cwd: packageDir });
+  const proc = spawn(
+    process.execPath,
+    ['--conditions=@pixelmill/source', '--import', 'tsx', script, prefix, resourceId],
+    { cwd: packageDir },
+  );
   child = proc;
   // Listen before anything can make it exit, so the event is never missed.
   const exited = once(proc, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;

@@ -1,35 +1,21 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalS3, localS3Credentials, startLocalS3 } from './local-s3.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { classifyS3Error } from './s3-error-class.js';
-import { createS3Store, type S3Store } from './s3-store.js';
+import type { S3Store } from './s3-store.js';
+import { useTestBucket } from './test-support/bucket.js';
 
 const BUCKET = 'pixelmill-local-s3-test';
 
 describe('the embedded S3 server refuses keys it cannot store, and keeps running', () => {
+  const bucket = useTestBucket(BUCKET);
   let dir: string;
-  let s3: LocalS3;
   let store: S3Store;
 
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'pixelmill-local-s3-'));
-    s3 = await startLocalS3({ directory: join(dir, 's3'), bucket: BUCKET });
-    store = createS3Store({
-      endpoint: s3.endpoint,
-      region: 'us-east-1',
-      bucket: BUCKET,
-      forcePathStyle: true,
-      credentials: localS3Credentials,
-    });
-  });
-
-  afterAll(async () => {
-    store?.destroy();
-    await s3?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+  beforeAll(() => {
+    dir = bucket.directory;
+    store = bucket.objects;
   });
 
   it('answers a last segment too long for its file names with KeyTooLongError, a refusal of that key', async () => {

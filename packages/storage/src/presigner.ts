@@ -33,7 +33,7 @@ interface Template {
 const PROBE_KEY = 'pixelmill-presign-probe';
 
 /** RFC 3986 escaping, as SigV4 canonicalises (and the S3 serializer encodes key segments). */
-export function escapeUri(value: string): string {
+function escapeUri(value: string): string {
   return encodeURIComponent(value).replace(
     /[!'()*]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,

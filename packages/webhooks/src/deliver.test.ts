@@ -1,9 +1,9 @@
+import type { LookupAll } from '@pixelmill/net-guard';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deliverWebhook } from './deliver.js';
 import { generateWebhookSecret } from './secret.js';
 import { signWebhook } from './sign.js';
-import type { LookupAll } from './ssrf.js';
 import { type Handler, type Receiver, startReceiver } from './test-support/receiver.js';
 
 const body = JSON.stringify({

@@ -5,8 +5,7 @@
  */
 
 import { parseRetryAfter } from '@pixelmill/core';
-import { guardedFetch } from './guarded-fetch.js';
-import type { LookupAll } from './ssrf.js';
+import { guardedFetch, type LookupAll } from '@pixelmill/net-guard';
 
 export interface DeliverWebhookInput {
   url: string;

@@ -1,26 +1,9 @@
 export { type DeliverWebhookInput, type DeliveryResult, deliverWebhook } from './deliver.js';
 export * from './events/index.js';
-export {
-  FetchTimeoutError,
-  type GuardedFetchInput,
-  type GuardedResponse,
-  guardedFetch,
-} from './guarded-fetch.js';
-export { type Oversize, ResponseTooLargeError } from './pinned-request.js';
 export { type HonoLikeContext, verifyHonoRequest, verifyNodeRequest } from './receivers.js';
 export { deliverySchedule, nextDelayMs } from './schedule.js';
 export { generateWebhookSecret } from './secret.js';
 export { type SignWebhookInput, signWebhook, type WebhookHeaders } from './sign.js';
-export {
-  type AssertPublicUrlOptions,
-  addressRange,
-  assertPublicUrl,
-  type CheckedUrl,
-  type LookupAll,
-  type ResolvedAddress,
-  UnsafeUrlError,
-  type UnsafeUrlReason,
-} from './ssrf.js';
 export {
   type HeaderInput,
   type VerifyWebhookInput,

@@ -1,8 +1,8 @@
 import type { BatchStore, Queues } from '@pixelmill/core';
 import type { Logger } from '@pixelmill/logger';
+import type { LookupAll } from '@pixelmill/net-guard';
 import type { ModelRegistry } from '@pixelmill/providers';
 import type { ObjectStore } from '@pixelmill/storage';
-import type { LookupAll } from '@pixelmill/webhooks';
 import type { Redis } from 'ioredis';
 import type { TenantQuotas } from './batches/tenant-quota.js';
 import type { ApiMetrics } from './metrics/api-metrics.js';

@@ -28,6 +28,10 @@ redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection e
 const objects = createS3Store(s3OptionsFromEnv(env));
 const queues = new Queues(redis, env.PIXELMILL_QUEUE_PREFIX);
 const store = new BatchStore(redis, env.PIXELMILL_QUEUE_PREFIX);
+// The batch gauges walk the store's tenant set; tenants of batches stored without it are added once.
+redis.once('ready', () => {
+  store.registerListedTenants().catch((err) => logger.warn({ err }, 'could not register listed tenants'));
+});
 const registry = buildRegistry({ ...(config ? { providers: config.providers } : {}), env: process.env });
 const quotas = tenantQuotasFrom(new QuotaStore(redis, env.PIXELMILL_QUEUE_PREFIX), env, config?.tenants);
 for (const tenantId of Object.keys(quotas.overrides)) {

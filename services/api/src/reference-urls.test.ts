@@ -4,7 +4,7 @@
  * the same guard. Every refusal names each bad field and leaves nothing behind.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { LookupAll } from '@pixelmill/webhooks';
+import type { LookupAll } from '@pixelmill/net-guard';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   call,

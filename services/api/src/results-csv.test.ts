@@ -1,4 +1,5 @@
-import { type BatchSpec, itemIdFor, newBatchId } from '@pixelmill/core';
+import { itemIdFor, newBatchId } from '@pixelmill/core';
+import { testBatchSpec, testItemSpec } from '@pixelmill/core/test-support';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestEnv, type TestEnv } from './test-support/deps.js';
 
@@ -13,27 +14,9 @@ afterAll(async () => {
   await env?.close();
 });
 
-const spec: BatchSpec = {
-  model: 'gemini-3-pro-image',
-  created_at: new Date().toISOString(),
-  webhook: null,
-  output: { prefix: '', format: 'png' },
-  priority: 'normal',
-  metadata: {},
-  estimated_micros: 0,
-  images_requested: 2,
-};
-
-const itemSpec = (customId: string) => ({
-  custom_id: customId,
-  model: 'gemini-3-pro-image',
-  prompt: 'p',
-  size: '1K' as const,
-  aspect_ratio: '1:1',
-  n: 1,
-  reference_images: [],
-  metadata: {},
-});
+const MODEL = 'gemini-3-pro-image';
+const spec = testBatchSpec({ model: MODEL, images_requested: 2 });
+const itemSpec = (customId: string) => testItemSpec(customId, { model: MODEL });
 
 describe('GET /v1/batches/{id}/results', () => {
   test('client text that starts a formula is quoted with a leading apostrophe; normal cells are unchanged', async () => {
@@ -41,10 +24,11 @@ describe('GET /v1/batches/{id}/results', () => {
     // Stored directly: the API's custom_id rule refuses these today, older or imported items may not.
     const ids = ['=HYPERLINK("x")', 'sku-1'];
     await env.store.insertBatch({ id: batchId, tenantId: env.acme.id, spec });
-    await env.store.insertItems(
+    await env.store.insertChunk(
       batchId,
       env.acme.id,
-      ids.map((c) => ({ id: itemIdFor(batchId, c), spec: itemSpec(c) })),
+      ids.map((c) => ({ id: itemIdFor(batchId, c), spec: itemSpec(c), where: c })),
+      true,
     );
     await env.store.publishBatch(batchId, env.acme.id);
     await env.store.endItem(batchId, itemIdFor(batchId, ids[0]!), {

@@ -21,13 +21,13 @@ import { createS3Store } from '@pixelmill/storage';
 import { deliverySchedule } from '@pixelmill/webhooks';
 import { Redis } from 'ioredis';
 import { checkRedisPersistence } from './check-redis.js';
-import { startOutboxRelay } from './events/index.js';
 import { defaultQaThresholds } from './generate/qa/thresholds.js';
 import { configureLimits } from './generate/resources.js';
 import { Spool } from './generate/spool.js';
 import { UploadGate } from './generate/upload-gate.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 import { createWorkerMetrics, instrumentRegistry } from './metrics/worker-metrics.js';
+import { startOutboxRelay } from './outbox/relay.js';
 import { startWorkers } from './workers.js';
 
 const { env, config } = loadStartupConfigOrExit();

@@ -29,11 +29,11 @@ function offends(line: string): boolean {
   return level >= 50 || text.includes('Missing lock') || /stalled/i.test(text);
 }
 
-export function offendingLines(output: string): string[] {
+function offendingLines(output: string): string[] {
   return output.split('\n').filter(offends);
 }
 
-export function countLogLines(output: string): LogCounts {
+function countLogLines(output: string): LogCounts {
   const counts: LogCounts = { error: 0, missingLock: 0, stalled: 0 };
   for (const line of output.split('\n')) {
     const { level, text } = parse(line);

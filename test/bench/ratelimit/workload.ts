@@ -11,7 +11,7 @@ const num = (name: string, fallback: number): number => Number(process.env[name]
 export const WINDOW_MS = num('BENCH_WINDOW_MS', 6_000);
 /** Requests per window per key (30 per 6 s = 300 per minute per key). */
 export const PER_KEY = num('BENCH_PER_KEY', 30);
-export const KEYS_PER_CONTENDER = 2;
+const KEYS_PER_CONTENDER = 2;
 /** Total limit of one contender in requests per second. */
 export const TOTAL_PER_S = (PER_KEY * KEYS_PER_CONTENDER * 1000) / WINDOW_MS;
 export const BIG_ITEMS = num('BENCH_ITEMS', 1_000);

@@ -88,7 +88,12 @@ async function main(): Promise<void> {
           },
         };
       });
-      await store.insertItems(batchId, 'acme', chunk);
+      await store.insertChunk(
+        batchId,
+        'acme',
+        chunk.map((item, i) => ({ ...item, where: `items[${start + i}]` })),
+        true,
+      );
     }
     // Every item succeeded with a passing output, half of them approved: no filter below matches.
     const ids: string[] = [];

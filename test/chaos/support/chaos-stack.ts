@@ -2,17 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { type RunningSim, type SimOptions, startSim } from '@pixelmill/provider-sim';
 import { type LocalS3, localS3Credentials, startLocalS3 } from '@pixelmill/storage';
 import { type Service, startService, stopService, waitFor } from '../../support/processes.js';
+import { testS3Client } from '../../support/s3.js';
 import { freePort } from '../../support/stack.js';
 import { type PrivateRedis, startPrivateRedis } from './private-redis.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: API responses are inspected field by field
 export type Json = any;
 
-export const BUCKET = 'pixelmill-chaos';
+const BUCKET = 'pixelmill-chaos';
 export const MODEL = 'gemini-3.1-flash-image';
 
 const config = (simUrl: string) => `
@@ -178,14 +179,7 @@ export async function startChaosStack(opts: ChaosOptions = {}): Promise<ChaosSta
     { timeoutMs: 100_000 },
   );
 
-  const s3Client = new S3Client({
-    endpoint: s3Endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: localS3Credentials,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const s3Client = testS3Client(s3Endpoint);
   const call = async (method: string, path: string, body?: unknown, key: string = apiKey) => {
     const res = await fetch(`${apiUrl}${path}`, {
       method,

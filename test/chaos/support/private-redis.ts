@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { waitFor } from '../../support/processes.js';
 
 /** A port nobody listens on right now (the OS picks it; we close it again at once). */
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };

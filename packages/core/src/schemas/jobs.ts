@@ -1,8 +1,9 @@
 import { z } from 'zod';
 
 /**
- * The job catalog: every BullMQ job's payload, declared once and parsed on enqueue and dequeue.
- * Jobs carry ids only; prompts and parameters live in the item record, images never enter Redis.
+ * Every BullMQ job's payload, declared once: jobs/catalog.ts parses it on enqueue (with each job's
+ * options and id rule), and each worker parses it on dequeue. Jobs carry ids only; prompts and
+ * parameters live in the item record, images never enter Redis.
  */
 export const generateJobSchema = z.strictObject({
   batch_id: z.string(),

@@ -1,53 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { itemIdFor, newBatchId } from '../ids.js';
+import { testBatchSpec, testItemSpec, useTestRedis } from '../test-support/index.js';
 import { BatchStore } from './batch-store.js';
-import type { BatchSpec } from './records.js';
 
-const prefix = `test:core:${randomUUID()}`;
+const db = useTestRedis('core');
+const { prefix } = db;
 let redis: Redis;
 let store: BatchStore;
 
-const spec: BatchSpec = {
-  model: 'sim-image',
-  created_at: new Date().toISOString(),
-  webhook: null,
-  output: { prefix: '', format: 'png' },
-  priority: 'normal',
-  metadata: {},
-  estimated_micros: 1000,
-  images_requested: 3,
-};
+const spec = testBatchSpec({ estimated_micros: 1000, images_requested: 3 });
 
-const itemSpec = {
-  custom_id: 'a',
-  model: 'sim-image',
-  prompt: 'p',
-  size: '1K' as const,
-  aspect_ratio: '1:1',
-  n: 1,
-  reference_images: [],
-  metadata: {},
-};
+const itemSpec = testItemSpec('a');
 
 async function makeBatch(tenant: string, n: number): Promise<{ id: string; itemIds: string[] }> {
   const id = newBatchId();
   await store.insertBatch({ id, tenantId: tenant, spec });
   const items = Array.from({ length: n }, (_, i) => ({
     id: itemIdFor(id, `c${i}`),
-    spec: {
-      custom_id: `c${i}`,
-      model: 'sim-image',
-      prompt: `p${i}`,
-      size: '1K' as const,
-      aspect_ratio: '1:1',
-      n: 1,
-      reference_images: [],
-      metadata: {},
-    },
+    spec: testItemSpec(`c${i}`, { prompt: `p${i}` }),
   }));
-  await store.insertItems(id, tenant, items);
+  await store.insertChunk(
+    id,
+    tenant,
+    items.map((i) => ({ ...i, where: i.spec.custom_id })),
+    true,
+  );
   await store.publishBatch(id, tenant);
   return { id, itemIds: items.map((i) => i.id) };
 }
@@ -62,14 +41,8 @@ async function waitUntil(check: () => Promise<boolean>): Promise<void> {
 }
 
 beforeAll(() => {
-  redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  redis = db.redis;
   store = new BatchStore(redis, prefix);
-});
-
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
 });
 
 describe('BatchStore', () => {
@@ -201,13 +174,15 @@ describe('BatchStore', () => {
     const id = newBatchId();
     await store.insertBatch({ id, tenantId: 'acme', spec });
     const ids = ['a', 'b', 'c'].map((c) => itemIdFor(id, c));
-    await store.insertItems(
+    await store.insertChunk(
       id,
       'acme',
       ids.map((itemId, i) => ({
         id: itemId,
         spec: { ...itemSpec, custom_id: ['a', 'b', 'c'][i] as string },
+        where: `item ${i}`,
       })),
+      true,
     );
     expect(await store.gateItem(id, ids[0] as string)).toEqual({ state: 'pending', last: false, waitMs: 0 });
     await store.publishBatch(id, 'acme');
@@ -240,7 +215,7 @@ describe('BatchStore', () => {
       spec: { ...spec, expires_at: new Date(Date.now() - 1000).toISOString() },
     });
     const itemId = itemIdFor(id, 'a');
-    await store.insertItems(id, 'acme', [{ id: itemId, spec: itemSpec }]);
+    await store.insertChunk(id, 'acme', [{ id: itemId, spec: itemSpec, where: 'item 0' }], true);
     await store.publishBatch(id, 'acme');
     expect(await store.gateItem(id, itemId)).toEqual({ state: 'expired', last: true, waitMs: 0 });
     expect((await store.getItem(itemId))?.status).toBe('expired');

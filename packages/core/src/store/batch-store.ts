@@ -10,6 +10,7 @@ import type {
 } from '../schemas/batch.js';
 import { MAX_ITEM_VERSIONS, type ReviewStatus } from '../schemas/review.js';
 import { type StoreKeys, storeKeys } from './keys.js';
+import { decodeCursor, encodeCursor, lexPage } from './paging.js';
 import { type BatchSpec, batchFromHash, type ItemSpec, itemFromHash, qaSummary } from './records.js';
 import { runScript, scriptCommand } from './scripts.js';
 
@@ -39,11 +40,6 @@ export interface Page<T> {
 
 /** Items whose status Redis checks per call when listing by status (a few ms of Redis time). */
 const STATUS_SCAN_WINDOW = 5000;
-
-/** Opaque cursors: clients must not build them, so their encoding can change. */
-const encodeCursor = (v: string): string => Buffer.from(v).toString('base64url');
-const decodeCursor = (c: string | undefined): string | undefined =>
-  c ? Buffer.from(c, 'base64url').toString('utf8') : undefined;
 
 export class InvalidCursorError extends Error {
   override readonly name = 'InvalidCursorError';
@@ -86,26 +82,8 @@ export class BatchStore {
     });
   }
 
-  /** Step 2, once per chunk: item records, the batch's ordered item list and its counts. */
-  async insertItems(batchId: string, tenantId: string, items: NewItem[]): Promise<void> {
-    const pipe = this.redis.multi();
-    for (const item of items) {
-      pipe.hset(this.keys.item(item.id), {
-        batch_id: batchId,
-        tenant_id: tenantId,
-        spec: JSON.stringify(item.spec),
-        status: 'queued',
-        attempts: 0,
-      });
-    }
-    pipe.rpush(this.keys.batchItems(batchId), ...items.map((i) => i.id));
-    pipe.hincrby(this.keys.batch(batchId), 'total', items.length);
-    pipe.hincrby(this.keys.batch(batchId), 'queued', items.length);
-    await pipe.exec();
-  }
-
   /**
-   * Step 2 of a streamed ingest, once per chunk, in one round trip (insertChunk-3.lua): finds custom_ids
+   * Step 2 of acceptance, once per chunk, in one round trip (insertChunk-3.lua): finds custom_ids
    * already used in this ingest and writes the new items, unless `write` is false or a duplicate turns
    * up (the batch is then refused and rolled back). Returns each duplicate's index in the chunk and
    * where its custom_id was first seen.
@@ -140,7 +118,37 @@ export class BatchStore {
     await pipe
       .hset(this.keys.batch(batchId), 'visible', '1')
       .zadd(this.keys.tenantBatches(tenantId), 0, batchId)
+      .sadd(this.keys.tenants(), tenantId)
       .exec();
+  }
+
+  /** Ids of every listed batch of every tenant, a window at a time (operational gauges). */
+  async *listedBatchIds(window = 200): AsyncGenerator<string[]> {
+    for (const tenantId of await this.redis.smembers(this.keys.tenants())) {
+      const ids = await this.redis.zrange(this.keys.tenantBatches(tenantId), '0', '-1');
+      for (let i = 0; i < ids.length; i += window) yield ids.slice(i, i + window);
+    }
+  }
+
+  /**
+   * Adds the tenants whose batches were listed before the tenant set existed (one SCAN; run once at
+   * start-up, never in a request).
+   */
+  async registerListedTenants(): Promise<void> {
+    const pattern = this.keys.tenantBatches('*');
+    const [head, tail] = pattern.split('*') as [string, string];
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      const tenants = keys.map((k) => k.slice(head.length, k.length - tail.length));
+      if (tenants.length > 0) await this.redis.sadd(this.keys.tenants(), ...tenants);
+    } while (cursor !== '0');
+  }
+
+  /** After acceptance: forgets the custom_ids the ingest checked for duplicates (insertChunk). */
+  async endIngest(batchId: string): Promise<void> {
+    await this.redis.del(this.keys.ingestIds(batchId));
   }
 
   /** Removes everything an unfinished acceptance wrote, a window of items at a time. */
@@ -183,18 +191,14 @@ export class BatchStore {
     // Only a batch id this method wrote; anything else would silently select an arbitrary range.
     if (after !== undefined && !/^batch_[0-9a-z]+$/.test(after))
       throw new InvalidCursorError('Invalid cursor');
-    // Batch ids sort by creation time, so a reverse lexicographic range is newest-first and stable.
-    const ids = await this.redis.zrange(
+    // Batch ids sort by creation time: newest first.
+    const { members: page, nextCursor } = await lexPage(
+      this.redis,
       this.keys.tenantBatches(tenantId),
-      after === undefined ? '+' : `(${after}`,
-      '-',
-      'BYLEX',
-      'REV',
-      'LIMIT',
-      0,
-      opts.limit + 1,
+      after,
+      opts.limit,
+      'newest',
     );
-    const page = ids.slice(0, opts.limit);
     const pipe = this.redis.pipeline();
     for (const id of page) pipe.hgetall(this.keys.batch(id));
     const rows = (await pipe.exec()) ?? [];
@@ -203,7 +207,7 @@ export class BatchStore {
       .filter((b) => b.model !== undefined);
     return {
       data,
-      next_cursor: ids.length > opts.limit ? encodeCursor(page[page.length - 1] as string) : null,
+      next_cursor: nextCursor,
     };
   }
 

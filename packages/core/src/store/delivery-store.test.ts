@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Redis } from 'ioredis';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { deliveryIdFor } from '../ids.js';
+import { useTestRedis } from '../test-support/index.js';
 import { DeliveryStore } from './delivery-store.js';
 
-const prefix = `test:core:dlv:${randomUUID()}`;
+const db = useTestRedis('core:dlv');
+const { prefix } = db;
 let redis: Redis;
 let store: DeliveryStore;
 
@@ -36,14 +37,8 @@ async function make(batchId: string, n: number, endpointId: string | null = null
 }
 
 beforeAll(() => {
-  redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  redis = db.redis;
   store = new DeliveryStore(redis, prefix);
-});
-
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
 });
 
 describe('DeliveryStore', () => {

@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
 import { InvalidCursorError, type Page } from './batch-store.js';
+import { decodeCursor, encodeCursor, lexPage } from './paging.js';
+import { runScript } from './scripts.js';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
 
@@ -56,34 +58,6 @@ export interface DeliveryInternal extends Delivery {
 
 /** The endpoint log keeps the newest deliveries only; batch logs are bounded by the batch. */
 const ENDPOINT_LOG_MAX = 10_000;
-
-const encodeCursor = (v: string): string => Buffer.from(v).toString('base64url');
-const decodeCursor = (c: string | undefined): string | undefined =>
-  c ? Buffer.from(c, 'base64url').toString('utf8') : undefined;
-
-// Starts a new attempt series unless one is running: atomic, so two redelivers cannot both start.
-const START_REDELIVERY = `
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return -2 end
-if status == 'pending' then return -1 end
-local attempts = cjson.decode(redis.call('HGET', KEYS[1], 'attempts') or '[]')
-local n = redis.call('HINCRBY', KEYS[1], 'redeliveries', 1)
-redis.call('HSET', KEYS[1], 'status', 'pending', 'failure_reason', '', 'series_start', #attempts,
-  'next_attempt_at', ARGV[1])
-return n
-`;
-
-// Appends one attempt (JSON, its series added from the record) and sets the outcome in one round trip.
-// The attempts list is stored as JSON text and extended as text, so no number is re-encoded.
-const RECORD_ATTEMPT = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local series = redis.call('HGET', KEYS[1], 'redeliveries') or '0'
-local attempt = string.sub(ARGV[1], 1, -2) .. ',"series":' .. tonumber(series) .. '}'
-local list = redis.call('HGET', KEYS[1], 'attempts') or '[]'
-if list == '[]' then list = '[' .. attempt .. ']' else list = string.sub(list, 1, -2) .. ',' .. attempt .. ']' end
-redis.call('HSET', KEYS[1], 'attempts', list, 'status', ARGV[2], 'next_attempt_at', ARGV[3], 'failure_reason', ARGV[4])
-return 1
-`;
 
 /**
  * The webhook delivery log: one record per (event, target), with every attempt. The body is fixed at
@@ -175,14 +149,11 @@ export class DeliveryStore {
     outcome: { status: DeliveryStatus; nextAttemptAt: string | null; failureReason?: DeliveryFailureReason },
   ): Promise<void> {
     const { series: _series, ...fields } = attempt;
-    await this.redis.eval(
-      RECORD_ATTEMPT,
-      1,
-      this.key(id),
-      JSON.stringify(fields),
-      outcome.status,
-      outcome.nextAttemptAt ?? '',
-      outcome.failureReason ?? '',
+    await runScript(
+      this.redis,
+      'recordAttempt-1',
+      [this.key(id)],
+      [JSON.stringify(fields), outcome.status, outcome.nextAttemptAt ?? '', outcome.failureReason ?? ''],
     );
   }
 
@@ -200,7 +171,7 @@ export class DeliveryStore {
    * series is still running, or null when there is no such delivery.
    */
   async startRedelivery(id: string, now = new Date()): Promise<number | 'pending' | null> {
-    const r = Number(await this.redis.eval(START_REDELIVERY, 1, this.key(id), now.toISOString()));
+    const r = Number(await runScript(this.redis, 'startRedelivery-1', [this.key(id)], [now.toISOString()]));
     if (r === -2) return null;
     if (r === -1) return 'pending';
     return r;
@@ -227,20 +198,17 @@ export class DeliveryStore {
     const after = decodeCursor(opts.cursor);
     if (after !== undefined && !/^\d{15}:dlv_[0-9a-z]+$/.test(after))
       throw new InvalidCursorError('Invalid cursor');
-    const members = await this.redis.zrange(
+    // Members are "<15-digit time>:<delivery id>": newest first.
+    const { members, nextCursor } = await lexPage(
+      this.redis,
       this.endpointIndex(endpointId),
-      after === undefined ? '+' : `(${after}`,
-      '-',
-      'BYLEX',
-      'REV',
-      'LIMIT',
-      0,
-      opts.limit + 1,
+      after,
+      opts.limit,
+      'newest',
     );
-    const page = members.slice(0, opts.limit);
     return {
-      data: await this.getMany(page.map((m) => m.slice(m.indexOf(':') + 1))),
-      next_cursor: members.length > opts.limit ? encodeCursor(page[page.length - 1] as string) : null,
+      data: await this.getMany(members.map((m) => m.slice(m.indexOf(':') + 1))),
+      next_cursor: nextCursor,
     };
   }
 

@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Redis } from 'ioredis';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { newEndpointId } from '../ids.js';
+import { useTestRedis } from '../test-support/index.js';
 import { type EndpointInternal, EndpointStore, type NewEndpoint, signingSecrets } from './endpoint-store.js';
 
-const prefix = `test:core:ep:${randomUUID()}`;
+const db = useTestRedis('core:ep');
+const { prefix } = db;
 let redis: Redis;
 let store: EndpointStore;
 
@@ -21,14 +22,8 @@ const input = (extra: Partial<NewEndpoint> = {}): NewEndpoint => ({
 });
 
 beforeAll(() => {
-  redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  redis = db.redis;
   store = new EndpointStore(redis, prefix);
-});
-
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
 });
 
 describe('EndpointStore', () => {

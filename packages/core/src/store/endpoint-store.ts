@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { WebhookEventType } from '../schemas/common.js';
 import { InvalidCursorError, type Page } from './batch-store.js';
+import { decodeCursor, lexPage } from './paging.js';
 
 export type EndpointDisabledReason = 'manual' | 'gone' | 'failing';
 
@@ -52,8 +53,6 @@ export const DISABLE_FAILING_AFTER_MS = 5 * 24 * 3600 * 1000;
 /** api.md: after a rotation the old secret keeps signing for 24 h, beside the new one. */
 export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
 
-const encodeCursor = (v: string): string => Buffer.from(v).toString('base64url');
-
 /**
  * Tenant webhook endpoints in Redis. Secrets are stored (they are needed to sign) but only
  * {@link EndpointStore.getInternal} returns them; every public read leaves them out.
@@ -75,6 +74,11 @@ export class EndpointStore {
   /** Bumped on every change of a tenant's endpoints, so workers can cache the list and check cheaply. */
   versionKey(tenantId: string): string {
     return `${this.prefix}:tenant:${tenantId}:whep:v`;
+  }
+
+  /** The tenant's endpoint list version: '0' while it never had an endpoint. */
+  async version(tenantId: string): Promise<string> {
+    return (await this.redis.get(this.versionKey(tenantId))) ?? '0';
   }
 
   private batchWebhookKey(batchId: string): string {
@@ -126,23 +130,20 @@ export class EndpointStore {
 
   /** Oldest first (ids sort by creation time). */
   async list(tenantId: string, opts: { cursor?: string; limit: number }): Promise<Page<WebhookEndpoint>> {
-    const after = opts.cursor ? Buffer.from(opts.cursor, 'base64url').toString('utf8') : undefined;
+    const after = decodeCursor(opts.cursor);
     if (after !== undefined && !/^whep_[0-9a-z]+$/.test(after))
       throw new InvalidCursorError('Invalid cursor');
-    const ids = await this.redis.zrange(
+    const { members, nextCursor } = await lexPage(
+      this.redis,
       this.tenantIndex(tenantId),
-      after === undefined ? '-' : `(${after}`,
-      '+',
-      'BYLEX',
-      'LIMIT',
-      0,
-      opts.limit + 1,
+      after,
+      opts.limit,
+      'oldest',
     );
-    const page = ids.slice(0, opts.limit);
-    const all = await this.getMany(page);
+    const all = await this.getMany(members);
     return {
       data: all.map((e) => e.endpoint),
-      next_cursor: ids.length > opts.limit ? encodeCursor(page[page.length - 1] as string) : null,
+      next_cursor: nextCursor,
     };
   }
 

@@ -5,6 +5,8 @@ export function storeKeys(prefix: string) {
     batchItems: (batchId: string) => `${prefix}:batch:${batchId}:items`,
     item: (itemId: string) => `${prefix}:item:${itemId}`,
     tenantBatches: (tenantId: string) => `${prefix}:tenant:${tenantId}:batches`,
+    /** Every tenant with a listed batch (a set), so that walking all batches needs no SCAN. */
+    tenants: () => `${prefix}:tenants`,
     idempotency: (tenantId: string, key: string) => `${prefix}:idem:${tenantId}:${key}`,
     /** custom_id → where it was first seen, while one ingest runs (duplicate detection); deleted after. */
     ingestIds: (batchId: string) => `${prefix}:batch:${batchId}:ingest-ids`,

@@ -1,45 +1,32 @@
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { itemIdFor, newBatchId } from '../ids.js';
+import { testBatchSpec, testItemSpec, useTestRedis } from '../test-support/index.js';
 import { BatchStore } from './batch-store.js';
 import { type OutboxEntry, OutboxStore } from './outbox-store.js';
-import type { BatchSpec } from './records.js';
 
-const prefix = `test:outbox:${randomUUID()}`;
+const db = useTestRedis('outbox');
+const { prefix } = db;
 let redis: Redis;
 let reader: Redis;
 let store: BatchStore;
 let outbox: OutboxStore;
 
-const spec: BatchSpec = {
-  model: 'sim-image',
-  created_at: new Date().toISOString(),
-  webhook: null,
-  output: { prefix: '', format: 'png' },
-  priority: 'normal',
-  metadata: {},
-  estimated_micros: 1000,
-  images_requested: 3,
-};
+const spec = testBatchSpec({ estimated_micros: 1000, images_requested: 3 });
 
 async function makeBatch(n: number): Promise<{ id: string; itemIds: string[] }> {
   const id = newBatchId();
   await store.insertBatch({ id, tenantId: 'acme', spec });
   const items = Array.from({ length: n }, (_, i) => ({
     id: itemIdFor(id, `c${i}`),
-    spec: {
-      custom_id: `c${i}`,
-      model: 'sim-image',
-      prompt: `p${i}`,
-      size: '1K' as const,
-      aspect_ratio: '1:1',
-      n: 1,
-      reference_images: [],
-      metadata: {},
-    },
+    spec: testItemSpec(`c${i}`, { prompt: `p${i}` }),
   }));
-  await store.insertItems(id, 'acme', items);
+  await store.insertChunk(
+    id,
+    'acme',
+    items.map((i) => ({ ...i, where: i.spec.custom_id })),
+    true,
+  );
   await store.publishBatch(id, 'acme');
   return { id, itemIds: items.map((i) => i.id) };
 }
@@ -58,7 +45,7 @@ async function drain(): Promise<OutboxEntry[]> {
 }
 
 beforeAll(async () => {
-  redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  redis = db.redis;
   reader = redis.duplicate();
   store = new BatchStore(redis, prefix);
   outbox = new OutboxStore(redis, prefix);
@@ -67,9 +54,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await Promise.all([redis.quit(), reader.quit()]);
+  await reader.quit();
 });
 
 describe('outbox', () => {

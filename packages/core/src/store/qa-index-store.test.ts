@@ -1,21 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Redis } from 'ioredis';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { useTestRedis } from '../test-support/index.js';
 import { hammingDistance, QaIndexStore } from './qa-index-store.js';
 
-const prefix = `test:core-qa-index:${randomUUID()}`;
+const db = useTestRedis('core-qa-index');
+const { prefix } = db;
 let redis: Redis;
 let index: QaIndexStore;
 
 beforeAll(() => {
-  redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  redis = db.redis;
   index = new QaIndexStore(redis, prefix);
-});
-
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
 });
 
 /** A deterministic pseudo-random 64-bit hash (xorshift), as 16 hex digits. */

@@ -1,26 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Redis } from 'ioredis';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { itemIdFor, newBatchId } from '../ids.js';
+import { testBatchSpec, testItemSpec, useTestRedis } from '../test-support/index.js';
 import { BatchStore } from './batch-store.js';
 import { QuotaStore, type TenantLimits } from './quota-store.js';
-import type { BatchSpec } from './records.js';
 
-const prefix = `test:core-quota:${randomUUID()}`;
+const db = useTestRedis('core-quota');
+const { prefix } = db;
 let redis: Redis;
 let batches: BatchStore;
 let quotas: QuotaStore;
 
-const spec: BatchSpec = {
-  model: 'sim-image',
-  created_at: new Date().toISOString(),
-  webhook: null,
-  output: { prefix: '', format: 'png' },
-  priority: 'normal',
-  metadata: {},
-  estimated_micros: 0,
-  images_requested: 0,
-};
+const spec = testBatchSpec();
 const limits = (l: Partial<TenantLimits>): TenantLimits => ({
   maxOpenBatches: 0,
   maxQueuedItems: 0,
@@ -39,22 +30,15 @@ async function accept(tenant: string, n: number, l: TenantLimits, publish = true
     return { id, r, itemIds: [] };
   }
   const itemIds = Array.from({ length: n }, (_, i) => itemIdFor(id, `c${i}`));
-  await batches.insertItems(
+  await batches.insertChunk(
     id,
     tenant,
     itemIds.map((itemId, i) => ({
       id: itemId,
-      spec: {
-        custom_id: `c${i}`,
-        model: 'sim-image',
-        prompt: 'p',
-        size: '1K' as const,
-        aspect_ratio: '1:1',
-        n: 1,
-        reference_images: [],
-        metadata: {},
-      },
+      where: `line ${i + 1}`,
+      spec: testItemSpec(`c${i}`),
     })),
+    true,
   );
   if (publish) await batches.publishBatch(id, tenant);
   return { id, r, itemIds };
@@ -65,15 +49,9 @@ async function keys(): Promise<string[]> {
 }
 
 beforeAll(() => {
-  redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  redis = db.redis;
   batches = new BatchStore(redis, prefix);
   quotas = new QuotaStore(redis, prefix, 2000);
-});
-
-afterAll(async () => {
-  const all = await redis.keys(`${prefix}:*`);
-  if (all.length > 0) await redis.del(...all);
-  await redis.quit();
 });
 
 describe('QuotaStore', () => {

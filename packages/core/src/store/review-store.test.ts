@@ -56,7 +56,12 @@ async function makeBatch(n: number): Promise<{ id: string; itemIds: string[] }> 
       metadata: {},
     },
   }));
-  await store.insertItems(id, 'acme', items);
+  await store.insertChunk(
+    id,
+    'acme',
+    items.map((item, i) => ({ ...item, where: `items[${i}]` })),
+    true,
+  );
   await store.publishBatch(id, 'acme');
   return { id, itemIds: items.map((i) => i.id) };
 }

@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { scriptCommand as defineScriptCommand, luaScripts, runLuaScript } from '@pixelmill/redis-scripts';
 import type { Redis } from 'ioredis';
 
 /**
- * Loads `lua/<name>-<numKeys>.lua` once per connection (EVALSHA with automatic fallback to EVAL,
- * which is what ioredis' defineCommand does). The key count comes from the file name, as in BullMQ.
+ * The store's scripts, `lua/<name>-<numKeys>.lua` (the key count comes from the file name, as in
+ * BullMQ), loaded with their includes by @pixelmill/redis-scripts and run with EVALSHA (EVAL once per
+ * server when it does not know them yet).
  */
 export type ScriptName =
   | 'startItem-2'
@@ -23,29 +24,16 @@ export type ScriptName =
   | 'itemLease-1'
   | 'reserveQuota-2'
   | 'releaseQuota-2'
-  | 'qaNearDuplicates-4';
+  | 'qaNearDuplicates-4'
+  | 'admitDelivery-3'
+  | 'startRedelivery-1'
+  | 'recordAttempt-1';
 
-const sources = new Map<ScriptName, string>();
-
-function source(name: ScriptName): string {
-  let lua = sources.get(name);
-  if (lua === undefined) {
-    lua = readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
-    sources.set(name, lua);
-  }
-  return lua;
-}
-
-type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
+const scripts = luaScripts(new URL('./lua/', import.meta.url));
 
 /** Makes sure the script is defined on this connection, so pipelines can call it by its command name. */
 export function scriptCommand(redis: Redis, name: ScriptName): string {
-  const command = `pm_${name.replace('-', '_')}`;
-  const target = redis as unknown as Record<string, ScriptFn | undefined>;
-  if (target[command] === undefined) {
-    redis.defineCommand(command, { numberOfKeys: Number(name.split('-')[1]), lua: source(name) });
-  }
-  return command;
+  return defineScriptCommand(redis, scripts(`${name}.lua`));
 }
 
 export function runScript(
@@ -54,7 +42,5 @@ export function runScript(
   keys: string[],
   args: (string | number)[],
 ): Promise<unknown> {
-  const command = scriptCommand(redis, name);
-  const target = redis as unknown as Record<string, ScriptFn | undefined>;
-  return (target[command] as ScriptFn)(...keys, ...args);
+  return runLuaScript(redis, scripts(`${name}.lua`), keys, args);
 }

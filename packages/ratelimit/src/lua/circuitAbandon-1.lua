@@ -9,7 +9,7 @@
 
   Output: 1 dropped, 0 nothing to give back
 ]]
---- @include "includes/clock.lua"
+--- @include "@pixelmill/redis-scripts/clock.lua"
 --- @include "includes/circuit.lua"
 
 local now = clockMs(ARGV[1])

@@ -11,7 +11,7 @@
     retryInMs: when refused, how long until a request might pass (open: until half-open;
     half-open: until the current probe's lease ends); 0 when allowed.
 ]]
---- @include "includes/clock.lua"
+--- @include "@pixelmill/redis-scripts/clock.lua"
 --- @include "includes/circuit.lua"
 
 local now = clockMs(ARGV[1])

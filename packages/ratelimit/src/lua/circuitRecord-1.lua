@@ -15,7 +15,7 @@
 
   Output: the state after recording: 'closed' | 'open' | 'half-open'
 ]]
---- @include "includes/clock.lua"
+--- @include "@pixelmill/redis-scripts/clock.lua"
 --- @include "includes/circuit.lua"
 
 local now = clockMs(ARGV[1])

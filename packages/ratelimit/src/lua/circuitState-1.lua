@@ -7,7 +7,7 @@
 
   Output: 'closed' | 'open' | 'half-open'
 ]]
---- @include "includes/clock.lua"
+--- @include "@pixelmill/redis-scripts/clock.lua"
 --- @include "includes/circuit.lua"
 
 return circuitStateOf(tonumber(redis.call('HGET', KEYS[1], 'openUntil')), clockMs(ARGV[1]))

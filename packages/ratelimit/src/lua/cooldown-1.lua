@@ -9,7 +9,7 @@
 
   Output: the cooldown end time in ms
 ]]
---- @include "includes/clock.lua"
+--- @include "@pixelmill/redis-scripts/clock.lua"
 
 local untilMs = clockMs(ARGV[1]) + tonumber(ARGV[2])
 local current = tonumber(redis.call('HGET', KEYS[1], 'cooldownUntil'))

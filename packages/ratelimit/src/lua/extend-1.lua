@@ -10,7 +10,7 @@
 
   Output: 1 extended, 0 lease unknown or expired
 ]]
---- @include "includes/clock.lua"
+--- @include "@pixelmill/redis-scripts/clock.lua"
 
 local TTL_SLACK_MS = 60000
 local now = clockMs(ARGV[1])

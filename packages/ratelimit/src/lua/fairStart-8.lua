@@ -22,7 +22,7 @@
 
   Output: {V after the call (string), shift applied (0 = no rebase)}
 ]]
---- @include "includes/clock.lua"
+--- @include "@pixelmill/redis-scripts/clock.lua"
 
 local now = clockMs(ARGV[1])
 local prefix = ARGV[2]

@@ -19,7 +19,7 @@
 
   Output: {priority of each job}
 ]]
---- @include "includes/clock.lua"
+--- @include "@pixelmill/redis-scripts/clock.lua"
 
 local now = clockMs(ARGV[1])
 local maxPriority = tonumber(ARGV[5])

@@ -19,7 +19,7 @@
     {-1, index}                      resource not configured
     {-2, index, ipm}                 more images requested than that resource's ipm
 ]]
---- @include "includes/clock.lua"
+--- @include "@pixelmill/redis-scripts/clock.lua"
 --- @include "includes/resource.lua"
 
 local now = clockMs(ARGV[1])

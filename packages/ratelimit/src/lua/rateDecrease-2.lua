@@ -30,7 +30,7 @@
     {2, effRpm}  skipped: a lone disagreement at the window's edge
     {-1}         no rpm declared (or resource not configured)
 ]]
---- @include "includes/clock.lua"
+--- @include "@pixelmill/redis-scripts/clock.lua"
 
 local now = clockMs(ARGV[1])
 local flat = redis.call('HMGET', KEYS[1], 'rpm', 'effRpm', 'minRpm', 'lastDecreaseAt', 'windowMs', 'lastEdgeAt')

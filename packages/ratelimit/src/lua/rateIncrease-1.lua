@@ -15,7 +15,7 @@
     {1, effRpm}  the effective rpm after the call (unchanged when already at declared or held)
     {-1}         no rpm declared (or resource not configured)
 ]]
---- @include "includes/clock.lua"
+--- @include "@pixelmill/redis-scripts/clock.lua"
 
 local flat = redis.call('HMGET', KEYS[1], 'rpm', 'effRpm', 'windowMs', 'lastDecreaseAt', 'lastIncreaseAt')
 local rpm, eff, windowMs = tonumber(flat[1]), tonumber(flat[2]), tonumber(flat[3])

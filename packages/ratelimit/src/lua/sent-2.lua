@@ -14,7 +14,7 @@
 
   Output: 1 counted from now, 0 not in the window (already left it, or unknown)
 ]]
---- @include "includes/clock.lua"
+--- @include "@pixelmill/redis-scripts/clock.lua"
 
 local TTL_SLACK_MS = 60000
 local now = clockMs(ARGV[1])

@@ -12,7 +12,7 @@
         inFlight, cooldownUntil, parkedUntil}
     Undeclared limits and absent state are nil (false in Lua); parkedUntil -1 = indefinitely.
 ]]
---- @include "includes/clock.lua"
+--- @include "@pixelmill/redis-scripts/clock.lua"
 --- @include "includes/resource.lua"
 
 local now = clockMs(ARGV[1])

@@ -21,7 +21,7 @@
     {-1}                     resource not configured
     {-2, ipm}                more images requested than ipm allows in any window
 ]]
---- @include "includes/clock.lua"
+--- @include "@pixelmill/redis-scripts/clock.lua"
 --- @include "includes/resource.lua"
 
 local now = clockMs(ARGV[1])

@@ -1,45 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import {
   type BatchSpec,
-  BatchStore,
   DeliveryStore,
   EndpointStore,
   itemIdFor,
   newBatchId,
   newEndpointId,
   OutboxStore,
-  Queues,
   type WebhookEventType,
 } from '@pixelmill/core';
-import { createLogger } from '@pixelmill/logger';
-import { Redis } from 'ioredis';
+import { useTestRedis } from '@pixelmill/core/test-support';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { testEventDeps } from '../test-support/event-deps.js';
 import { relayOutboxEntry } from './emit.js';
 import type { EventDeps } from './event-deps.js';
 import { groupKey } from './item-groups.js';
 
-const prefix = `test-wh-emit-${randomUUID().slice(0, 8)}`;
+const db = useTestRedis('wh-emit', { maxRetriesPerRequest: null });
+const { prefix } = db;
 const SECRET = 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=';
 let redis: Redis;
 let deps: EventDeps;
 
 beforeAll(() => {
-  redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
-  deps = {
-    redis,
-    store: new BatchStore(redis, prefix),
-    queues: new Queues(redis, prefix),
-    objects: { presignGet: async (key: string) => `https://bucket.example/${key}?sig=${randomUUID()}` },
-    logger: createLogger({ name: 'test', level: 'silent' }),
-    options: { presignTtlS: 60 },
-  };
+  redis = db.redis;
+  deps = testEventDeps(redis, prefix);
 });
 
 afterAll(async () => {
   await deps.queues.close();
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
 });
 
 async function endpoint(tenant: string, events: WebhookEventType[]): Promise<string> {
@@ -84,7 +74,12 @@ async function endedBatch(tenant: string, webhookEvents: WebhookEventType[]): Pr
       metadata: {},
     },
   }));
-  await deps.store.insertItems(id, tenant, items);
+  await deps.store.insertChunk(
+    id,
+    tenant,
+    items.map((i) => ({ ...i, where: i.spec.custom_id })),
+    true,
+  );
   await deps.store.publishBatch(id, tenant);
   await deps.store.endItem(id, items[0]!.id, { status: 'succeeded', costMicros: 1, images: 1 });
   await deps.store.endItem(id, items[1]!.id, {

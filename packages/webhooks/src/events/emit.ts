@@ -6,7 +6,7 @@
  * twice: at least once plus deterministic ids is once per `webhook-id`. Emitting only writes to Redis
  * and queues jobs on the `deliver` queue: no HTTP here, so generation never waits for a receiver.
  */
-import { enqueueFinalize, messageIdFor, type OutboxEntry, storeKeys } from '@pixelmill/core';
+import { enqueue, jobs, messageIdFor, type OutboxEntry } from '@pixelmill/core';
 import { enqueueDelivery } from './enqueue-delivery.js';
 import type { EventDeps } from './event-deps.js';
 import { pushGroupEntry, queueFlush } from './item-groups.js';
@@ -41,8 +41,7 @@ export async function emitBatchEvent(
   const found = await deps.store.getBatchInternal(batchId);
   if (found === null) return 0;
   const body = eventBody(type, await batchPayload(deps, found.batch), opts.at);
-  const round =
-    opts.round ?? Number((await deps.redis.hget(storeKeys(deps.queues.prefix).batch(batchId), 'round')) ?? 0);
+  const round = opts.round ?? (await deps.store.finalizeState(batchId)).round;
   const webhookId = messageIdFor(type, `${batchId}\0${round}`);
   for (const target of subscribed) {
     await enqueueDelivery(deps, {
@@ -159,15 +158,14 @@ export async function relayOutboxEntry(deps: EventDeps, entry: OutboxEntry): Pro
     }
     if (entry.last) {
       const found = await deps.store.getBatchInternal(entry.batchId);
-      if (found !== null) await enqueueFinalize(deps.queues, entry.batchId, found.tenantId);
+      if (found !== null)
+        await enqueue(deps.queues, jobs.finalize, { batch_id: entry.batchId, tenant_id: found.tenantId });
     }
     return;
   }
   const found = await deps.store.getBatchInternal(entry.batchId);
   if (found === null || found.batch.completed_at === null) return;
-  const round = Number(
-    (await deps.redis.hget(storeKeys(deps.queues.prefix).batch(entry.batchId), 'round')) ?? 0,
-  );
+  const { round } = await deps.store.finalizeState(entry.batchId);
   if (round !== entry.round) return;
   const type = found.batch.status === 'cancelled' ? 'batch.cancelled' : 'batch.completed';
   await emitBatchEvent(deps, type, entry.batchId, {

@@ -1,15 +1,7 @@
 /** @module Recording a delivery and queueing its first attempt. */
-import { DeliveryStore, deliveryIdFor } from '@pixelmill/core';
+import { DeliveryStore, deliveryIdFor, enqueue, jobs } from '@pixelmill/core';
 import type { EventDeps } from './event-deps.js';
 import type { EventTarget } from './targets.js';
-
-/** Deliver jobs are retried by the webhook schedule; these attempts only cover a crash or Redis error. */
-export const deliverJobOptions = {
-  attempts: 5,
-  backoff: { type: 'exponential', delay: 1000 },
-  removeOnComplete: true,
-  removeOnFail: { age: 7 * 24 * 3600 },
-} as const;
 
 export interface EnqueueDeliveryInput {
   tenantId: string;
@@ -46,10 +38,6 @@ export async function enqueueDelivery(
   });
   // Added even when the record existed: a crash between the two writes must not strand it. A job with
   // this id that still exists makes this a no-op.
-  await deps.queues.deliver.add(
-    'deliver',
-    { delivery_id: id, tenant_id: input.tenantId },
-    { ...deliverJobOptions, jobId: id },
-  );
+  await enqueue(deps.queues, jobs.deliver, { delivery_id: id, tenant_id: input.tenantId });
   return { id, created };
 }

@@ -5,8 +5,8 @@ export {
   emitItemEvent,
   relayOutboxEntry,
 } from './emit.js';
-export { deliverJobOptions, type EnqueueDeliveryInput, enqueueDelivery } from './enqueue-delivery.js';
+export { type EnqueueDeliveryInput, enqueueDelivery } from './enqueue-delivery.js';
 export type { EventDeps } from './event-deps.js';
-export { FLUSH_ITEMS_JOB, flushItemGroup } from './item-groups.js';
+export { flushItemGroup } from './item-groups.js';
 export type { GroupedItem, ItemPayload } from './payloads.js';
 export type { WebhookEvent, WebhookEventType } from './webhook-event.js';

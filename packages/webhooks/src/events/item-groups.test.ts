@@ -1,33 +1,24 @@
-import { randomUUID } from 'node:crypto';
-import { BatchStore, DeliveryStore, EndpointStore, newEndpointId, Queues } from '@pixelmill/core';
-import { createLogger } from '@pixelmill/logger';
-import { Redis } from 'ioredis';
+import { DeliveryStore, EndpointStore, newEndpointId } from '@pixelmill/core';
+import { useTestRedis } from '@pixelmill/core/test-support';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { testEventDeps } from '../test-support/event-deps.js';
 import { type EventDeps, MAX_EVENT_BODY_BYTES } from './event-deps.js';
 import { flushItemGroup, groupKey, pushGroupEntry } from './item-groups.js';
 import { currentTarget, type EventTarget } from './targets.js';
 
-const prefix = `test-wh-groups-${randomUUID().slice(0, 8)}`;
+const db = useTestRedis('wh-groups', { maxRetriesPerRequest: null });
+const { prefix } = db;
 let redis: Redis;
 let deps: EventDeps;
 
 beforeAll(() => {
-  redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
-  deps = {
-    redis,
-    store: new BatchStore(redis, prefix),
-    queues: new Queues(redis, prefix),
-    objects: { presignGet: async (key: string) => `https://bucket.example/${key}?sig=x` },
-    logger: createLogger({ name: 'test', level: 'silent' }),
-    options: { presignTtlS: 60 },
-  };
+  redis = db.redis;
+  deps = testEventDeps(redis, prefix);
 });
 
 afterAll(async () => {
   await deps.queues.close();
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
 });
 
 async function endpoint(maxItems: number): Promise<EventTarget> {

@@ -4,41 +4,25 @@
  * entries and about 20 kB. A flush is queued when a list starts (after the target's wait), when it
  * reaches a multiple of its size, and when the batch ends, so no entry waits longer than the wait.
  */
-import { DeliveryStore, type FlushItemsJob, messageIdFor } from '@pixelmill/core';
+import { DeliveryStore, enqueue, type FlushItemsJob, jobs, messageIdFor } from '@pixelmill/core';
+import { luaScripts, runLuaScript } from '@pixelmill/redis-scripts';
 import { enqueueDelivery } from './enqueue-delivery.js';
 import { type EventDeps, MAX_EVENT_BODY_BYTES } from './event-deps.js';
 import { eventBody } from './payloads.js';
 import { currentTarget, type EventTarget } from './targets.js';
 
-export const FLUSH_ITEMS_JOB = 'flush-items';
-
 export const groupKey = (prefix: string, batchId: string, targetId: string): string =>
   `${prefix}:whgroup:${batchId}:${targetId}`;
-
-const flushJobOptions = {
-  removeOnComplete: true,
-  removeOnFail: { age: 7 * 24 * 3600 },
-  attempts: 5,
-} as const;
 
 export async function queueFlush(
   deps: Pick<EventDeps, 'queues'>,
   job: FlushItemsJob,
   delayMs = 0,
 ): Promise<void> {
-  await deps.queues.deliver.add(FLUSH_ITEMS_JOB, job, {
-    ...flushJobOptions,
-    ...(delayMs > 0 ? { delay: delayMs } : {}),
-  });
+  await enqueue(deps.queues, jobs.flushItems, job, delayMs > 0 ? { options: { delay: delayMs } } : {});
 }
 
-// Appends an entry once per `once` member: the relay may run an item end twice, and the entry (fresh
-// presigned links) differs each time, so the item end itself is what is remembered.
-const PUSH_ONCE = `
-if redis.call('SADD', KEYS[2], ARGV[2]) == 0 then return 0 end
-redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
-return redis.call('RPUSH', KEYS[1], ARGV[1])
-`;
+const scripts = luaScripts(new URL('./lua/', import.meta.url));
 
 /** How long a group remembers which item ends it already holds (longer than any relay retry). */
 const PUSHED_TTL_S = 7 * 24 * 3600;
@@ -56,23 +40,20 @@ export async function pushGroupEntry(
   once: string = entry,
 ): Promise<void> {
   const key = groupKey(deps.queues.prefix, batchId, target.id);
-  const length = Number(await deps.redis.eval(PUSH_ONCE, 2, key, `${key}:pushed`, entry, once, PUSHED_TTL_S));
+  const length = Number(
+    await runLuaScript(
+      deps.redis,
+      scripts('pushOnce-2.lua'),
+      [key, `${key}:pushed`],
+      [entry, once, PUSHED_TTL_S],
+    ),
+  );
   if (length === 0) return;
   const job = { batch_id: batchId, tenant_id: tenantId, target: target.id };
   // The first entry of a group starts its clock: whatever waits then is sent when it runs out.
   if (length === 1) await queueFlush(deps, { ...job, mode: 'all' }, target.groupMaxWaitS * 1000);
   if (length % target.groupMaxItems === 0) await queueFlush(deps, { ...job, mode: 'full' });
 }
-
-// Removes the first `count` entries only if the list still starts with the one this flush sent first:
-// another flush of the same group that got there first has already removed them.
-const TRIM_IF_HEAD = `
-if redis.call('LINDEX', KEYS[1], 0) == ARGV[1] then
-  redis.call('LTRIM', KEYS[1], tonumber(ARGV[2]), -1)
-  return 1
-end
-return 0
-`;
 
 /** Entries that fit one body: at least one, at most `max`, and within the byte budget. */
 function fitting(entries: string[], max: number): string[] {
@@ -129,7 +110,7 @@ export async function flushItemGroup(deps: EventDeps, job: FlushItemsJob): Promi
       itemCount: chunk.length,
     });
     const count = created ? chunk.length : ((await deliveries.getInternal(id))?.item_count ?? chunk.length);
-    await deps.redis.eval(TRIM_IF_HEAD, 1, key, first, count);
+    await runLuaScript(deps.redis, scripts('trimIfHead-1.lua'), [key], [first, count]);
     sent += count;
   }
 }

@@ -3,7 +3,14 @@
  * endpoints that subscribe to it. Resolved on every item end, so both parts are cached in process:
  * batch specs never change, and a tenant's endpoint list is re-read only when its version key moved.
  */
-import { type BatchSpec, EndpointStore, ITEM_GROUP_DEFAULTS, type WebhookEventType } from '@pixelmill/core';
+import {
+  type BatchSpec,
+  BatchSpecCache,
+  EndpointStore,
+  ITEM_GROUP_DEFAULTS,
+  type WebhookEndpoint,
+  type WebhookEventType,
+} from '@pixelmill/core';
 import type { Redis } from 'ioredis';
 import type { EventDeps } from './event-deps.js';
 
@@ -20,44 +27,27 @@ export interface EventTarget {
   groupMaxWaitS: number;
 }
 
-export const BATCH_TARGET = 'batch';
+const BATCH_TARGET = 'batch';
 
 interface Caches {
-  specs: Map<string, { tenantId: string; spec: BatchSpec }>;
+  specs: BatchSpecCache;
   endpoints: Map<string, { version: string; targets: EventTarget[] }>;
 }
 
 const caches = new WeakMap<Redis, Caches>();
-const SPEC_CACHE_MAX = 1000;
 
-function cachesOf(redis: Redis): Caches {
-  let c = caches.get(redis);
+function cachesOf(deps: EventDeps): Caches {
+  let c = caches.get(deps.redis);
   if (c === undefined) {
-    c = { specs: new Map(), endpoints: new Map() };
-    caches.set(redis, c);
+    c = { specs: new BatchSpecCache(deps.store), endpoints: new Map() };
+    caches.set(deps.redis, c);
   }
   return c;
 }
 
-export async function batchSpec(
-  deps: EventDeps,
-  batchId: string,
-): Promise<{ tenantId: string; spec: BatchSpec } | null> {
-  const { specs } = cachesOf(deps.redis);
-  const hit = specs.get(batchId);
-  if (hit !== undefined) return hit;
-  const found = await deps.store.getBatchInternal(batchId);
-  if (found === null) return null;
-  if (specs.size >= SPEC_CACHE_MAX) {
-    const oldest = specs.keys().next().value;
-    if (oldest !== undefined) specs.delete(oldest);
-  }
-  const entry = { tenantId: found.tenantId, spec: found.spec };
-  specs.set(batchId, entry);
-  return entry;
-}
+const batchSpec = (deps: EventDeps, batchId: string) => cachesOf(deps).specs.entry(batchId);
 
-export function batchWebhookTarget(spec: BatchSpec): EventTarget | null {
+function batchWebhookTarget(spec: BatchSpec): EventTarget | null {
   if (spec.webhook === null) return null;
   return {
     id: BATCH_TARGET,
@@ -69,10 +59,22 @@ export function batchWebhookTarget(spec: BatchSpec): EventTarget | null {
   };
 }
 
+/** A tenant endpoint as a target. */
+function endpointTarget(e: WebhookEndpoint): EventTarget {
+  return {
+    id: e.id,
+    endpointId: e.id,
+    url: e.url,
+    events: e.events,
+    groupMaxItems: e.item_group_max_items,
+    groupMaxWaitS: e.item_group_max_wait_s,
+  };
+}
+
 async function endpointTargets(deps: EventDeps, tenantId: string): Promise<EventTarget[]> {
   const endpoints = new EndpointStore(deps.redis, deps.queues.prefix);
-  const { endpoints: cache } = cachesOf(deps.redis);
-  const version = (await deps.redis.get(endpoints.versionKey(tenantId))) ?? '0';
+  const { endpoints: cache } = cachesOf(deps);
+  const version = await endpoints.version(tenantId);
   const hit = cache.get(tenantId);
   if (hit !== undefined && hit.version === version) return hit.targets;
   const targets =
@@ -80,14 +82,7 @@ async function endpointTargets(deps: EventDeps, tenantId: string): Promise<Event
       ? []
       : (await endpoints.listInternal(tenantId))
           .filter((e) => e.endpoint.enabled)
-          .map(({ endpoint: e }) => ({
-            id: e.id,
-            endpointId: e.id,
-            url: e.url,
-            events: e.events,
-            groupMaxItems: e.item_group_max_items,
-            groupMaxWaitS: e.item_group_max_wait_s,
-          }));
+          .map(({ endpoint }) => endpointTarget(endpoint));
   cache.set(tenantId, { version, targets });
   return targets;
 }
@@ -116,13 +111,5 @@ export async function currentTarget(
   }
   const found = await new EndpointStore(deps.redis, deps.queues.prefix).getInternal(targetId);
   if (found === null || !found.endpoint.enabled) return null;
-  const e = found.endpoint;
-  return {
-    id: e.id,
-    endpointId: e.id,
-    url: e.url,
-    events: e.events,
-    groupMaxItems: e.item_group_max_items,
-    groupMaxWaitS: e.item_group_max_wait_s,
-  };
+  return endpointTarget(found.endpoint);
 }

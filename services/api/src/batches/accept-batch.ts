@@ -5,20 +5,22 @@ import {
   type BatchSpec,
   type CreateBatchRequest,
   DEFAULT_KEY_TEMPLATE,
+  enqueue,
   type FieldProblem,
-  generateJobId,
-  generateJobOptions,
   type ItemSpec,
   itemIdFor,
+  jobFor,
+  jobs,
   newBatchId,
   qaPolicyOf,
   subscribedEvents,
   tenantRoot,
   toMicros,
 } from '@pixelmill/core';
+import { assertPublicUrl } from '@pixelmill/net-guard';
 import { estimateCostUsd, type ModelSpec } from '@pixelmill/providers';
 import { createFairScheduler } from '@pixelmill/ratelimit';
-import { assertPublicUrl, generateWebhookSecret } from '@pixelmill/webhooks';
+import { generateWebhookSecret } from '@pixelmill/webhooks';
 import type { AppDeps } from '../deps.js';
 import { ApiError, invalidRequest } from '../errors.js';
 import { ReferenceChecks } from './check-references.js';
@@ -31,7 +33,7 @@ const CHUNK = 1000;
 /** Chunks being written while the next is read (see startFlush). */
 const WRITES_IN_FLIGHT = 2;
 /** Problems reported in one 400 at most; past that a streamed body is not read any further. */
-export const MAX_PROBLEMS = 100;
+const MAX_PROBLEMS = 100;
 
 export interface AcceptedBatch {
   batch: Batch;
@@ -64,15 +66,13 @@ export async function enqueueItems(
     await createFairScheduler(deps.redis).addBulk(
       deps.queues.generate(model),
       { tenant: batch.tenantId, priority: batch.priority },
-      list.map((item) => ({
-        name: 'generate',
-        data: { batch_id: batch.id, item_id: item.id, tenant_id: batch.tenantId },
-        opts: {
-          ...generateJobOptions,
-          jobId: generateJobId(item.id, item.round),
-          attempts: deps.options.itemAttempts,
-        },
-      })),
+      list.map((item) =>
+        jobFor(
+          jobs.generate,
+          { batch_id: batch.id, item_id: item.id, tenant_id: batch.tenantId },
+          { round: item.round, options: { attempts: deps.options.itemAttempts } },
+        ),
+      ),
     );
   }
 }
@@ -367,7 +367,7 @@ export class BatchAcceptance {
     // Accepted. What follows is housekeeping: the gate expires queued items even without the deadline job.
     this.closed = true;
     try {
-      await this.deps.redis.del(this.deps.store.keys.ingestIds(this.id));
+      await this.deps.store.endIngest(this.id);
       if (spec.expires_at) await scheduleDeadline(this.deps, this.id, this.tenantId, spec.expires_at);
     } catch (err) {
       this.deps.logger.warn({ err, batch_id: this.id }, 'after-acceptance housekeeping failed');
@@ -406,22 +406,17 @@ export class BatchAcceptance {
 }
 
 /** The deadline job: at `expires_at` the finalize worker ends the batch's queued items `expired` (finalize/expire.ts). */
-export async function scheduleDeadline(
+async function scheduleDeadline(
   deps: AppDeps,
   batchId: string,
   tenantId: string,
   expiresAt: string,
 ): Promise<void> {
-  await deps.queues.finalize.add(
-    'expire',
+  await enqueue(
+    deps.queues,
+    jobs.expire,
     { batch_id: batchId, tenant_id: tenantId },
-    {
-      jobId: `expire-${batchId}`,
-      delay: Math.max(0, Date.parse(expiresAt) - Date.now()),
-      attempts: 10,
-      backoff: { type: 'exponential', delay: 1000 },
-      removeOnComplete: true,
-    },
+    { options: { delay: Math.max(0, Date.parse(expiresAt) - Date.now()) } },
   );
 }
 

@@ -1,5 +1,5 @@
 import type { FieldProblem } from '@pixelmill/core';
-import type { LookupAll } from '@pixelmill/webhooks';
+import type { LookupAll } from '@pixelmill/net-guard';
 import { describe, expect, it } from 'vitest';
 import { ReferenceChecks } from './check-references.js';
 

@@ -5,7 +5,7 @@
  * a time, while the rest of the body is read; `settled()` waits for the answers before the verdict.
  */
 import { type FieldProblem, isUnderRoot, objectKeyProblems, tenantRoot } from '@pixelmill/core';
-import { assertPublicUrl, type LookupAll } from '@pixelmill/webhooks';
+import { assertPublicUrl, type LookupAll } from '@pixelmill/net-guard';
 import pLimit from 'p-limit';
 import type { Locate } from './resolve-items.js';
 

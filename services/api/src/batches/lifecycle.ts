@@ -1,4 +1,4 @@
-import { type Batch, enqueueFinalize, generateJobId, type ItemStatus } from '@pixelmill/core';
+import { type Batch, enqueue, generateJobId, type ItemStatus, jobIdOf, jobs } from '@pixelmill/core';
 import type { AppDeps } from '../deps.js';
 import { ApiError, notFound } from '../errors.js';
 import { enqueueItems } from './accept-batch.js';
@@ -34,7 +34,7 @@ export async function cancelBatch(deps: AppDeps, tenantId: string, batchId: stri
     );
     if (closed.some((c) => c.last)) last = true;
   }
-  if (last) await enqueueFinalize(deps.queues, batchId, tenantId);
+  if (last) await enqueue(deps.queues, jobs.finalize, { batch_id: batchId, tenant_id: tenantId });
   return batchOrNotFound(deps, tenantId, batchId);
 }
 
@@ -60,7 +60,9 @@ export async function retryBatch(
   );
   if (state.claimed && !state.completed) throw finalizing;
   // A finished finalize job may linger for a moment under its fixed id; the next round needs that id.
-  const previous = await deps.queues.finalize.getJob(`finalize-${batchId}`);
+  const previous = await deps.queues.finalize.getJob(
+    jobIdOf(jobs.finalize, { batch_id: batchId, tenant_id: tenantId }),
+  );
   if (previous)
     await previous.remove().catch(() => {
       throw finalizing;
@@ -84,6 +86,6 @@ export async function retryBatch(
   }
   // Another retry took them first: nothing is open, so this call finalizes the re-opened batch again.
   if (retried === 0 && (await deps.store.claimFinalize(batchId)))
-    await enqueueFinalize(deps.queues, batchId, tenantId);
+    await enqueue(deps.queues, jobs.finalize, { batch_id: batchId, tenant_id: tenantId });
   return { batch: await batchOrNotFound(deps, tenantId, batchId), retried };
 }

@@ -8,13 +8,13 @@ import {
   type Batch,
   type BulkReviewRequest,
   type ChooseRequest,
-  enqueueFinalize,
-  enqueueRefreshFiles,
+  enqueue,
   type FieldProblem,
   type Item,
   type ItemReview,
   type ItemSpec,
   itemIdFor,
+  jobs,
   type RegenerateRequest,
   type ReviewAction,
 } from '@pixelmill/core';
@@ -41,7 +41,7 @@ async function batchOf(deps: AppDeps, tenantId: string, batchId: string): Promis
  * The item named in a path, by its id or its custom_id, only when it belongs to this batch (whose
  * tenant the caller already checked): anything else is 404, like another tenant's item.
  */
-export async function itemOf(deps: AppDeps, batchId: string, ref: string): Promise<Item> {
+async function itemOf(deps: AppDeps, batchId: string, ref: string): Promise<Item> {
   for (const id of ref.startsWith('item_') ? [ref, itemIdFor(batchId, ref)] : [itemIdFor(batchId, ref)]) {
     const item = await deps.store.getItem(id);
     if (item !== null && item.batch_id === batchId) return item;
@@ -52,7 +52,8 @@ export async function itemOf(deps: AppDeps, batchId: string, ref: string): Promi
 /** After a change to what a batch's files say: a completed batch's files are written again. */
 async function filesChanged(deps: AppDeps, tenantId: string, batch: Batch): Promise<void> {
   const change = await deps.store.markFilesChanged(batch.id);
-  if (batch.completed_at !== null) await enqueueRefreshFiles(deps.queues, batch.id, tenantId, change);
+  if (batch.completed_at !== null)
+    await enqueue(deps.queues, jobs.refreshFiles, { batch_id: batch.id, tenant_id: tenantId, change });
 }
 
 const reviewOf = (action: ReviewAction, by: string, note: string | undefined): ItemReview => ({
@@ -189,7 +190,8 @@ export async function regenerateOne(
   if (r.state !== 'queued') {
     // Another request took it first (or it is open again): nothing is queued by this one, so the
     // re-opened batch finalizes again if nothing else is open.
-    if (await deps.store.claimFinalize(batchId)) await enqueueFinalize(deps.queues, batchId, who.tenantId);
+    if (await deps.store.claimFinalize(batchId))
+      await enqueue(deps.queues, jobs.finalize, { batch_id: batchId, tenant_id: who.tenantId });
     if (r.state === 'full') throw new ApiError(409, 'limit_exceeded', 'The item has its most versions');
     if (r.state === 'missing') throw notFound('Item');
     throw new ApiError(409, 'conflict', `Item ${item.custom_id} is queued or running`);

@@ -16,7 +16,7 @@ export interface TenantQuotas {
  * Retry-After of a refusal for open batches or queued items: when a batch completes is not known, so
  * this is a polling hint. The items-per-minute refusal gives the exact wait instead.
  */
-export const QUOTA_RETRY_HINT_S = 30;
+const QUOTA_RETRY_HINT_S = 30;
 
 /** The quotas of PIXELMILL_TENANT_* and the tenants section of PIXELMILL_CONFIG. */
 export function tenantQuotasFrom(
@@ -48,7 +48,7 @@ export function tenantQuotasFrom(
   };
 }
 
-export function limitsOf(quotas: TenantQuotas, tenantId: string): TenantLimits {
+function limitsOf(quotas: TenantQuotas, tenantId: string): TenantLimits {
   return { ...quotas.defaults, ...quotas.overrides[tenantId] };
 }
 

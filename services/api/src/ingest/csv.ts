@@ -55,7 +55,7 @@ function queryName(headerPath: string): string {
 const int = (v: string): number | string => (/^\d{1,6}$/.test(v) ? Number(v) : v);
 
 /** The batch header from the query string; problems named by parameter. */
-export function headerFromQuery(query: Record<string, string>): BatchHeader {
+function headerFromQuery(query: Record<string, string>): BatchHeader {
   const header: Record<string, unknown> = {};
   const problems: FieldProblem[] = [];
   const set = (path: string, value: unknown) => {

@@ -127,8 +127,8 @@ interface BatchTotals {
   truncated: boolean;
 }
 
-/** Sums the counters of every listed batch (SCAN over tenants' batch lists), at most once per TTL. */
-function cachedBatchTotals(deps: Pick<AppDeps, 'redis' | 'store'>): () => Promise<BatchTotals> {
+/** Sums the counters of every listed batch (the store's tenant set), at most once per TTL. */
+function cachedBatchTotals(deps: Pick<AppDeps, 'store'>): () => Promise<BatchTotals> {
   let cached: { at: number; value: Promise<BatchTotals> } | undefined;
   return () => {
     if (cached === undefined || Date.now() - cached.at > BATCH_SCAN_TTL_MS) {
@@ -142,33 +142,23 @@ function cachedBatchTotals(deps: Pick<AppDeps, 'redis' | 'store'>): () => Promis
   };
 }
 
-async function scanBatches(deps: Pick<AppDeps, 'redis' | 'store'>): Promise<BatchTotals> {
+async function scanBatches(deps: Pick<AppDeps, 'store'>): Promise<BatchTotals> {
   const totals: BatchTotals = { items: {}, batches: {}, truncated: false };
-  const pattern = deps.store.keys.tenantBatches('*');
   let scanned = 0;
-  let cursor = '0';
-  do {
-    const [next, keys] = await deps.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-    cursor = next;
-    for (const key of keys) {
-      const ids = await deps.redis.zrange(key, '0', '-1');
-      for (let i = 0; i < ids.length; i += 200) {
-        if (scanned >= MAX_BATCHES_SCANNED) {
-          totals.truncated = true;
-          return totals;
-        }
-        const chunk = ids.slice(i, i + 200);
-        scanned += chunk.length;
-        const found = await Promise.all(chunk.map((id) => deps.store.getBatchInternal(id)));
-        for (const f of found) {
-          if (f === null) continue;
-          totals.batches[f.batch.status] = (totals.batches[f.batch.status] ?? 0) + 1;
-          for (const [state, n] of Object.entries(f.batch.counts)) {
-            if (state !== 'total') totals.items[state] = (totals.items[state] ?? 0) + n;
-          }
-        }
+  for await (const chunk of deps.store.listedBatchIds()) {
+    if (scanned >= MAX_BATCHES_SCANNED) {
+      totals.truncated = true;
+      return totals;
+    }
+    scanned += chunk.length;
+    const found = await Promise.all(chunk.map((id) => deps.store.getBatchInternal(id)));
+    for (const f of found) {
+      if (f === null) continue;
+      totals.batches[f.batch.status] = (totals.batches[f.batch.status] ?? 0) + 1;
+      for (const [state, n] of Object.entries(f.batch.counts)) {
+        if (state !== 'total') totals.items[state] = (totals.items[state] ?? 0) + n;
       }
     }
-  } while (cursor !== '0');
+  }
   return totals;
 }

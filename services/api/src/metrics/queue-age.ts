@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
  * (one per active flow, a few per weight class): reading this many finds the oldest of up to about a
  * hundred active flows at the cost of one pipelined HGET per job.
  */
-export const HEAD_JOBS = 256;
+const HEAD_JOBS = 256;
 
 /**
  * Seconds since the oldest job ready to run (wait or prioritized; delayed jobs are scheduled, not

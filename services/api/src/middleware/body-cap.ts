@@ -17,7 +17,7 @@ export interface BodyCap {
   setting?: string;
 }
 
-export const bodyTooLarge = ({ maxBytes, setting }: BodyCap): ApiError =>
+const bodyTooLarge = ({ maxBytes, setting }: BodyCap): ApiError =>
   new ApiError(
     413,
     'payload_too_large',

@@ -6,7 +6,7 @@ import { ApiError } from '../errors.js';
 const REDIS_AWAY =
   /enableOfflineQueue|Connection is closed|MaxRetriesPerRequest|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|LOADING|Redis is loading|READONLY/i;
 
-export function isRedisUnavailable(err: unknown): boolean {
+function isRedisUnavailable(err: unknown): boolean {
   return err instanceof Error && (REDIS_AWAY.test(err.message) || REDIS_AWAY.test(err.name));
 }
 

@@ -7,7 +7,7 @@ import { ErrorSchema } from './schemas.js';
 
 type Header = { $ref: string } | { description: string; schema: { type: 'integer' | 'string' } };
 
-export const requestIdHeader: Header = { $ref: '#/components/headers/X-Request-Id' };
+const requestIdHeader: Header = { $ref: '#/components/headers/X-Request-Id' };
 export const retryAfterHeader: Header = { $ref: '#/components/headers/Retry-After' };
 
 /** Headers as components (`components.headers`), referenced by the entries below. */

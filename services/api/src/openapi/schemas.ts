@@ -17,14 +17,14 @@ const time = z.string().openapi({ format: 'date-time', example: '2026-11-24T10:0
 const nullableTime = time.nullable();
 
 // A fresh schema of the same shape: core's zod schemas were built before zod-openapi extended zod.
-export const MetadataSchema = z
+const MetadataSchema = z
   .record(z.string().max(64), z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]))
   .openapi('Metadata', {
     description: 'Client metadata, echoed back (at most 32 keys).',
     example: { campaign: 'fall' },
   });
 
-export const FieldProblemSchema = z
+const FieldProblemSchema = z
   .object({
     path: z.string().openapi({ example: 'items[3].prompt' }),
     message: z.string().openapi({ example: 'Required' }),
@@ -135,7 +135,7 @@ export const BatchSchema = z
     },
   });
 
-export const OutputQaSchema = z
+const OutputQaSchema = z
   .object({
     status: z.enum(['passed', 'flagged']),
     checks: z.array(
@@ -153,7 +153,7 @@ export const OutputQaSchema = z
   })
   .openapi('OutputQa');
 
-export const ItemOutputSchema = z
+const ItemOutputSchema = z
   .object({
     index: z.int(),
     key: z.string(),
@@ -174,7 +174,7 @@ export const ItemErrorSchema = z
   .object({ code: z.enum(itemErrorCodes), message: z.string(), retryable: z.boolean() })
   .openapi('ItemError');
 
-export const ItemReviewSchema = z
+const ItemReviewSchema = z
   .object({
     status: z.enum(reviewStatuses),
     by: z.string().nullable().openapi({
@@ -185,7 +185,7 @@ export const ItemReviewSchema = z
   })
   .openapi('ItemReview');
 
-export const VersionCauseSchema = z
+const VersionCauseSchema = z
   .union([
     z.object({ reason: z.literal('initial') }),
     z.object({
@@ -207,7 +207,7 @@ const versionFields = {
   outputs: z.array(ItemOutputSchema),
 };
 
-export const ItemVersionSchema = z.object({ ...versionFields, prompt: z.string() }).openapi('ItemVersion', {
+const ItemVersionSchema = z.object({ ...versionFields, prompt: z.string() }).openapi('ItemVersion', {
   description: "One version of an item's outputs, with the prompt it was made from",
 });
 const ItemVersionPayloadSchema = z
@@ -315,7 +315,7 @@ export const ItemPayloadSchema = z
     },
   });
 
-export const DeliveryAttemptSchema = z
+const DeliveryAttemptSchema = z
   .object({
     at: time,
     url: z.string().optional(),
@@ -438,7 +438,7 @@ const keyLimits = z
   })
   .openapi('KeyLimitState');
 
-export const ModelSchema = z
+const ModelSchema = z
   .object({
     id: z.string(),
     object: z.literal('model'),

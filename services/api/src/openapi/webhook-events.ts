@@ -13,19 +13,19 @@ const timestamp = z.string().openapi({
   description: 'When the event happened; the same on every retry',
 });
 
-export const BatchEventSchema = z
+const BatchEventSchema = z
   .object({ type: z.enum(['batch.completed', 'batch.cancelled']), timestamp, data: BatchSchema })
   .openapi('BatchEvent');
 
-export const ItemEventSchema = z
+const ItemEventSchema = z
   .object({ type: z.enum(['item.succeeded', 'item.failed']), timestamp, data: ItemPayloadSchema })
   .openapi('ItemEvent');
 
-export const ItemChangeEventSchema = z
+const ItemChangeEventSchema = z
   .object({ type: z.enum(['item.reviewed', 'item.regenerated']), timestamp, data: ItemPayloadSchema })
   .openapi('ItemChangeEvent');
 
-export const GroupedItemSchema = z
+const GroupedItemSchema = z
   .object({
     id: z.string(),
     custom_id: z.string(),
@@ -46,7 +46,7 @@ export const GroupedItemSchema = z
   })
   .openapi('GroupedItem');
 
-export const ItemsCompletedEventSchema = z
+const ItemsCompletedEventSchema = z
   .object({
     type: z.literal('items.completed'),
     timestamp,
@@ -59,7 +59,7 @@ export const ItemsCompletedEventSchema = z
   })
   .openapi('ItemsCompletedEvent');
 
-export const AttemptExhaustedEventSchema = z
+const AttemptExhaustedEventSchema = z
   .object({
     type: z.literal('message.attempt.exhausted'),
     timestamp,
@@ -81,7 +81,7 @@ export const AttemptExhaustedEventSchema = z
   })
   .openapi('AttemptExhaustedEvent');
 
-export const EndpointDisabledEventSchema = z
+const EndpointDisabledEventSchema = z
   .object({
     type: z.literal('endpoint.disabled'),
     timestamp,

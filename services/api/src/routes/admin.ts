@@ -8,7 +8,7 @@ import type { AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { sameOriginWrites } from '../middleware/same-origin.js';
 
-export const ADMIN_BASE_PATH = '/admin/queues';
+const ADMIN_BASE_PATH = '/admin/queues';
 
 const digest = (key: string): Buffer => createHash('sha256').update(key).digest();
 
@@ -16,7 +16,7 @@ const digest = (key: string): Buffer => createHash('sha256').update(key).digest(
  * The admin key as `Authorization: Bearer <key>` (scripts) or as the password of HTTP Basic (a browser,
  * which then sends it with the dashboard's own asset and API requests). Compared in constant time.
  */
-export function adminAuth(adminKey: string): MiddlewareHandler {
+function adminAuth(adminKey: string): MiddlewareHandler {
   const expected = digest(adminKey);
   return async function adminAuthMiddleware(c, next) {
     const header = c.req.header('authorization') ?? '';

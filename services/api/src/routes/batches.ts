@@ -331,5 +331,3 @@ export function batchRoutes(deps: AppDeps): OpenAPIHono {
 
   return app;
 }
-
-export { ApiError };

@@ -1,6 +1,13 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { DeliveryStore, EndpointStore, InvalidCursorError, type Page } from '@pixelmill/core';
-import { deliverJobOptions } from '@pixelmill/webhooks';
+import {
+  DeliveryStore,
+  EndpointStore,
+  enqueue,
+  InvalidCursorError,
+  jobIdOf,
+  jobs,
+  type Page,
+} from '@pixelmill/core';
 import type { AppDeps } from '../deps.js';
 import { ApiError, invalidRequest, notFound } from '../errors.js';
 import { badRequest, errorResponse, jsonResponse, notFoundResponse, v1Errors } from '../openapi/responses.js';
@@ -132,14 +139,16 @@ export function deliveryRoutes(deps: AppDeps): OpenAPIHono {
       if (started === null) throw notFound('Delivery');
       if (started === 'pending') {
         // A series is running: bring its next attempt forward instead of starting a second one.
-        const jobId = delivery.redeliveries === 0 ? id : `${id}-r${delivery.redeliveries}`;
-        const job = await deps.queues.deliver.getJob(jobId);
+        const job = await deps.queues.deliver.getJob(
+          jobIdOf(jobs.deliver, { delivery_id: id, tenant_id: tenantId }, delivery.redeliveries),
+        );
         if (job !== undefined && (await job.isDelayed())) await job.promote();
       } else {
-        await deps.queues.deliver.add(
-          'deliver',
+        await enqueue(
+          deps.queues,
+          jobs.deliver,
           { delivery_id: id, tenant_id: tenantId },
-          { ...deliverJobOptions, jobId: `${id}-r${started}` },
+          { round: started },
         );
       }
       const queued = await deliveries.get(tenantId, id);

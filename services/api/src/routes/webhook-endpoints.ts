@@ -12,7 +12,8 @@ import {
   updateWebhookEndpointSchema,
   zodProblems,
 } from '@pixelmill/core';
-import { assertPublicUrl, generateWebhookSecret } from '@pixelmill/webhooks';
+import { assertPublicUrl } from '@pixelmill/net-guard';
+import { generateWebhookSecret } from '@pixelmill/webhooks';
 import type { Context } from 'hono';
 import type { AppDeps } from '../deps.js';
 import { ApiError, invalidRequest, notFound } from '../errors.js';
@@ -33,7 +34,7 @@ import { pageQuerySchema } from './pagination.js';
 import { readJsonBody } from './read-json.js';
 
 /** Enough for every environment and team of a tenant; fan-out reads them all on every event. */
-export const MAX_ENDPOINTS_PER_TENANT = 50;
+const MAX_ENDPOINTS_PER_TENANT = 50;
 
 const idParam = z.object({ id: z.string().max(100) });
 

@@ -258,7 +258,7 @@ export async function call(
 const validators = new WeakMap<OpenAPIHono, ResponseValidator>();
 
 /** Fails the test when an answer is not what the app's own /openapi.json document says it can be. */
-export function expectDocumented(app: OpenAPIHono, r: ResponseCheck): void {
+function expectDocumented(app: OpenAPIHono, r: ResponseCheck): void {
   let validator = validators.get(app);
   if (validator === undefined) {
     validator = new ResponseValidator(app.getOpenAPI31Document(openApiConfig));

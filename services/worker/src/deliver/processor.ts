@@ -9,8 +9,8 @@ import {
 import { deliverWebhook, signWebhook } from '@pixelmill/webhooks';
 import { DelayedError, type Job } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
-import { flushItems, isFlushJob } from '../events/flush-items.js';
 import { FairShare } from './fair-share.js';
+import { flushItems, isFlushJob } from './flush-items.js';
 import { emitEndpointDisabled, emitExhausted } from './operational-events.js';
 import { attemptOutcome } from './outcome.js';
 import { sendTarget } from './send-target.js';

@@ -1,4 +1,4 @@
-import { enqueueFinalize, type FinalizeJob, generateJobId } from '@pixelmill/core';
+import { enqueue, type FinalizeJob, generateJobId, jobs } from '@pixelmill/core';
 import type { WorkerDeps } from '../deps.js';
 
 /**
@@ -21,5 +21,5 @@ export async function expireBatch(deps: WorkerDeps, data: FinalizeJob): Promise<
     if (closed.some((c) => c.last)) last = true;
   }
   deps.logger.info({ batch_id: data.batch_id, expired }, 'batch deadline passed');
-  if (last) await enqueueFinalize(deps.queues, data.batch_id, data.tenant_id);
+  if (last) await enqueue(deps.queues, jobs.finalize, { batch_id: data.batch_id, tenant_id: data.tenant_id });
 }

@@ -1,71 +1,27 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type BatchSpec, BatchStore, itemIdFor, newBatchId } from '@pixelmill/core';
-import {
-  createS3Store,
-  type LocalS3,
-  localS3Credentials,
-  type S3Store,
-  startLocalS3,
-} from '@pixelmill/storage';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { BatchStore, itemIdFor, newBatchId } from '@pixelmill/core';
+import { testBatchSpec, testItemSpec, useTestRedis } from '@pixelmill/core/test-support';
+import type { S3Store } from '@pixelmill/storage';
+import { useTestBucket } from '@pixelmill/storage/test-support';
+import type { Redis } from 'ioredis';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { resultsCsv } from './results.js';
 
 const BUCKET = 'pixelmill-results-test';
-const prefix = `test:worker-results:${randomUUID()}`;
+const db = useTestRedis('worker-results');
+const { prefix } = db;
+const bucket = useTestBucket(BUCKET);
 let redis: Redis;
 let store: BatchStore;
-let dir: string;
-let s3: LocalS3;
 let objects: S3Store;
 
-beforeAll(async () => {
-  redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+beforeAll(() => {
+  redis = db.redis;
   store = new BatchStore(redis, prefix);
-  dir = await mkdtemp(join(tmpdir(), 'pixelmill-results-'));
-  s3 = await startLocalS3({ directory: dir, bucket: BUCKET });
-  objects = createS3Store({
-    endpoint: s3.endpoint,
-    region: 'us-east-1',
-    bucket: BUCKET,
-    forcePathStyle: true,
-    credentials: localS3Credentials,
-  });
+  objects = bucket.objects;
 });
 
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-  objects?.destroy();
-  await s3?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
-const spec: BatchSpec = {
-  model: 'sim-image',
-  created_at: new Date().toISOString(),
-  webhook: null,
-  output: { prefix: '', format: 'png' },
-  priority: 'normal',
-  metadata: {},
-  estimated_micros: 0,
-  images_requested: 2,
-};
-
-const itemSpec = (customId: string) => ({
-  custom_id: customId,
-  model: 'sim-image',
-  prompt: 'p',
-  size: '1K' as const,
-  aspect_ratio: '1:1',
-  n: 1,
-  reference_images: [],
-  metadata: {},
-});
+const spec = testBatchSpec({ images_requested: 2 });
+const itemSpec = (customId: string) => testItemSpec(customId);
 
 describe('results.csv in the bucket', () => {
   test('client text that starts a formula is quoted with a leading apostrophe; normal cells are unchanged', async () => {
@@ -73,10 +29,11 @@ describe('results.csv in the bucket', () => {
     // Stored directly: the API's custom_id rule refuses these today, older or imported items may not.
     const ids = ['=HYPERLINK("x")', 'sku-1'];
     await store.insertBatch({ id: batchId, tenantId: 'acme', spec });
-    await store.insertItems(
+    await store.insertChunk(
       batchId,
       'acme',
-      ids.map((c) => ({ id: itemIdFor(batchId, c), spec: itemSpec(c) })),
+      ids.map((c) => ({ id: itemIdFor(batchId, c), spec: itemSpec(c), where: c })),
+      true,
     );
     await store.publishBatch(batchId, 'acme');
     await store.endItem(batchId, itemIdFor(batchId, ids[0]!), {
@@ -112,10 +69,11 @@ describe('results.csv in the bucket', () => {
     const batchId = newBatchId();
     const ids = ['flagged', 'clean', 'unchecked'];
     await store.insertBatch({ id: batchId, tenantId: 'acme', spec });
-    await store.insertItems(
+    await store.insertChunk(
       batchId,
       'acme',
-      ids.map((c) => ({ id: itemIdFor(batchId, c), spec: { ...itemSpec(c), n: 2 } })),
+      ids.map((c) => ({ id: itemIdFor(batchId, c), spec: { ...itemSpec(c), n: 2 }, where: c })),
+      true,
     );
     await store.publishBatch(batchId, 'acme');
     const output = (c: string, index: number, flagged: ('blank' | 'duplicate')[] | null) => ({

@@ -1,4 +1,4 @@
-import { enqueueFinalize, type GenerateJob } from '@pixelmill/core';
+import { enqueue, type GenerateJob, jobs } from '@pixelmill/core';
 import { DelayedError, type Job } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
 import { waitForLease } from './item-lease.js';
@@ -35,7 +35,8 @@ export async function admitItem(
     await job.moveToDelayed(Date.now() + PENDING_RETRY_MS, token);
     throw new DelayedError();
   }
-  if (gate.last) await enqueueFinalize(deps.queues, data.batch_id, data.tenant_id);
+  if (gate.last)
+    await enqueue(deps.queues, jobs.finalize, { batch_id: data.batch_id, tenant_id: data.tenant_id });
   // Images spooled for it by an earlier attempt will never be stored: drop them, no upload.
   await dropSpoolOfTurnedAway(deps, data, gate.state);
   return false;

@@ -27,7 +27,7 @@ const OWN_CODES: readonly string[] = [
 ];
 
 /** The model answered (a 4xx, a 429, a block): it is up, whatever it said. */
-export function answeredByModel(err: unknown): boolean {
+function answeredByModel(err: unknown): boolean {
   return (
     isProviderError(err) &&
     err.status !== undefined &&

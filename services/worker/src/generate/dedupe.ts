@@ -1,27 +1,17 @@
 import { createHash } from 'node:crypto';
 import {
   type BatchSpec,
+  DedupeStore,
   type GenerateJob,
   type Item,
-  type ItemOutput,
   newestOutputs,
+  type ReusableGeneration,
   tenantRoot,
 } from '@pixelmill/core';
 import { sha256Hex } from '@pixelmill/storage';
 import type { WorkerDeps } from '../deps.js';
 import { keyPartsOf, outputKeyFor } from './output-key.js';
 import { loadReferenceImages } from './reference-images.js';
-
-/** How long a generation stays reusable (its objects may be deleted sooner: reuse then falls back to generating). */
-const REUSE_TTL_S = 30 * 24 * 3600;
-
-/** What a later identical request needs to reuse a generation: where its images are and what they are. */
-interface Generation {
-  batch_id: string;
-  item_id: string;
-  custom_id: string;
-  outputs: Pick<ItemOutput, 'index' | 'key' | 'content_type' | 'width' | 'height' | 'bytes' | 'sha256'>[];
-}
 
 export interface DedupeOutcome {
   /** The item's outputs are copies of an earlier generation: the processor ends it succeeded at cost 0. */
@@ -74,9 +64,10 @@ export async function dedupeItem(
   spec: BatchSpec,
 ): Promise<DedupeOutcome> {
   if (!spec.dedupe) return nothing;
-  let key: string;
+  const generations = new DedupeStore(deps.redis, deps.queues.prefix);
+  let request: string;
   try {
-    key = deps.store.keys.dedupe(data.tenant_id, await fingerprint(deps, data, item, spec));
+    request = await fingerprint(deps, data, item, spec);
   } catch (err) {
     deps.logger.debug({ err, item_id: data.item_id }, 'no dedupe fingerprint; generating');
     return nothing;
@@ -84,7 +75,7 @@ export async function dedupeItem(
   const remember = async () => {
     const now = await deps.store.getItem(data.item_id);
     if (now === null || now.status !== 'succeeded' || now.outputs.length !== now.n) return;
-    const generation: Generation = {
+    const generation: ReusableGeneration = {
       batch_id: data.batch_id,
       item_id: data.item_id,
       custom_id: now.custom_id,
@@ -98,13 +89,12 @@ export async function dedupeItem(
         sha256: o.sha256,
       })),
     };
-    await deps.redis.set(key, JSON.stringify(generation), 'EX', REUSE_TTL_S);
+    await generations.remember(data.tenant_id, request, generation);
   };
   // A later version (a regeneration) is a new generation by definition: never a copy.
   if (item.version > 1) return { reused: false, remember };
-  const raw = await deps.redis.get(key);
-  if (raw === null) return { reused: false, remember };
-  const source = JSON.parse(raw) as Generation;
+  const source = await generations.find(data.tenant_id, request);
+  if (source === null) return { reused: false, remember };
   if (source.item_id === data.item_id || !(await copyOutputs(deps, data, item, spec, source))) {
     return { reused: false, remember };
   }
@@ -126,7 +116,7 @@ async function copyOutputs(
   data: GenerateJob,
   item: Item,
   spec: BatchSpec,
-  source: Generation,
+  source: ReusableGeneration,
 ): Promise<boolean> {
   if (source.outputs.length !== item.n) return false;
   const done = new Set(newestOutputs(item).map((o) => o.index));

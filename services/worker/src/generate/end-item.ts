@@ -1,4 +1,4 @@
-import { type GenerateJob, type ItemError, type Size, toMicros } from '@pixelmill/core';
+import { enqueue, type GenerateJob, type ItemError, jobs, type Size, toMicros } from '@pixelmill/core';
 import { estimateCostUsd, type ModelSpec } from '@pixelmill/providers';
 import type { WorkerDeps } from '../deps.js';
 import { crashPoint } from '../test-crash.js';
@@ -33,16 +33,6 @@ export async function endItem(
   // The end and its events are one step: the script recorded it in the outbox, and the relay (any
   // worker's) sends its events and, for the batch's last item, queues the finalize job too.
   if (ended.ended) crashPoint('PIXELMILL_TEST_CRASH_AFTER_END_ITEM');
-  if (ended.last) {
-    await deps.queues.finalize.add(
-      'finalize',
-      { batch_id: data.batch_id, tenant_id: data.tenant_id },
-      {
-        jobId: `finalize-${data.batch_id}`,
-        attempts: 10,
-        backoff: { type: 'exponential', delay: 1000 },
-        removeOnComplete: true,
-      },
-    );
-  }
+  if (ended.last)
+    await enqueue(deps.queues, jobs.finalize, { batch_id: data.batch_id, tenant_id: data.tenant_id });
 }

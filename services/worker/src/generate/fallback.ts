@@ -3,13 +3,7 @@
  * the item's own and its fallbacks, fail (every key out of quota for good, or the deadline passed),
  * or wait without spending an attempt, never past the item's deadline.
  */
-import {
-  type BatchSpec,
-  type GenerateJob,
-  generateJobOptions,
-  type Item,
-  type ItemError,
-} from '@pixelmill/core';
+import { type BatchSpec, type GenerateJob, type Item, type ItemError, jobFor, jobs } from '@pixelmill/core';
 import type { ModelSpec } from '@pixelmill/providers';
 import { type FairScheduler, ResourceNotConfiguredError } from '@pixelmill/ratelimit';
 import type { Job } from 'bullmq';
@@ -20,7 +14,7 @@ import type { KeyRotation } from './key-rotation.js';
 import { type KeyResource, keyResources } from './resources.js';
 
 /** Longest a queue pauses for capacity before looking again (parked keys may be unparked). */
-export const MAX_WAIT_MS = 60_000;
+const MAX_WAIT_MS = 60_000;
 
 export type BlockedAction =
   /** Wait this long without spending an attempt (queue.rateLimit + RateLimitError). */
@@ -154,16 +148,13 @@ export function createFallback(
       const home = deps.registry.resolve(item.model);
       const { model: _current, ...base } = data;
       await fair.addBulk(queue, { tenant: data.tenant_id, priority: spec.priority }, [
-        {
-          name: 'generate',
-          data: home?.id === to.id ? base : { ...base, model: to.id },
-          opts: {
-            ...generateJobOptions,
+        jobFor(jobs.generate, home?.id === to.id ? base : { ...base, model: to.id }, {
+          options: {
             jobId: job.id ?? data.item_id,
             // The item's attempts are capped across models: the new job gets what is left.
             attempts: Math.max(1, (job.opts.attempts ?? deps.options.itemAttempts) - job.attemptsMade),
           },
-        },
+        }),
       ]);
     },
   };

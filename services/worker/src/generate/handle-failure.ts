@@ -5,7 +5,7 @@
 import type { Limiter } from '@pixelmill/ratelimit';
 import { type RetryDecision, retryPolicy } from './retry-policy.js';
 
-export { HAND_BACK_MS, hintedWaitMs, MAX_HINTED_DELAY_MS, toProviderError } from './retry-policy.js';
+export { HAND_BACK_MS, hintedWaitMs, MAX_HINTED_DELAY_MS } from './retry-policy.js';
 
 /** Applies the retry policy: the limiter learns from 429s, quota errors and refused keys. */
 export async function handleFailure(

@@ -26,5 +26,3 @@ export type Outcome =
   | { kind: 'retry'; error: ProviderError }
   /** Move the item to another model's queue (its fallback, or back to its own). */
   | { kind: 'reroute'; to: ModelSpec; reason: string };
-
-export type OutcomeKind = Outcome['kind'];

@@ -1,4 +1,5 @@
 import {
+  BatchSpecCache,
   type GenerateJob,
   generateJobSchema,
   type ItemLease,
@@ -9,7 +10,6 @@ import {
 import { type Job, Worker } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
 import { admitItem } from './admit.js';
-import { BatchSpecCache } from './batch-cache.js';
 import type { Acquired } from './capacity.js';
 import { dedupeItem } from './dedupe.js';
 import { handleFailure } from './handle-failure.js';
@@ -24,8 +24,6 @@ import { createScheduling, stampingModel } from './scheduling.js';
 import { type Run, settle } from './settle.js';
 import { isStorageRefusal, type OutputPlace, storeGenerated, storeSpooled } from './store-image.js';
 import { dropSpooledImages, isResumedInCancelledBatch } from './unwanted-spool.js';
-
-export { endItem } from './end-item.js';
 
 /** A limiter lease outlives a crashed worker by at most this long; live calls extend it. */
 const LEASE_MS = 60_000;

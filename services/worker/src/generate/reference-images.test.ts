@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isProviderError, tenantRoot } from '@pixelmill/core';
+import type { LookupAll } from '@pixelmill/net-guard';
 import {
   createS3Store,
   type LocalS3,
@@ -12,7 +13,6 @@ import {
   type S3Store,
   startLocalS3,
 } from '@pixelmill/storage';
-import type { LookupAll } from '@pixelmill/webhooks';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadReferenceImages, type ReferenceOptions } from './reference-images.js';

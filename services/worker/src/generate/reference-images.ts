@@ -1,13 +1,13 @@
 import { isUnderRoot, objectKeyProblems, ProviderError } from '@pixelmill/core';
-import { type ReferenceImage, sniffImageMime } from '@pixelmill/providers';
-import { isNotFound, type ObjectStore } from '@pixelmill/storage';
 import {
   FetchTimeoutError,
   guardedFetch,
   type LookupAll,
   ResponseTooLargeError,
   UnsafeUrlError,
-} from '@pixelmill/webhooks';
+} from '@pixelmill/net-guard';
+import { type ReferenceImage, sniffImageMime } from '@pixelmill/providers';
+import { isNotFound, type ObjectStore } from '@pixelmill/storage';
 
 const MAX_REFERENCE_BYTES = 20 * 1024 * 1024;
 const FETCH_TIMEOUT_MS = 30_000;

@@ -50,8 +50,7 @@ export function windowedLimits(
  * connection's handshake, network jitter, clocks). With a window used to the last slot, a request
  * that travels faster than the one it replaces arrives while that one is still inside the
  * provider's window: a 429. Our window is longer by this guard (0.25 %, at least 25 ms: 150 ms on a
- * minute) to absorb that. Before requests were counted from their send, a guard of 2 % was needed
- * on a loaded machine (BENCHMARKS.md).
+ * minute) to absorb that.
  */
 export function guardedWindowMs(windowMs: number): number {
   return windowMs + Math.max(25, Math.round(windowMs / 400));

@@ -43,7 +43,7 @@ export const HAND_BACK_MS = 50;
 export const MAX_HINTED_DELAY_MS = 60_000;
 
 /** Small random addition to server hints, so workers that were told the same wait do not return together. */
-export function jitter(ms: number, random: () => number = Math.random): number {
+function jitter(ms: number, random: () => number = Math.random): number {
   return ms + Math.floor(random() * Math.min(1000, ms * 0.1 + 100));
 }
 
@@ -68,7 +68,7 @@ export function toProviderError(err: unknown): ProviderError {
   });
 }
 
-export const itemError = (e: ProviderError): ItemError => ({
+const itemError = (e: ProviderError): ItemError => ({
   code: e.code,
   message: e.message,
   retryable: e.retryable,

@@ -16,8 +16,7 @@ import { createKeyRotation } from './key-rotation.js';
 import { imagesPerCall, type KeyResource } from './resources.js';
 
 export type { Acquired, Blocked } from './capacity.js';
-export { answeredByModel, countsAgainstCircuit } from './circuit-policy.js';
-export type { BlockedAction } from './fallback.js';
+export { countsAgainstCircuit } from './circuit-policy.js';
 
 /** A job waits this long, holding itself, for a key's trial call to answer ... */
 const TRIAL_WAIT_MS = 2_000;

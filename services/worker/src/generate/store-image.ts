@@ -83,7 +83,7 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
  * an upload S3 refuses for the object itself fails at once with `storage_rejected` and never touches
  * the gate.
  */
-export async function storeImage(
+async function storeImage(
   deps: Pick<StoreDeps, 'objects' | 'uploads' | 'logger' | 'options' | 'qa'>,
   source: Buffer,
   where: OutputPlace & { index: number },
@@ -207,7 +207,7 @@ const dropIfRefused =
     throw err;
   };
 
-/** The first `count` indexes below `n` that have no output yet, ascending (the order of the old loop). */
+/** The first `count` indexes below `n` that have no output yet, lowest first. */
 function freeIndexes(done: Set<number>, count: number, n: number): number[] {
   const out: number[] = [];
   for (let i = 0; i < n && out.length < count; i++) if (!done.has(i)) out.push(i);

@@ -1,15 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  createS3Store,
-  type LocalS3,
-  localS3Credentials,
-  type S3Store,
-  startLocalS3,
-} from '@pixelmill/storage';
+import type { S3Store } from '@pixelmill/storage';
+import { useTestBucket } from '@pixelmill/storage/test-support';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { storeThumbnail, THUMBNAIL_MAX_PX } from './thumbnail.js';
 
 const BUCKET = 'pixelmill-thumb-test';
@@ -20,26 +12,11 @@ const png = (width: number, height: number) =>
     .toBuffer();
 
 describe('storeThumbnail against s3rver', () => {
-  let dir: string;
-  let s3: LocalS3;
+  const bucket = useTestBucket(BUCKET);
   let objects: S3Store;
 
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'pixelmill-thumb-'));
-    s3 = await startLocalS3({ directory: dir, bucket: BUCKET });
-    objects = createS3Store({
-      endpoint: s3.endpoint,
-      region: 'us-east-1',
-      bucket: BUCKET,
-      forcePathStyle: true,
-      credentials: localS3Credentials,
-    });
-  });
-
-  afterAll(async () => {
-    objects?.destroy();
-    await s3?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+  beforeAll(() => {
+    objects = bucket.objects;
   });
 
   it('stores a WebP whose long side is at most 256 px and keeps the aspect ratio', async () => {

@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Harness, sdkError, startHarness } from '../test-support/worker-harness.js';
 
-/** Long enough that the old behaviour (retry every failed PUT, gate closed) could never pass a deadline. */
+/** Long enough that retrying every failed PUT with the gate closed would miss every deadline below. */
 const UPLOAD_RETRY_MS = 10 * 60_000;
 /** Each item below must end within this; far below UPLOAD_RETRY_MS. */
 const DEADLINE_MS = 20_000;

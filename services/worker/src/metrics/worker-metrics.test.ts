@@ -1,30 +1,27 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { useTestRedis } from '@pixelmill/core/test-support';
 import { buildRegistry } from '@pixelmill/providers';
 import { createCircuitBreaker, createLimiter } from '@pixelmill/ratelimit';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Spool } from '../generate/spool.js';
 import { UploadGate } from '../generate/upload-gate.js';
 import { createWorkerMetrics } from './worker-metrics.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const prefix = `test-worker-metrics-${randomUUID().slice(0, 8)}`;
+const db = useTestRedis('worker-metrics', { maxRetriesPerRequest: null });
+const { prefix } = db;
 const MODEL = 'sim-image';
 let redis: Redis;
 let dir: string;
 
 beforeAll(async () => {
-  redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  redis = db.redis;
   dir = await mkdtemp(join(tmpdir(), 'pixelmill-worker-metrics-'));
 });
 
 afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
   await rm(dir, { recursive: true, force: true });
 });
 

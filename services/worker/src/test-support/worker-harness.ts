@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import {
   type BatchSpec,
   BatchStore,
-  generateJobId,
-  generateJobOptions,
   itemIdFor,
+  jobFor,
+  jobs,
   newBatchId,
   QaIndexStore,
   type QaPolicy,
@@ -205,11 +205,13 @@ export async function startHarness(opts: {
     await createFairScheduler(redis).addBulk(
       deps.queues.generate(MODEL),
       { tenant: a.tenant, priority: 'normal' },
-      Object.values(a.itemIds).map((itemId) => ({
-        name: 'generate',
-        data: { batch_id: a.batchId, item_id: itemId, tenant_id: a.tenant },
-        opts: { ...generateJobOptions, jobId: generateJobId(itemId, 0), attempts: deps.options.itemAttempts },
-      })),
+      Object.values(a.itemIds).map((itemId) =>
+        jobFor(
+          jobs.generate,
+          { batch_id: a.batchId, item_id: itemId, tenant_id: a.tenant },
+          { options: { attempts: deps.options.itemAttempts } },
+        ),
+      ),
     );
   };
 
@@ -247,11 +249,12 @@ export async function startHarness(opts: {
       };
       const itemIds = Object.fromEntries(customIds.map((c) => [c, itemIdFor(batchId, c)]));
       await deps.store.insertBatch({ id: batchId, tenantId: tenant, spec });
-      await deps.store.insertItems(
+      await deps.store.insertChunk(
         batchId,
         tenant,
-        customIds.map((c) => ({
+        customIds.map((c, i) => ({
           id: itemIds[c] as string,
+          where: `line ${i + 1}`,
           spec: {
             custom_id: c,
             model: MODEL,
@@ -263,6 +266,7 @@ export async function startHarness(opts: {
             metadata: {},
           },
         })),
+        true,
       );
       await deps.store.publishBatch(batchId, tenant);
       const accepted = { batchId, tenant, itemIds };

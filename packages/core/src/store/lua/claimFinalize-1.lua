@@ -7,6 +7,6 @@
 
   Returns 1 when this call claimed it.
 ]]
-local c = redis.call('HMGET', KEYS[1], 'queued', 'running')
-if tonumber(c[1] or '0') + tonumber(c[2] or '0') > 0 then return 0 end
-return redis.call('HSETNX', KEYS[1], 'finalize_claimed', ARGV[1])
+--- @include "includes/finalize.lua"
+
+return claimFinalizeIfDone(KEYS[1], ARGV[1]) and 1 or 0

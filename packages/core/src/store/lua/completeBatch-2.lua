@@ -15,9 +15,11 @@
 
   Returns 1 when the batch is now complete (or already was), 0 when it was re-opened.
 ]]
+--- @include "includes/outbox.lua"
+
 local c = redis.call('HMGET', KEYS[1], 'queued', 'running', 'completed_at', 'round')
 if tonumber(c[1] or '0') + tonumber(c[2] or '0') > 0 then return 0 end
 if c[3] then return 1 end
 redis.call('HSET', KEYS[1], 'manifest_key', ARGV[1], 'results_key', ARGV[2], 'completed_at', ARGV[3])
-redis.call('XADD', KEYS[2], '*', 'kind', 'batch', 'batch', ARGV[4], 'round', c[4] or '0', 'at', ARGV[3])
+recordBatchEnd(KEYS[2], ARGV[4], c[4] or '0', ARGV[3])
 return 1

@@ -23,6 +23,9 @@
     ended 1 if this call ended the item, 0 if it had already ended (a duplicate delivery of the job)
     last  1 if this call ended the batch's last open item; exactly one caller per round ever sees 1
 ]]
+--- @include "includes/finalize.lua"
+--- @include "includes/outbox.lua"
+
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'queued' and status ~= 'running' then return {0, 0} end
 local prior = redis.call('HMGET', KEYS[1], 'archived_micros', 'archived_images', 'cost_micros', 'images')
@@ -39,13 +42,6 @@ redis.call('HINCRBY', KEYS[2], status, -1)
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 if addCost ~= 0 then redis.call('HINCRBY', KEYS[2], 'actual_micros', addCost) end
 if addImages ~= 0 then redis.call('HINCRBY', KEYS[2], 'images_generated', addImages) end
--- The batch ends when nothing is open; retry re-opens it by deleting finalize_claimed.
-local c = redis.call('HMGET', KEYS[2], 'queued', 'running')
-local last = 0
-if tonumber(c[1] or '0') + tonumber(c[2] or '0') <= 0
-  and redis.call('HSETNX', KEYS[2], 'finalize_claimed', ARGV[2]) == 1 then
-  last = 1
-end
-redis.call('XADD', KEYS[3], '*', 'kind', 'item', 'batch', ARGV[7], 'item', ARGV[8], 'status', ARGV[1],
-  'at', ARGV[2], 'last', last)
+local last = claimFinalizeIfDone(KEYS[2], ARGV[2]) and 1 or 0
+recordItemEnd(KEYS[3], ARGV[7], ARGV[8], ARGV[1], ARGV[2], last)
 return {1, last}

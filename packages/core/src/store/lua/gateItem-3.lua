@@ -21,6 +21,10 @@
     'ended'     already ended
     'cancelled' / 'expired'  ended by this call; last as in endItem-3
 ]]
+--- @include "@pixelmill/redis-scripts/clock.lua"
+--- @include "includes/finalize.lua"
+--- @include "includes/outbox.lua"
+
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing', 0} end
 if status ~= 'queued' and status ~= 'running' then return {'ended', 0} end
@@ -29,8 +33,7 @@ if b[1] ~= '1' then return {'pending', 0} end
 if status == 'running' then
   local lease = redis.call('HMGET', KEYS[1], 'runner', 'runner_until')
   if lease[1] and lease[1] ~= ARGV[3] then
-    local t = redis.call('TIME')
-    local wait = tonumber(lease[2]) - (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+    local wait = tonumber(lease[2]) - clockMs()
     if wait > 0 then return {'busy', 0, wait} end
   end
   return {'go', 0}
@@ -45,11 +48,8 @@ if not final then return {'go', 0} end
 redis.call('HSET', KEYS[1], 'status', final, 'finished_at', ARGV[1])
 redis.call('HINCRBY', KEYS[2], 'queued', -1)
 redis.call('HINCRBY', KEYS[2], final, 1)
-local c = redis.call('HMGET', KEYS[2], 'queued', 'running')
-if tonumber(c[1] or '0') + tonumber(c[2] or '0') <= 0
-  and redis.call('HSETNX', KEYS[2], 'finalize_claimed', ARGV[1]) == 1 then
-  redis.call('XADD', KEYS[3], '*', 'kind', 'item', 'batch', ARGV[4], 'item', ARGV[5], 'status', final,
-    'at', ARGV[1], 'last', 1)
+if claimFinalizeIfDone(KEYS[2], ARGV[1]) then
+  recordItemEnd(KEYS[3], ARGV[4], ARGV[5], final, ARGV[1], 1)
   return {final, 1}
 end
 return {final, 0}

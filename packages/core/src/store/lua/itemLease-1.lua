@@ -9,6 +9,8 @@
   item ended or was requeued); -1 when another runner took the item over after this one's lease
   ran out.
 ]]
+--- @include "@pixelmill/redis-scripts/clock.lua"
+
 local runner = redis.call('HGET', KEYS[1], 'runner')
 if not runner then return 0 end
 if runner ~= ARGV[1] then return -1 end
@@ -16,7 +18,6 @@ if tonumber(ARGV[2]) == 0 then
   redis.call('HDEL', KEYS[1], 'runner', 'runner_until')
   return 1
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = clockMs()
 redis.call('HSET', KEYS[1], 'runner_until', now + tonumber(ARGV[2]))
 return 1

@@ -26,8 +26,9 @@
   Returns {quota, in_use, retry_after_ms}: quota 'ok' when reserved (a second call for the same batch
   updates its reservation), else the name of the quota that refused it.
 ]]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+--- @include "@pixelmill/redis-scripts/clock.lua"
+
+local now = clockMs()
 local id = ARGV[2]
 local n = tonumber(ARGV[3])
 local maxOpen, maxItems, perWindow = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])

@@ -17,14 +17,15 @@
     state 'ended'     the item already ended (succeeded, failed or cancelled): do nothing
     state 'missing'   no such item (a batch whose acceptance was rolled back)
 ]]
+--- @include "@pixelmill/redis-scripts/clock.lua"
+
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing', 0, 0} end
 if status ~= 'queued' and status ~= 'running' then
   return {'ended', tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0'), 0}
 end
 -- Redis's clock, so workers on hosts whose clocks drift agree on when a lease ends.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = clockMs()
 if status == 'running' then
   local lease = redis.call('HMGET', KEYS[1], 'runner', 'runner_until')
   if lease[1] and lease[1] ~= ARGV[2] and tonumber(lease[2]) > now then

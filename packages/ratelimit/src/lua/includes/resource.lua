@@ -9,7 +9,7 @@
     win    sorted set: one member per granted request, "<leaseId>#<images>" scored by grant time
     leases sorted set: leaseId scored by expiry time
 
-  Times are integer milliseconds. Requires clockMs from includes/clock.lua only for callers.
+  Times are integer milliseconds. Requires clockMs from @pixelmill/redis-scripts/clock.lua only for callers.
 ]]
 
 -- Sorted-set members outlive the TTLs we put on them only when the clock is injected and runs

@@ -1,5 +1,5 @@
 --[[
-  Included by every script that needs "now".
+  Included (as "@pixelmill/redis-scripts/clock.lua") by every script of any package that needs "now".
   The caller may inject a clock (tests, simulations); otherwise Redis's own clock is used so that
   worker processes on different hosts, whose clocks drift, still agree on one timeline.
 ]]

@@ -15,7 +15,7 @@ const MAX_POOLS = 256;
 
 const pools = new Map<string, HttpAgent>();
 
-export function poolKey(target: CheckedUrl): string {
+function poolKey(target: CheckedUrl): string {
   const addresses = target.addresses.map((a) => a.address).join(',');
   return `${target.url.protocol}//${target.url.host}|${addresses}`;
 }
@@ -46,5 +46,3 @@ export function closeAgentPools(): void {
   for (const pool of pools.values()) pool.destroy();
   pools.clear();
 }
-
-export const agentPoolSize = (): number => pools.size;

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { InvalidCursorError, type Page } from './batch-store.js';
+import { runScript } from './scripts.js';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
 
@@ -73,18 +74,6 @@ redis.call('HSET', KEYS[1], 'status', 'pending', 'failure_reason', '', 'series_s
 return n
 `;
 
-// Appends one attempt (JSON, its series added from the record) and sets the outcome in one round trip.
-// The attempts list is stored as JSON text and extended as text, so no number is re-encoded.
-const RECORD_ATTEMPT = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local series = redis.call('HGET', KEYS[1], 'redeliveries') or '0'
-local attempt = string.sub(ARGV[1], 1, -2) .. ',"series":' .. tonumber(series) .. '}'
-local list = redis.call('HGET', KEYS[1], 'attempts') or '[]'
-if list == '[]' then list = '[' .. attempt .. ']' else list = string.sub(list, 1, -2) .. ',' .. attempt .. ']' end
-redis.call('HSET', KEYS[1], 'attempts', list, 'status', ARGV[2], 'next_attempt_at', ARGV[3], 'failure_reason', ARGV[4])
-return 1
-`;
-
 /**
  * The webhook delivery log: one record per (event, target), with every attempt. The body is fixed at
  * creation so every retry and every redelivery sends the same bytes under the same `webhook-id`.
@@ -107,7 +96,10 @@ export class DeliveryStore {
     return `${this.prefix}:whep:${endpointId}:deliveries`;
   }
 
-  /** Creates the record unless it exists (a step that ran twice); returns whether it was new. */
+  /**
+   * Creates the record unless it exists (a step that ran twice), listed in its batch's and endpoint's
+   * logs in the same atomic step; returns whether it was new.
+   */
   async create(input: {
     id: string;
     tenantId: string;
@@ -119,9 +111,7 @@ export class DeliveryStore {
     body: string;
     itemCount?: number;
   }): Promise<boolean> {
-    const created = await this.redis.hsetnx(this.key(input.id), 'created_at', new Date().toISOString());
-    if (created === 0) return false;
-    const pipe = this.redis.multi().hset(this.key(input.id), {
+    const fields: Record<string, string | number> = {
       tenant_id: input.tenantId,
       batch_id: input.batchId,
       endpoint_id: input.endpointId ?? '',
@@ -134,18 +124,19 @@ export class DeliveryStore {
       series_start: 0,
       redeliveries: 0,
       item_count: input.itemCount ?? 0,
-    });
-    pipe.rpush(this.batchIndex(input.batchId), input.id);
-    if (input.endpointId !== null) {
-      // Lexicographic by a global sequence, newest listed first; stable while new deliveries arrive.
-      const seq = await this.redis.incr(`${this.prefix}:delivery:seq`);
-      const member = `${String(seq).padStart(15, '0')}:${input.id}`;
-      pipe
-        .zadd(this.endpointIndex(input.endpointId), 0, member)
-        .zremrangebyrank(this.endpointIndex(input.endpointId), 0, -ENDPOINT_LOG_MAX - 1);
-    }
-    await pipe.exec();
-    return true;
+    };
+    const created = await runScript(
+      this.redis,
+      'createDelivery-4',
+      [
+        this.key(input.id),
+        this.batchIndex(input.batchId),
+        input.endpointId === null ? '' : this.endpointIndex(input.endpointId),
+        `${this.prefix}:delivery:seq`,
+      ],
+      [input.id, new Date().toISOString(), ENDPOINT_LOG_MAX, ...Object.entries(fields).flat()],
+    );
+    return Number(created) === 1;
   }
 
   async getInternal(id: string): Promise<DeliveryInternal | null> {
@@ -175,14 +166,11 @@ export class DeliveryStore {
     outcome: { status: DeliveryStatus; nextAttemptAt: string | null; failureReason?: DeliveryFailureReason },
   ): Promise<void> {
     const { series: _series, ...fields } = attempt;
-    await this.redis.eval(
-      RECORD_ATTEMPT,
-      1,
-      this.key(id),
-      JSON.stringify(fields),
-      outcome.status,
-      outcome.nextAttemptAt ?? '',
-      outcome.failureReason ?? '',
+    await runScript(
+      this.redis,
+      'recordAttempt-1',
+      [this.key(id)],
+      [JSON.stringify(fields), outcome.status, outcome.nextAttemptAt ?? '', outcome.failureReason ?? ''],
     );
   }
 

@@ -20,7 +20,9 @@ export type ScriptName =
   | 'itemLease-1'
   | 'reserveQuota-2'
   | 'releaseQuota-2'
-  | 'qaNearDuplicates-4';
+  | 'qaNearDuplicates-4'
+  | 'createDelivery-4'
+  | 'recordAttempt-1';
 
 const sources = new Map<ScriptName, string>();
 

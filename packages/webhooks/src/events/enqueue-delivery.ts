@@ -48,7 +48,7 @@ export async function enqueueDelivery(
   // this id that still exists makes this a no-op.
   await deps.queues.deliver.add(
     'deliver',
-    { delivery_id: id, tenant_id: input.tenantId },
+    { delivery_id: id, tenant_id: input.tenantId, endpoint_id: input.target.endpointId },
     { ...deliverJobOptions, jobId: id },
   );
   return { id, created };

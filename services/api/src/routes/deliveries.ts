@@ -138,7 +138,7 @@ export function deliveryRoutes(deps: AppDeps): OpenAPIHono {
       } else {
         await deps.queues.deliver.add(
           'deliver',
-          { delivery_id: id, tenant_id: tenantId },
+          { delivery_id: id, tenant_id: tenantId, endpoint_id: delivery.endpoint_id },
           { ...deliverJobOptions, jobId: `${id}-r${started}` },
         );
       }

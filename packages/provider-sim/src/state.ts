@@ -1,5 +1,6 @@
 import { Limiter, type LimitTable } from './limits.js';
 import { mulberry32 } from './rng.js';
+import { Shutdown } from './shutdown.js';
 import { StatsRecorder } from './stats.js';
 
 export interface FaultRates {
@@ -44,8 +45,8 @@ export interface SimState {
   files: Map<string, Buffer>;
   /** Images generated so far: varies pixels so repeated prompts give distinct images. */
   imageCounter: number;
-  /** Aborted by close(): wakes hanging requests and pending latency sleeps. */
-  shutdown: AbortController;
+  /** Closed by close(): wakes hanging requests and pending latency sleeps. */
+  shutdown: Shutdown;
   now(): number;
 }
 
@@ -93,7 +94,7 @@ export function createState(opts: SimOptions = {}): SimState {
     stats: new StatsRecorder(),
     files: new Map(),
     imageCounter: 0,
-    shutdown: new AbortController(),
+    shutdown: new Shutdown(),
     now: () => performance.now(),
   };
 }

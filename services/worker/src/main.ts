@@ -4,6 +4,7 @@ import { loadStartupConfigOrExit, s3OptionsFromEnv } from '@pixelmill/config';
 import {
   BatchStore,
   finishedWithin,
+  OutboxStore,
   type QaCheckName,
   QaIndexStore,
   Queues,
@@ -58,6 +59,7 @@ const metrics = createWorkerMetrics({
   spool,
   circuit,
   revocations,
+  outbox: new OutboxStore(redis, env.PIXELMILL_QUEUE_PREFIX),
 });
 const registry = instrumentRegistry(baseRegistry, metrics);
 const deps = {

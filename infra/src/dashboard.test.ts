@@ -53,6 +53,7 @@ describe('infra/grafana/pixelmill.json', () => {
       'pixelmill_webhook_delivery_attempts_total',
       'pixelmill_webhook_exhausted_total',
       'pixelmill_webhook_endpoints_disabled_total',
+      'pixelmill_webhook_outbox_pending',
       'redis_memory_used_bytes',
     ])
       expect(all, metric).toContain(metric);

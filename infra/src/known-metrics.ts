@@ -7,16 +7,6 @@ const REDIS_EXPORTER_METRICS = ['redis_memory_used_bytes', 'redis_memory_max_byt
 /** Series Prometheus itself writes. */
 const PROMETHEUS_METRICS = ['ALERTS', 'ALERTS_FOR_STATE', 'up'] as const;
 
-/**
- * Names other parts of issue 18 are adding to the worker's registry (revoked keys; exhausted deliveries
- * and disabled endpoints). Allowed until they land; once exported they are found in the registry too.
- */
-const PENDING_METRICS = [
-  'pixelmill_provider_keys_revoked',
-  'pixelmill_webhook_exhausted_total',
-  'pixelmill_webhook_endpoints_disabled_total',
-] as const;
-
 /** A histogram is queried through its _bucket, _sum and _count series; a summary through _sum and _count. */
 function seriesNames(registry: ApiMetrics['registry']): string[] {
   return registry.getMetricsAsArray().flatMap(({ name, type }) => {
@@ -33,16 +23,14 @@ function seriesNames(registry: ApiMetrics['registry']): string[] {
  */
 function exportedMetricNames(): Set<string> {
   const api = createApiMetrics({} as Parameters<typeof createApiMetrics>[0], { processMetrics: true });
-  const worker = createWorkerMetrics({} as Parameters<typeof createWorkerMetrics>[0]);
+  // Sources present (never read) so every optional metric is registered too.
+  const worker = createWorkerMetrics({ revocations: {}, outbox: {} } as Parameters<
+    typeof createWorkerMetrics
+  >[0]);
   return new Set([...seriesNames(api.registry), ...seriesNames(worker.registry)]);
 }
 
 /** Every name a rule or a dashboard may query. */
 export function knownMetricNames(): Set<string> {
-  return new Set([
-    ...exportedMetricNames(),
-    ...REDIS_EXPORTER_METRICS,
-    ...PROMETHEUS_METRICS,
-    ...PENDING_METRICS,
-  ]);
+  return new Set([...exportedMetricNames(), ...REDIS_EXPORTER_METRICS, ...PROMETHEUS_METRICS]);
 }

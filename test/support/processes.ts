@@ -16,13 +16,20 @@ export interface Service {
  * node (no wrapper process), so a signal reaches the service itself.
  */
 export function startService(name: string, entry: string, env: Record<string, string>): Service {
-  const child = spawn(process.execPath, ['--conditions=@pixelmill/source', '--import', 'tsx', entry], {
-    cwd: repoRoot,
-    // The AWS SDK warns once per process that its releases from 2027 need Node 22 (stack.md pins
-    // Node 20); its own switch, as the warning's type is the generic "Warning" --disable-warning cannot pick.
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // PIXELMILL_SERVICE_NODE_ARGS: extra node flags for the services (e.g. `--cpu-prof --cpu-prof-dir=…`
+  // when profiling a benchmark; NODE_OPTIONS refuses those).
+  const extra = (process.env.PIXELMILL_SERVICE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(
+    process.execPath,
+    [...extra, '--conditions=@pixelmill/source', '--import', 'tsx', entry],
+    {
+      cwd: repoRoot,
+      // The AWS SDK warns once per process that its releases from 2027 need Node 22 (stack.md pins
+      // Node 20); its own switch, as the warning's type is the generic "Warning" --disable-warning cannot pick.
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout?.on('data', (d: Buffer) => {
     out += d.toString();

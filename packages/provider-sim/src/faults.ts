@@ -35,17 +35,3 @@ export function blockedWordIndex(prompt: string, words: string[]): number {
   const text = prompt.toLowerCase();
   return words.findIndex((w) => w.length > 0 && text.includes(w.toLowerCase()));
 }
-
-/** Sleep that ends early when the simulator shuts down. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

@@ -1,9 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
-import { blockedWordIndex, drawOutcome, sleep } from './faults.js';
+import { blockedWordIndex, drawOutcome } from './faults.js';
 import { imageLook } from './image-directives.js';
 import type { Denial, Grant } from './limits.js';
 import { makePng } from './png.js';
+import { sleep } from './shutdown.js';
 import type { SimState } from './state.js';
 import type { Outcome } from './stats.js';
 
@@ -84,14 +85,24 @@ export function storeFile(state: SimState, png: Buffer, cap: number): string {
   return id;
 }
 
-/** Resolve when the client goes away or the simulator closes: a hang never answers. */
+/**
+ * Resolve when the client goes away or the simulator closes: a hang never answers. Whichever comes
+ * first removes the other two waits, so nothing stays registered after the request.
+ */
 function waitForDisconnect(c: SimContext, state: SimState): Promise<void> {
   return new Promise((resolve) => {
     const socket = c.env?.incoming?.socket;
-    if (socket?.destroyed) return resolve();
-    socket?.once('close', () => resolve());
-    c.req.raw.signal?.addEventListener('abort', () => resolve(), { once: true });
-    state.shutdown.signal.addEventListener('abort', () => resolve(), { once: true });
+    if (socket?.destroyed || state.shutdown.isClosed) return resolve();
+    const signal = c.req.raw.signal;
+    const done = (): void => {
+      socket?.off('close', done);
+      signal?.removeEventListener('abort', done);
+      cancel();
+      resolve();
+    };
+    const cancel = state.shutdown.onClose(done);
+    socket?.once('close', done);
+    signal?.addEventListener('abort', done, { once: true });
   });
 }
 
@@ -143,7 +154,7 @@ export async function handle<P extends RequestInfo>(
       await waitForDisconnect(c, state);
       return new Response(null, { status: 504 });
     }
-    await sleep(draw.latencyMs, state.shutdown.signal);
+    await sleep(draw.latencyMs, state.shutdown);
     if (draw.fault === 'reset') {
       state.stats.record({ ...info, status: 'reset', images: 0 });
       return resetConnection(c);

@@ -42,7 +42,7 @@ export async function startSim(opts: SimOptions = {}): Promise<RunningSim> {
     reset: () => resetState(state),
     close: () => {
       closing ??= new Promise<void>((resolve) => {
-        state.shutdown.abort();
+        state.shutdown.close();
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       });

@@ -1,5 +1,6 @@
 import { Limiter, type LimitTable } from './limits.js';
 import { mulberry32 } from './rng.js';
+import { Shutdown } from './shutdown.js';
 import { StatsRecorder } from './stats.js';
 
 export interface FaultRates {
@@ -46,8 +47,8 @@ export interface SimState {
   imageCounter: number;
   /** Images generated per prompt that carries `[blank:<k>]` (image-directives.ts). */
   promptImages: Map<string, number>;
-  /** Aborted by close(): wakes hanging requests and pending latency sleeps. */
-  shutdown: AbortController;
+  /** Closed by close(): wakes hanging requests and pending latency sleeps. */
+  shutdown: Shutdown;
   now(): number;
 }
 
@@ -96,7 +97,7 @@ export function createState(opts: SimOptions = {}): SimState {
     files: new Map(),
     imageCounter: 0,
     promptImages: new Map(),
-    shutdown: new AbortController(),
+    shutdown: new Shutdown(),
     now: () => performance.now(),
   };
 }

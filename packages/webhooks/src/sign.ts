@@ -23,10 +23,24 @@ export interface SignWebhookInput {
   body: string;
 }
 
+/** Signers by secret (each decodes its key once); bounded, the oldest dropped first. */
+const signers = new Map<string, Webhook>();
+const MAX_SIGNERS = 1_000;
+
+function signerFor(secret: string): Webhook {
+  let signer = signers.get(secret);
+  if (signer === undefined) {
+    signer = new Webhook(secret);
+    signers.set(secret, signer);
+    if (signers.size > MAX_SIGNERS) signers.delete(signers.keys().next().value as string);
+  }
+  return signer;
+}
+
 export function signWebhook({ secret, msgId, timestamp, body }: SignWebhookInput): WebhookHeaders {
   const secrets = typeof secret === 'string' ? [secret] : secret;
   if (secrets.length === 0) throw new Error('signWebhook needs at least one secret');
-  const signatures = secrets.map((s) => new Webhook(s).sign(msgId, timestamp, body));
+  const signatures = secrets.map((s) => signerFor(s).sign(msgId, timestamp, body));
   return {
     'webhook-id': msgId,
     'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),

@@ -11,6 +11,11 @@ import type { UploadGate } from './generate/upload-gate.js';
 /** What the processors need; main.ts builds it from the environment, tests build it by hand. */
 export interface WorkerDeps {
   redis: Redis;
+  /**
+   * The webhook delivery path's connection for its own store reads and writes (not BullMQ's),
+   * auto-pipelined; `redis` when absent.
+   */
+  deliveryRedis?: Redis;
   store: BatchStore;
   queues: Queues;
   registry: ModelRegistry;

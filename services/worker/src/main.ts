@@ -4,6 +4,7 @@ import { loadStartupConfigOrExit, s3OptionsFromEnv } from '@pixelmill/config';
 import {
   BatchStore,
   finishedWithin,
+  OutboxStore,
   type QaCheckName,
   QaIndexStore,
   Queues,
@@ -37,6 +38,10 @@ const logger = createLogger({ name: 'worker', level: env.LOG_LEVEL });
 // away, commands wait for the reconnection and then carry on.
 const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+// The delivery path's own reads and writes (never BullMQ's), auto-pipelined: what the concurrent
+// attempts send in one tick leaves in one write.
+const deliveryRedis = redis.duplicate({ enableAutoPipelining: true });
+deliveryRedis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 const baseRegistry = buildRegistry({ ...(config ? { providers: config.providers } : {}), env: process.env });
 const objects = createS3Store(s3OptionsFromEnv(env));
 const queues = new Queues(redis, env.PIXELMILL_QUEUE_PREFIX);
@@ -54,10 +59,12 @@ const metrics = createWorkerMetrics({
   spool,
   circuit,
   revocations,
+  outbox: new OutboxStore(redis, env.PIXELMILL_QUEUE_PREFIX),
 });
 const registry = instrumentRegistry(baseRegistry, metrics);
 const deps = {
   redis,
+  deliveryRedis,
   store: new BatchStore(redis, env.PIXELMILL_QUEUE_PREFIX),
   queues,
   registry,
@@ -140,7 +147,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         ],
         ['stop outbox relay', () => relay.stop(), 5000],
         ['close queues', () => queues.close(), 5000],
-        ['close redis', () => redis.quit(), 5000],
+        ['close redis', () => Promise.all([redis.quit(), deliveryRedis.quit()]), 5000],
         ['close bucket client', async () => objects.destroy(), 1000],
         ['close metrics server', async () => metricsServer?.close(), 2000],
       ],

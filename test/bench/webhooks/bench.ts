@@ -22,6 +22,13 @@ const t = await measureThroughput({ deliveries });
 console.log(
   `throughput: pixelmill ${f(t.pixelmillPerS)} deliveries/s, fetch loop ${f(t.fetchPerS)}/s, ratio ${f(t.pixelmillPerS / t.fetchPerS, 2)}`,
 );
+console.log(`all queued after ${f(t.queuedAfterS, 2)} s, all delivered after ${f(t.pixelmillS, 2)} s`);
+const cpu = t.cpuUsPerDelivery;
+console.log(
+  `CPU per delivery: fetch loop and receiver ${f(cpu.fetchLoop, 0)} µs; pixelmill: worker ${cpu.worker === null ? 'n/a' : f(cpu.worker, 0)} µs, queueing and receiving ${f(cpu.queueAndReceive, 0)} µs`,
+);
+// BENCH_ROUNDS=0 measures throughput only (profiling runs).
+if (roundCount === 0) process.exit(0);
 const rounds = await measureIsolation({ items, rounds: roundCount });
 const ratios: number[] = [];
 for (const [r, pair] of rounds.entries()) {

@@ -4,6 +4,7 @@
  * connection per attempt, attempt logged) against a plain `fetch` loop posting the same body to the
  * same receiver with the same concurrency.
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EndpointStore, messageIdFor, newEndpointId, Queues } from '@pixelmill/core';
@@ -16,7 +17,35 @@ export interface ThroughputResult {
   concurrency: number;
   pixelmillPerS: number;
   fetchPerS: number;
+  /** When the last delivery was queued, and when the last one arrived (s from the first enqueue). */
+  queuedAfterS: number;
+  pixelmillS: number;
+  /**
+   * CPU time per delivery (user + system, µs): the benchmark process running the fetch loop and the
+   * receiver; the worker process delivering; the benchmark process queueing and receiving meanwhile.
+   * Less sensitive to other load on the machine than the rates. The worker's is null off Linux.
+   */
+  cpuUsPerDelivery: { fetchLoop: number; worker: number | null; queueAndReceive: number };
 }
+
+/** CPU time (µs, user + system) a process has used so far, from /proc; null where there is none. */
+function processCpuUs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1e6) / 100;
+  } catch {
+    return null;
+  }
+}
+
+const ownCpuUs = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
 
 async function startReceiver(): Promise<{ url: string; count: () => number; close: () => Promise<void> }> {
   let n = 0;
@@ -63,6 +92,7 @@ export async function measureThroughput({ deliveries = 2000 } = {}): Promise<Thr
   try {
     // Baseline: the same POSTs with fetch (undici, keep-alive), `concurrency` at a time.
     let next = 0;
+    const fetchCpu0 = ownCpuUs();
     const started = performance.now();
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
@@ -78,6 +108,7 @@ export async function measureThroughput({ deliveries = 2000 } = {}): Promise<Thr
       }),
     );
     const fetchS = (performance.now() - started) / 1000;
+    const fetchCpuUs = ownCpuUs() - fetchCpu0;
     const baselineCount = receiver.count();
 
     // pixelmill: deliveries recorded and queued as events would be, sent by the worker process.
@@ -93,6 +124,9 @@ export async function measureThroughput({ deliveries = 2000 } = {}): Promise<Thr
       secret: generateWebhookSecret(),
     });
     const target = { id: endpointId, endpointId };
+    const workerPid = stack.workers[0]?.child.pid;
+    const workerCpu0 = processCpuUs(workerPid);
+    const ownCpu0 = ownCpuUs();
     const t0 = performance.now();
     // Enqueued 100 at a time, as many item ends across worker processes would.
     for (let i = 0; i < deliveries; i += 100) {
@@ -113,13 +147,23 @@ export async function measureThroughput({ deliveries = 2000 } = {}): Promise<Thr
         ),
       );
     }
+    const queuedS = (performance.now() - t0) / 1000;
     await until(() => receiver.count() - baselineCount >= deliveries, 300_000);
     const pixelmillS = (performance.now() - t0) / 1000;
+    const workerCpu1 = processCpuUs(workerPid);
+    const ownCpuUsed = ownCpuUs() - ownCpu0;
     return {
       deliveries,
       concurrency,
       pixelmillPerS: deliveries / pixelmillS,
+      queuedAfterS: queuedS,
+      pixelmillS,
       fetchPerS: deliveries / fetchS,
+      cpuUsPerDelivery: {
+        fetchLoop: fetchCpuUs / deliveries,
+        worker: workerCpu0 === null || workerCpu1 === null ? null : (workerCpu1 - workerCpu0) / deliveries,
+        queueAndReceive: ownCpuUsed / deliveries,
+      },
     };
   } finally {
     await receiver.close();

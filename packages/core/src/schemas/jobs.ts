@@ -25,6 +25,11 @@ export type FinalizeJob = z.infer<typeof finalizeJobSchema>;
 export const deliverJobSchema = z.strictObject({
   delivery_id: z.string(),
   tenant_id: z.string(),
+  /**
+   * The delivery's endpoint (null: the batch's own webhook), so the worker reads the delivery and its
+   * endpoint in one round trip. Optional: jobs queued before it existed are read one after the other.
+   */
+  endpoint_id: z.string().nullable().optional(),
 });
 export type DeliverJob = z.infer<typeof deliverJobSchema>;
 

@@ -81,7 +81,10 @@ export class DeliveryStore {
     return `${this.prefix}:whep:${endpointId}:deliveries`;
   }
 
-  /** Creates the record unless it exists (a step that ran twice); returns whether it was new. */
+  /**
+   * Creates the record unless it exists (a step that ran twice), listed in its batch's and endpoint's
+   * logs in the same atomic step; returns whether it was new.
+   */
   async create(input: {
     id: string;
     tenantId: string;
@@ -93,9 +96,7 @@ export class DeliveryStore {
     body: string;
     itemCount?: number;
   }): Promise<boolean> {
-    const created = await this.redis.hsetnx(this.key(input.id), 'created_at', new Date().toISOString());
-    if (created === 0) return false;
-    const pipe = this.redis.multi().hset(this.key(input.id), {
+    const fields: Record<string, string | number> = {
       tenant_id: input.tenantId,
       batch_id: input.batchId,
       endpoint_id: input.endpointId ?? '',
@@ -108,18 +109,19 @@ export class DeliveryStore {
       series_start: 0,
       redeliveries: 0,
       item_count: input.itemCount ?? 0,
-    });
-    pipe.rpush(this.batchIndex(input.batchId), input.id);
-    if (input.endpointId !== null) {
-      // Lexicographic by a global sequence, newest listed first; stable while new deliveries arrive.
-      const seq = await this.redis.incr(`${this.prefix}:delivery:seq`);
-      const member = `${String(seq).padStart(15, '0')}:${input.id}`;
-      pipe
-        .zadd(this.endpointIndex(input.endpointId), 0, member)
-        .zremrangebyrank(this.endpointIndex(input.endpointId), 0, -ENDPOINT_LOG_MAX - 1);
-    }
-    await pipe.exec();
-    return true;
+    };
+    const created = await runScript(
+      this.redis,
+      'createDelivery-4',
+      [
+        this.key(input.id),
+        this.batchIndex(input.batchId),
+        input.endpointId === null ? '' : this.endpointIndex(input.endpointId),
+        `${this.prefix}:delivery:seq`,
+      ],
+      [input.id, new Date().toISOString(), ENDPOINT_LOG_MAX, ...Object.entries(fields).flat()],
+    );
+    return Number(created) === 1;
   }
 
   async getInternal(id: string): Promise<DeliveryInternal | null> {

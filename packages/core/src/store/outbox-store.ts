@@ -144,6 +144,14 @@ export class OutboxStore {
       .map(([id, flat]) => parseEntry(id, flat) ?? { id });
   }
 
+  /**
+   * Entries not relayed yet: unread ones and ones a relay holds but has not finished (a finished entry
+   * is deleted), so the stream's length.
+   */
+  async pending(): Promise<number> {
+    return this.redis.xlen(this.key);
+  }
+
   /** Done with an entry: acknowledged and deleted in one step. */
   async remove(id: string): Promise<void> {
     await this.redis.multi().xack(this.key, OUTBOX_GROUP, id).xdel(this.key, id).exec();

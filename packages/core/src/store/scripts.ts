@@ -27,6 +27,7 @@ export type ScriptName =
   | 'qaNearDuplicates-4'
   | 'admitDelivery-3'
   | 'startRedelivery-1'
+  | 'createDelivery-4'
   | 'recordAttempt-1';
 
 const scripts = luaScripts(new URL('./lua/', import.meta.url));

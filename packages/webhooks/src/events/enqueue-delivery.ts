@@ -38,6 +38,10 @@ export async function enqueueDelivery(
   });
   // Added even when the record existed: a crash between the two writes must not strand it. A job with
   // this id that still exists makes this a no-op.
-  await enqueue(deps.queues, jobs.deliver, { delivery_id: id, tenant_id: input.tenantId });
+  await enqueue(deps.queues, jobs.deliver, {
+    delivery_id: id,
+    tenant_id: input.tenantId,
+    endpoint_id: input.target.endpointId,
+  });
   return { id, created };
 }

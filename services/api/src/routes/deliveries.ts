@@ -147,7 +147,7 @@ export function deliveryRoutes(deps: AppDeps): OpenAPIHono {
         await enqueue(
           deps.queues,
           jobs.deliver,
-          { delivery_id: id, tenant_id: tenantId },
+          { delivery_id: id, tenant_id: tenantId, endpoint_id: delivery.endpoint_id },
           { round: started },
         );
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FAST_MS, FairShare } from './fair-share.js';
+import { FAST_MS, FairShare, IDLE_FORGET_MS } from './fair-share.js';
 
 describe('FairShare', () => {
   it('lets one target hold at most `cap` slots while others still get theirs', () => {
@@ -39,5 +39,20 @@ describe('FairShare', () => {
     expect(share.inFlight('hook')).toBe(3);
     // Its oldest attempt (started at 0) has now run past FAST_MS: held to the cap again.
     expect(share.tryTake('hook', FAST_MS + 1)).toBeNull();
+  });
+
+  it('remembers a fast target through a pause in its traffic, and forgets it after IDLE_FORGET_MS', () => {
+    const share = new FairShare(1);
+    const t = share.tryTake('hook', 0) as number;
+    share.release('hook', t, 20, 20);
+    // Idle for a moment (nothing in flight): still known fast, so past the cap at once.
+    expect(share.tryTake('hook', 1_000)).not.toBeNull();
+    expect(share.tryTake('hook', 1_001)).not.toBeNull();
+    share.release('hook', 1_000, 20, 1_020);
+    share.release('hook', 1_001, 20, 1_021);
+    // Idle for longer than IDLE_FORGET_MS: a new target again, capped until it answers.
+    const later = 1_021 + IDLE_FORGET_MS + 1;
+    expect(share.tryTake('hook', later)).not.toBeNull();
+    expect(share.tryTake('hook', later + 1)).toBeNull();
   });
 });

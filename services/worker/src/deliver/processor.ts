@@ -47,9 +47,10 @@ export function createDeliverProcessor(
   deps: WorkerDeps,
   share = new FairShare(deps.options.webhookTargetConcurrency),
 ) {
-  const deliveries = new DeliveryStore(deps.redis, deps.queues.prefix);
-  const endpoints = new EndpointStore(deps.redis, deps.queues.prefix);
-  const rates = new DeliveryRateLimit(deps.redis, deps.queues.prefix);
+  const redis = deps.deliveryRedis ?? deps.redis;
+  const deliveries = new DeliveryStore(redis, deps.queues.prefix);
+  const endpoints = new EndpointStore(redis, deps.queues.prefix);
+  const rates = new DeliveryRateLimit(redis, deps.queues.prefix);
 
   const wait = async (job: Job, token: string | undefined, ms: number, why?: WaitReason): Promise<never> => {
     await job.moveToDelayed(Date.now() + ms, token);
@@ -62,14 +63,25 @@ export function createDeliverProcessor(
       return undefined;
     }
     const data: DeliverJob = deliverJobSchema.parse(job.data);
-    const delivery = await deliveries.getInternal(data.delivery_id);
+    // The delivery and its endpoint in one round trip when the job names the endpoint.
+    const endpointId = data.endpoint_id;
+    const [delivery, endpoint] = await Promise.all([
+      deliveries.getInternal(data.delivery_id),
+      typeof endpointId === 'string' ? endpoints.getInternal(endpointId) : undefined,
+    ]);
     if (delivery === null || delivery.status !== 'pending') return { outcome: 'skipped' };
-    const log = deps.logger.child({ delivery_id: delivery.id, batch_id: delivery.batch_id });
+    // Built only when there is something to log: most attempts log nothing.
+    const log = () => deps.logger.child({ delivery_id: delivery.id, batch_id: delivery.batch_id });
 
-    const target = await sendTarget(deps, delivery);
+    const target = await sendTarget(
+      deps,
+      delivery,
+      new Date(),
+      endpointId === delivery.endpoint_id ? endpoint : undefined,
+    );
     if (target.kind === 'skip') {
       await deliveries.finish(delivery.id, target.reason);
-      log.info({ reason: target.reason }, 'webhook delivery not sent');
+      log().info({ reason: target.reason }, 'webhook delivery not sent');
       return { outcome: 'skipped' };
     }
     const ticket = share.tryTake(target.targetKey);
@@ -107,10 +119,13 @@ export function createDeliverProcessor(
       const outcome = attemptOutcome(result, delivery.series_attempts + 1, deps.options.webhookScheduleMs);
 
       if (outcome.kind === 'succeeded') {
-        // Independent writes, sent together: one round trip.
+        // Independent writes, sent together: one round trip. Only an endpoint with failures on record
+        // needs them cleared.
         await Promise.all([
           deliveries.recordAttempt(delivery.id, attempt, { status: 'succeeded', nextAttemptAt: null }),
-          target.endpointId !== null ? endpoints.recordSuccess(target.endpointId) : undefined,
+          target.endpointId !== null && target.failing
+            ? endpoints.recordSuccess(target.endpointId)
+            : undefined,
         ]);
         return { outcome: 'succeeded' };
       }
@@ -137,7 +152,7 @@ export function createDeliverProcessor(
           nextAttemptAt: null,
           failureReason: outcome.reason,
         });
-        log.warn({ status: result.status, reason: outcome.reason }, 'webhook delivery failed for good');
+        log().warn({ status: result.status, reason: outcome.reason }, 'webhook delivery failed for good');
         return report;
       }
       // Five days of failures without a success disable a tenant endpoint (api.md).
@@ -148,7 +163,7 @@ export function createDeliverProcessor(
           nextAttemptAt: null,
           failureReason: 'endpoint_disabled',
         });
-        log.warn({ endpoint_id: target.endpointId }, 'webhook endpoint disabled after failing for 5 days');
+        log().warn({ endpoint_id: target.endpointId }, 'webhook endpoint disabled after failing for 5 days');
         return { outcome: 'failed', disabled: 'failing' };
       }
       const next = new Date(Date.now() + outcome.delayMs);
@@ -156,7 +171,7 @@ export function createDeliverProcessor(
         status: 'pending',
         nextAttemptAt: next.toISOString(),
       });
-      log.info(
+      log().info(
         { status: result.status, error: result.error, next_attempt_at: next },
         'webhook delivery failed; will retry',
       );

@@ -2,6 +2,7 @@
 import {
   type DeliveryFailureReason,
   type DeliveryInternal,
+  type EndpointInternal,
   EndpointStore,
   signingSecrets,
 } from '@pixelmill/core';
@@ -17,17 +18,24 @@ export type SendTarget =
       targetKey: string;
       /** Deliveries per second at most; null: no limit. */
       rateLimit: number | null;
+      /** The endpoint has failures since its last success: a success must clear them. */
+      failing: boolean;
     }
   | { kind: 'skip'; reason: DeliveryFailureReason };
 
+/**
+ * `endpoint`: the delivery's endpoint as read in the same round trip as the delivery (undefined: not
+ * read yet, so it is read here).
+ */
 export async function sendTarget(
   deps: WorkerDeps,
   delivery: DeliveryInternal,
   now = new Date(),
+  endpoint?: EndpointInternal | null,
 ): Promise<SendTarget> {
   const endpoints = new EndpointStore(deps.redis, deps.queues.prefix);
   if (delivery.endpoint_id !== null) {
-    const found = await endpoints.getInternal(delivery.endpoint_id);
+    const found = endpoint !== undefined ? endpoint : await endpoints.getInternal(delivery.endpoint_id);
     if (found === null) return { kind: 'skip', reason: 'endpoint_deleted' };
     if (!found.endpoint.enabled) return { kind: 'skip', reason: 'endpoint_disabled' };
     // The endpoint's URL today: a PATCHed URL takes effect for pending retries too.
@@ -38,6 +46,7 @@ export async function sendTarget(
       endpointId: found.endpoint.id,
       targetKey: found.endpoint.id,
       rateLimit: found.endpoint.rate_limit,
+      failing: found.endpoint.failing_since !== null,
     };
   }
   const batch = await deps.store.getBatchInternal(delivery.batch_id);
@@ -52,5 +61,6 @@ export async function sendTarget(
     endpointId: null,
     targetKey: `batch:${delivery.batch_id}`,
     rateLimit: webhook.rate_limit ?? null,
+    failing: false,
   };
 }

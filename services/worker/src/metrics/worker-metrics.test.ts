@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OutboxStore } from '@pixelmill/core';
 import { useTestRedis } from '@pixelmill/core/test-support';
 import { buildRegistry } from '@pixelmill/providers';
 import { createCircuitBreaker, createLimiter } from '@pixelmill/ratelimit';
@@ -46,6 +47,7 @@ function setup(maxPendingBytes = 1000) {
     uploads,
     spool: new Spool(join(dir, 'spool')),
     circuit,
+    outbox: new OutboxStore(redis, prefix),
   });
   const scrape = async (series: string) => {
     const text = await metrics.registry.metrics();
@@ -85,5 +87,33 @@ describe('pixelmill_upload_gate_open', () => {
     expect(await scrape('pixelmill_upload_gate_open')).toBe(0);
     retried();
     expect(await scrape('pixelmill_upload_gate_open')).toBe(1);
+  });
+});
+
+describe('pixelmill_webhook_outbox_pending', () => {
+  test('counts outbox entries until a relay has finished them, read or not', async () => {
+    const { scrape } = setup();
+    const outbox = new OutboxStore(redis, prefix);
+    await outbox.ensureGroup();
+    expect(await scrape('pixelmill_webhook_outbox_pending')).toBe(0);
+    for (const item of ['item_1', 'item_2', 'item_3'])
+      await redis.xadd(
+        outbox.key,
+        '*',
+        'kind',
+        'item',
+        'batch',
+        'batch_1',
+        'item',
+        item,
+        'status',
+        'succeeded',
+      );
+    expect(await scrape('pixelmill_webhook_outbox_pending')).toBe(3);
+    const [first] = await outbox.read('relay-test', 1, 0);
+    // Read by a relay but not finished: still pending (a relay that dies here leaves it to another).
+    expect(await scrape('pixelmill_webhook_outbox_pending')).toBe(3);
+    await outbox.remove((first as { id: string }).id);
+    expect(await scrape('pixelmill_webhook_outbox_pending')).toBe(2);
   });
 });

@@ -91,7 +91,7 @@ async function parse(c: SimContext): Promise<GeminiReq | ParseError> {
   const gm = geminiModel(model);
   if (!gm) return { error: geminiNotFound(model, method), model };
   if (method !== 'generateContent') {
-    // Real methods like batchGenerateContent exist upstream; say plainly the sim lacks them.
+    // Real methods like streamGenerateContent exist upstream; say plainly the sim lacks them.
     const error = geminiError(
       501,
       'UNIMPLEMENTED',

@@ -523,6 +523,7 @@ export interface components {
      *         "root": "acme/"
      *       },
      *       "priority": "normal",
+     *       "mode": "realtime",
      *       "metadata": {
      *         "campaign": "fall"
      *       },
@@ -584,6 +585,11 @@ export interface components {
       };
       /** @enum {string} */
       priority: 'high' | 'normal' | 'low';
+      /**
+       * @description realtime: the providers' realtime APIs; economy: their batch APIs at batch prices
+       * @enum {string}
+       */
+      mode: 'realtime' | 'economy' | 'auto';
       metadata: components['schemas']['Metadata'];
       /**
        * Format: date-time
@@ -639,6 +645,7 @@ export interface components {
      *       "metadata": {
      *         "sku": "1001"
      *       },
+     *       "lane": "realtime",
      *       "outputs": [
      *         {
      *           "index": 0,
@@ -674,6 +681,11 @@ export interface components {
       aspect_ratio: string | null;
       n: number;
       metadata: components['schemas']['Metadata'];
+      /**
+       * @description The lane obtaining the images: a provider batch job (economy) or the realtime APIs
+       * @enum {string}
+       */
+      lane: 'realtime' | 'economy';
       outputs: components['schemas']['ItemOutput'][];
       error: components['schemas']['ItemError'];
       reused_from: {
@@ -889,6 +901,7 @@ export interface components {
      *       "metadata": {
      *         "sku": "1001"
      *       },
+     *       "lane": "realtime",
      *       "outputs": [
      *         {
      *           "index": 0,
@@ -926,6 +939,11 @@ export interface components {
       aspect_ratio: string | null;
       n: number;
       metadata: components['schemas']['Metadata'];
+      /**
+       * @description The lane obtaining the images: a provider batch job (economy) or the realtime APIs
+       * @enum {string}
+       */
+      lane: 'realtime' | 'economy';
       outputs: components['schemas']['ItemOutput'][];
       error: components['schemas']['ItemError'];
       reused_from: {
@@ -1048,6 +1066,12 @@ export interface components {
      *         "2K": 0.134,
      *         "4K": 0.24
      *       },
+     *       "economy": true,
+     *       "batch_price_usd": {
+     *         "1K": 0.067,
+     *         "2K": 0.067,
+     *         "4K": 0.12
+     *       },
      *       "limits": {
      *         "rpm": 20,
      *         "concurrency": 8
@@ -1071,6 +1095,12 @@ export interface components {
       aspect_ratios: string[];
       max_reference_images: number;
       price_usd: {
+        [key: string]: number;
+      };
+      /** @description Batches in mode economy may use this model */
+      economy: boolean;
+      /** @description Price per image through the provider batch API (economy) */
+      batch_price_usd: {
         [key: string]: number;
       };
       limits: {
@@ -1428,6 +1458,8 @@ export interface operations {
           };
           /** @enum {string} */
           priority?: 'high' | 'normal' | 'low';
+          /** @enum {string} */
+          mode?: 'realtime' | 'economy' | 'auto';
           metadata?: {
             [key: string]: string | number | boolean | null;
           };

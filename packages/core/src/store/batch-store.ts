@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Batch, Item, ItemError, ItemOutput, ItemStatus } from '../schemas/batch.js';
+import type { Lane } from '../schemas/common.js';
 import { type StoreKeys, storeKeys } from './keys.js';
 import { type BatchSpec, batchFromHash, type ItemSpec, itemFromHash } from './records.js';
 import { runScript, scriptCommand } from './scripts.js';
@@ -307,11 +308,21 @@ export class BatchStore {
     await this.redis.hset(this.keys.item(itemId), `out:${output.index}`, JSON.stringify(output));
   }
 
+  /** The lane that now obtains the item's images (an economy item handed to realtime). */
+  async setItemLane(itemId: string, lane: Lane): Promise<void> {
+    await this.redis.hset(this.keys.item(itemId), 'lane', lane);
+  }
+
+  /** True once cancel was asked for the batch (its running economy jobs are then cancelled). */
+  async cancelRequested(batchId: string): Promise<boolean> {
+    return (await this.redis.hexists(this.keys.batch(batchId), 'cancel_requested')) === 1;
+  }
+
   async endItem(
     batchId: string,
     itemId: string,
     result: {
-      status: 'succeeded' | 'failed' | 'cancelled';
+      status: 'succeeded' | 'failed' | 'cancelled' | 'expired';
       error?: ItemError | null;
       costMicros: number;
       images: number;

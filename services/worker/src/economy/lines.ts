@@ -10,9 +10,9 @@ export const lineKey = (itemId: string, index: number): string => `${itemId}~${i
 
 export function parseLineKey(key: string): { itemId: string; index: number } | undefined {
   const at = key.lastIndexOf('~');
-  if (at <= 0) return undefined;
-  const index = Number(key.slice(at + 1));
-  return Number.isInteger(index) && index >= 0 ? { itemId: key.slice(0, at), index } : undefined;
+  const digits = key.slice(at + 1);
+  if (at <= 0 || !/^\d{1,4}$/.test(digits)) return undefined;
+  return { itemId: key.slice(0, at), index: Number(digits) };
 }
 
 /** The lines of the images an item still needs (outputs already stored are not asked for again). */

@@ -286,4 +286,23 @@ describe('economy lane', () => {
     expect(survivor.output()).toContain('found the provider batch job an earlier run created');
     for (const item of await items(batchId)) await verifyOutputs(item);
   });
+
+  test('kill -9 while the results are being stored: nothing lost, no image stored twice', async () => {
+    for (const w of stack.workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+    await Promise.all(stack.workers.map((w) => w.exited));
+    const victim = stack.startWorker({ PIXELMILL_TEST_CRASH_IN_ECONOMY_RESULTS: '1' });
+    const batchId = await submit(
+      'gpt-image-2',
+      Array.from({ length: 3 }, (_, i) => ({ custom_id: `d${i}`, prompt: `chair ${i} [sim:16x16]`, n: 2 })),
+    );
+    expect(await victim.exited).toBe(null);
+    const survivor = stack.startWorker();
+    const batch = await ended(batchId);
+    expect(batch.counts.succeeded).toBe(3);
+    // Six images stored once each; the one the victim stored came back in the re-read and was dropped.
+    expect(batch.images.generated).toBe(6);
+    for (const item of await items(batchId)) await verifyOutputs(item);
+    expect(await simJobs(batchId)).toHaveLength(1);
+    expect(survivor.output()).toContain('economy result dropped');
+  });
 });

@@ -50,6 +50,7 @@ beforeAll(async () => {
       PIXELMILL_ECONOMY_JOB_SIZE: '3',
       WORKER_ECONOMY_POLL_MIN_MS: '100',
       WORKER_ECONOMY_POLL_MAX_MS: '400',
+      WORKER_AUTO_MARGIN_MS: '3000',
     },
   });
   receiver = await startWebhookReceiver(secret);
@@ -86,7 +87,7 @@ async function submit(model: string, items: unknown[], extra: Record<string, unk
     ...extra,
   });
   expect(r.status, JSON.stringify(r.json)).toBe(201);
-  expect(r.json.mode).toBe('economy');
+  expect(r.json.mode).toBe(extra.mode ?? 'economy');
   return r.json.id;
 }
 
@@ -304,5 +305,63 @@ describe('economy lane', () => {
     for (const item of await items(batchId)) await verifyOutputs(item);
     expect(await simJobs(batchId)).toHaveLength(1);
     expect(survivor.output()).toContain('economy result dropped');
+  });
+
+  test('auto: economy first, everything moves to realtime when the deadline needs it, before the deadline', async () => {
+    await simConfig({ completionMs: 120_000 });
+    try {
+      // 2 images at the declared 30 rpm ≈ 4 s of realtime work + 3 s margin: the switch comes ≈ 8 s
+      // before the deadline, so ≈ 7 s after acceptance the provider job is cancelled.
+      const expiresAt = Date.now() + 15_000;
+      const batchId = await submit(
+        'gemini-3.1-flash-image',
+        [0, 1].map((i) => ({ custom_id: `a${i}`, prompt: `stool ${i} [sim:16x16]` })),
+        { mode: 'auto', expires_at: new Date(expiresAt).toISOString() },
+      );
+      await waitFor(
+        'the job to run',
+        async () => ((await simJobs(batchId))[0]?.phase === 'running' ? true : undefined),
+        {
+          timeoutMs: 10_000,
+        },
+      );
+      const early = await items(batchId);
+      expect(early.map((i) => i.lane)).toEqual(['economy', 'economy']);
+      const batch = await ended(batchId, 30_000);
+      expect(Date.parse(batch.completed_at)).toBeLessThan(expiresAt);
+      expect(batch.counts.succeeded).toBe(2);
+      for (const item of await items(batchId)) {
+        expect(item.lane).toBe('realtime');
+        await verifyOutputs(item);
+      }
+      expect((await simJobs(batchId)).map((j) => j.phase)).toEqual(['cancelled']);
+    } finally {
+      await simConfig({ completionMs: 800 });
+    }
+  });
+
+  test('auto: an expired provider job hands its unfinished items to realtime', async () => {
+    await simConfig({ completionMs: 3000, expireAfterMs: 1500 });
+    let batchId: string;
+    try {
+      batchId = await submit(
+        'gpt-image-2',
+        Array.from({ length: 3 }, (_, i) => ({ custom_id: `x${i}`, prompt: `rug ${i} [sim:16x16]` })),
+        { mode: 'auto', expires_at: new Date(Date.now() + 3_600_000).toISOString() },
+      );
+      await waitFor(
+        'the job to be created',
+        async () => ((await simJobs(batchId)).length > 0 ? true : undefined),
+        {
+          timeoutMs: 30_000,
+        },
+      );
+    } finally {
+      await simConfig({ completionMs: 800, expireAfterMs: 0 });
+    }
+    const batch = await ended(batchId);
+    expect(batch.counts.succeeded).toBe(3);
+    const lanes = Object.fromEntries((await items(batchId)).map((i) => [i.custom_id, i.lane]));
+    expect(lanes).toEqual({ x0: 'economy', x1: 'realtime', x2: 'realtime' });
   });
 });

@@ -131,6 +131,8 @@ export const envSchema = z.object({
   /** First wait between polls of a provider batch job; doubles per poll up to the max. */
   WORKER_ECONOMY_POLL_MIN_MS: positiveInt.default(30_000),
   WORKER_ECONOMY_POLL_MAX_MS: positiveInt.default(10 * 60_000),
+  /** Mode auto: added to the realtime makespan estimate (the last calls in flight and their uploads). */
+  WORKER_AUTO_MARGIN_MS: positiveInt.default(120_000),
   PIXELMILL_MAX_BODY_BYTES: positiveInt.default(64 * 1024 * 1024),
   /**
    * Default quotas of every tenant, checked when a batch is accepted (0 = unlimited); the tenants

@@ -67,7 +67,7 @@ describe('mode on a batch', () => {
   });
 
   // A model without a lane (openai-chat) is refused naming `mode` / `items[i].model`: test/e2e/economy.test.ts.
-  test('refused with a 400 naming the field: references, auto', async () => {
+  test('refused with a 400 naming the field: references in economy', async () => {
     const refs = await post({
       model: MODEL,
       mode: 'economy',
@@ -76,8 +76,21 @@ describe('mode on a batch', () => {
     expect(expectError(refs, 400, 'invalid_request').map((d) => d.path)).toContain(
       'items[0].reference_images',
     );
-    const auto = await post({ model: MODEL, mode: 'auto', items: [item('a')] });
-    expect(expectError(auto, 400, 'invalid_request').map((d) => d.path)).toEqual(['mode']);
+  });
+
+  test('auto: items start in the economy lane where their model has one', async () => {
+    const r = await post({
+      model: MODEL,
+      mode: 'auto',
+      expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+      items: [item('a'), item('b')],
+    });
+    expect(r.status, JSON.stringify(r.json)).toBe(201);
+    expect(r.json.mode).toBe('auto');
+    const items = await call(env.app, 'GET', `/v1/batches/${r.json.id}/items`, { key: env.acme.key });
+    expect(items.json.data.map((i: { lane: string }) => i.lane)).toEqual(['economy', 'economy']);
+    const jobs = (await allJobs(env.queues.economy)).filter((j) => j.data.batch_id === r.json.id);
+    expect(jobs).toHaveLength(1);
   });
 
   test('GET /v1/models shows which models have an economy lane and their batch prices', async () => {

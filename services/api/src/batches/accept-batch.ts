@@ -191,14 +191,6 @@ export class BatchAcceptance {
       ]);
     }
     const mode = header.mode ?? 'realtime';
-    if (mode === 'auto') {
-      throw invalidRequest([
-        {
-          path: names.locateHeader('mode'),
-          message: 'mode "auto" is not available yet; use realtime or economy',
-        },
-      ]);
-    }
     if (mode === 'economy' && !model.economy) {
       throw invalidRequest([
         {
@@ -335,8 +327,15 @@ export class BatchAcceptance {
     const spec = resolveItem(this.ctx, input, locate, found);
     if (spec !== null) found.push(...itemKeyProblems(this.keys, spec, locate));
     const model = this.ctx.models.get(input.model ?? this.ctx.header.model);
-    const economy = this.spec.mode === 'economy';
-    if (economy && spec !== null) found.push(...economyProblems(model as ModelSpec, spec, locate));
+    // Mode auto starts in economy where the model has a lane and the item no references, else realtime.
+    const economy =
+      this.spec.mode === 'economy' ||
+      (this.spec.mode === 'auto' &&
+        (model as ModelSpec | undefined)?.economy === true &&
+        (input.reference_images ?? []).length === 0);
+    if (this.spec.mode === 'economy' && spec !== null) {
+      found.push(...economyProblems(model as ModelSpec, spec, locate));
+    }
     this.report(found);
     this.references.check(input.reference_images, locate);
     if (spec === null || found.length > 0) return;
@@ -392,19 +391,22 @@ export class BatchAcceptance {
     if (this.problems.length > 0) return;
     // The items are recorded before their jobs: the rollback finds every job id to remove in the
     // batch's item list, even for an addBulk that failed after writing (its reply lost).
-    if (this.spec.mode === 'economy') {
+    const realtime = items.filter((i) => i.spec.lane !== 'economy');
+    if (realtime.length > 0) {
+      await enqueueItems(
+        this.deps,
+        { id: this.id, tenantId: this.tenantId, priority: this.spec.priority },
+        realtime.map((i) => ({ id: i.id, model: i.spec.model, round: 0 })),
+      );
+    }
+    const economy = items.filter((i) => i.spec.lane === 'economy');
+    if (economy.length > 0) {
       const first = this.packs;
-      const packed = items.map((i) => ({ id: i.id, model: i.spec.model }));
+      const packed = economy.map((i) => ({ id: i.id, model: i.spec.model }));
       // Counted before the write: a failed addBulk may still have written some packs (rollback).
       this.packs += packCount(packed, this.deps.options.economyJobSize ?? DEFAULT_ECONOMY_JOB_SIZE);
       await enqueueEconomy(this.deps, { id: this.id, tenantId: this.tenantId }, packed, first);
-      return;
     }
-    await enqueueItems(
-      this.deps,
-      { id: this.id, tenantId: this.tenantId, priority: this.spec.priority },
-      items.map((i) => ({ id: i.id, model: i.spec.model, round: 0 })),
-    );
   }
 
   /**

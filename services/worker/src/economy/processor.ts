@@ -14,6 +14,7 @@ import { DelayedError, type Job } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
 import { endItem } from '../generate/end-item.js';
 import { crashPoint } from '../test-crash.js';
+import { autoSwitchInMs } from './auto.js';
 import { handToRealtime } from './hand-over.js';
 import { linesOf } from './lines.js';
 import { settleResults } from './results.js';
@@ -80,9 +81,28 @@ export function createEconomyProcessor(deps: WorkerDeps) {
       return;
     }
 
+    /** Mode auto: the images the realtime lane would still have to make for the whole batch. */
+    const openImages = async (): Promise<number> => {
+      const now = await deps.store.getBatchInternal(data.batch_id);
+      if (now === null) return 0;
+      const { counts, images } = now.batch;
+      return Math.ceil(((counts.queued + counts.running) * images.requested) / Math.max(1, counts.total));
+    };
+    const moveAll = async (items: Item[], why: string) => {
+      for (const item of items) await handToRealtime(deps, { ...batch, priority: batch.spec.priority }, item);
+      log.info({ items: items.length }, why);
+    };
+
     if (record?.providerId === undefined) {
       const items = await runnable(data);
       if (items === 'pending') return later(job, token, PENDING_MS);
+      const switchIn =
+        items.length > 0 ? await autoSwitchInMs(deps, batch.spec, model, await openImages()) : undefined;
+      if (switchIn !== undefined && switchIn <= 0) {
+        await moveAll(items, 'mode auto: the deadline needs the realtime lane; pack not submitted');
+        await economy.finish(data.batch_id, data.pack);
+        return;
+      }
       const intent = await economy.intend(data.batch_id, data.pack, {
         label: economyLabel(data.batch_id, data.pack),
         keyIndex: 0,
@@ -145,10 +165,31 @@ export function createEconomyProcessor(deps: WorkerDeps) {
       record = { ...record, cancelled: true };
       log.info({ provider_job: providerId }, 'cancelled the provider batch job of a cancelled batch');
     }
+    const switchIn = record.cancelled
+      ? undefined
+      : await autoSwitchInMs(deps, batch.spec, model, await openImages());
+    if (switchIn !== undefined && switchIn <= 0) {
+      // Everything of the pack not back yet moves to realtime now; the job is cancelled, and what it
+      // still returns is dropped (the realtime lane owns those items: first result wins).
+      await adapter.cancel(apiKey, providerId).catch((err: unknown) => {
+        log.info({ err: (err as Error).message }, 'provider batch job not cancelled (it may have ended)');
+      });
+      await economy.markCancelled(data.batch_id, data.pack);
+      record = { ...record, cancelled: true };
+      const open = (await deps.store.getItems(data.item_ids)).filter(
+        (i) => (i.status === 'queued' || i.status === 'running') && i.lane === 'economy',
+      );
+      await moveAll(
+        open,
+        'mode auto: the deadline needs the realtime lane; items moved, provider job cancelled',
+      );
+    }
     const status = await adapter.get(apiKey, providerId);
     if (status.state === 'pending' || status.state === 'running') {
       const polls = await economy.polled(data.batch_id, data.pack);
-      return later(job, token, pollDelayMs(polls + 1, poll));
+      // Mode auto: never sleep past the switch-over time.
+      const wait = pollDelayMs(polls + 1, poll);
+      return later(job, token, switchIn !== undefined && switchIn > 0 ? Math.min(wait, switchIn + 50) : wait);
     }
     await settleResults(
       { deps, economy, log, batch, model, adapter, apiKey, itemIds: new Set(data.item_ids) },

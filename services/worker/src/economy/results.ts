@@ -110,8 +110,9 @@ async function onLine(ctx: ResultContext, r: BatchLineResult, stored: { first: b
 
 /**
  * Streams the job's results (one line in memory at a time), then settles the pack's items that got
- * no result: in an expired job they end `expired`; in a job cancelled for a cancelled batch they end
- * `cancelled`; otherwise (a failed job, a line the provider dropped) they move to realtime.
+ * no result: in an expired job they end `expired` (mode economy) or move to realtime (mode auto); in a
+ * job cancelled for a cancelled batch they end `cancelled`; otherwise (a failed job, a line the
+ * provider dropped) they move to realtime.
  */
 export async function settleResults(
   ctx: ResultContext,
@@ -131,7 +132,7 @@ export async function settleResults(
     if (!isOpen(item) || item.lane !== 'economy') continue;
     const data = { batch_id: batch.id, item_id: item.id, tenant_id: batch.tenantId };
     const priced = { images: item.outputs.length, model, size: item.size, lane: 'economy' as const };
-    if (status.state === 'expired') {
+    if (status.state === 'expired' && batch.spec.mode !== 'auto') {
       expired++;
       const error = {
         code: 'expired' as const,

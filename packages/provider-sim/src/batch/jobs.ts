@@ -117,8 +117,8 @@ export function jobsOf(jobs: BatchJobs, provider: SimJob['provider'], owner: str
 }
 
 /** Serves a file's bytes, or produces a results file one line at a time (never whole in memory). */
-export function fileBody(file: SimFile): ReadableStream<Uint8Array> | Uint8Array {
-  if (file.bytes !== undefined) return new Uint8Array(file.bytes);
+export function fileBody(file: SimFile): ReadableStream<Uint8Array> | Blob {
+  if (file.bytes !== undefined) return new Blob([new Uint8Array(file.bytes)]);
   const iterator = (file.lines?.() ?? [])[Symbol.iterator]();
   const encoder = new TextEncoder();
   return new ReadableStream<Uint8Array>({

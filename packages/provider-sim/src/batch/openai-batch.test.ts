@@ -126,9 +126,18 @@ describe('OpenAI Batch API (images)', () => {
 
   it('cancel ends the batch; list shows a key its own batches, newest first, with metadata', async () => {
     const key = 'sk-list';
+    // Long enough that the batch is still running when cancelled, however slow the machine.
+    await fetch(`${sim.url}/__config`, {
+      method: 'POST',
+      body: JSON.stringify({ batch: { completionMs: 60_000 } }),
+    });
     const file = await upload([line('a', 'p [sim:8x8]')], key);
     const first = await create(file, { pixelmill: 'first' }, key);
     const second = await create(file, { pixelmill: 'second' }, key);
+    await fetch(`${sim.url}/__config`, {
+      method: 'POST',
+      body: JSON.stringify({ batch: { completionMs: 300 } }),
+    });
     const cancelled = await call('POST', `/v1/batches/${first.json.id}/cancel`, undefined, key);
     expect(cancelled.json.status).toBe('cancelled');
     const list = await call('GET', '/v1/batches?limit=1', undefined, key);

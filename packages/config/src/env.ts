@@ -133,6 +133,8 @@ export const envSchema = z.object({
   WORKER_ECONOMY_POLL_MAX_MS: positiveInt.default(10 * 60_000),
   /** Mode auto: added to the realtime makespan estimate (the last calls in flight and their uploads). */
   WORKER_AUTO_MARGIN_MS: positiveInt.default(120_000),
+  /** Mode auto: assumed duration of one realtime call with its upload (the concurrency bound of the estimate). */
+  WORKER_AUTO_CALL_MS: positiveInt.default(30_000),
   PIXELMILL_MAX_BODY_BYTES: positiveInt.default(64 * 1024 * 1024),
   /**
    * Default quotas of every tenant, checked when a batch is accepted (0 = unlimited); the tenants

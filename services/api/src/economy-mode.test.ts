@@ -93,6 +93,21 @@ describe('mode on a batch', () => {
     expect(jobs).toHaveLength(1);
   });
 
+  test('retry runs failed economy items on the realtime lane', async () => {
+    const r = await post({ model: MODEL, mode: 'economy', items: [item('a')] });
+    const batchId = r.json.id as string;
+    const itemId = itemIdFor(batchId, 'a');
+    const error = { code: 'content_blocked' as const, message: 'blocked', retryable: false };
+    expect(
+      (await env.store.endItem(batchId, itemId, { status: 'failed', error, costMicros: 0, images: 0 })).ended,
+    ).toBe(true);
+    const retry = await call(env.app, 'POST', `/v1/batches/${batchId}/retry`, { key: env.acme.key });
+    expect(retry.status, JSON.stringify(retry.json)).toBe(200);
+    expect((await env.store.getItem(itemId))?.lane).toBe('realtime');
+    const generate = (await allJobs(env.queues.generate(MODEL))).filter((j) => j.data.item_id === itemId);
+    expect(generate).toHaveLength(1);
+  });
+
   test('GET /v1/models shows which models have an economy lane and their batch prices', async () => {
     const r = await call(env.app, 'GET', '/v1/models', { key: env.acme.key });
     const pro = r.json.data.find((m: { id: string }) => m.id === MODEL);

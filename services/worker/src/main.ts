@@ -93,6 +93,7 @@ const deps = {
       pollMinMs: env.WORKER_ECONOMY_POLL_MIN_MS,
       pollMaxMs: env.WORKER_ECONOMY_POLL_MAX_MS,
       autoMarginMs: env.WORKER_AUTO_MARGIN_MS,
+      autoCallMs: env.WORKER_AUTO_CALL_MS,
     },
     workerId: `${hostname()}:${process.pid}`,
     itemLeaseMs: env.WORKER_ITEM_LEASE_MS ?? 2 * env.WORKER_LOCK_DURATION_MS,

@@ -130,6 +130,8 @@ const stack = await startStack({
     WORKER_ECONOMY_POLL_MIN_MS: '500',
     WORKER_ECONOMY_POLL_MAX_MS: '2000',
     WORKER_AUTO_MARGIN_MS: '5000',
+    // The simulator answers in 0.2-0.8 s; with the upload a call takes about this long here.
+    WORKER_AUTO_CALL_MS: '800',
   },
 });
 try {

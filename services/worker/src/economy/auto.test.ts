@@ -33,11 +33,15 @@ describe('auto: realtime makespan estimate', () => {
       circuit: 'closed',
       keys: [keyState(20, { rpm: 30 }), keyState(30, { rpm: 30, ipm: 10 }), keyState(30, { rpm: 30 }, true)],
     } as unknown as ModelLimitState;
-    expect(realtimeRate(flash, 3, state)).toEqual({ perWindow: 30, windowMs: 60_000 });
+    // Calls of 30 s: concurrency 4 allows 8 a minute per key; calls of 1 s do not limit.
+    expect(realtimeRate(flash, 3, state, 1000)).toEqual({ perWindow: 30, windowMs: 60_000 });
+    expect(realtimeRate(flash, 3, state, 30_000)).toEqual({ perWindow: 16, windowMs: 60_000 });
   });
 
   test('without live state: the declared limits times the keys', () => {
-    expect(realtimeRate(flash, 2, undefined)).toEqual({ perWindow: 60, windowMs: 60_000 });
+    // Declared: 30 rpm, concurrency 10 (20 calls of 30 s a minute).
+    expect(realtimeRate(flash, 2, undefined, 1000)).toEqual({ perWindow: 60, windowMs: 60_000 });
+    expect(realtimeRate(flash, 2, undefined)).toEqual({ perWindow: 40, windowMs: 60_000 });
   });
 
   test('images over the rate, plus the margin', () => {

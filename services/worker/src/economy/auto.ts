@@ -2,7 +2,8 @@
  * @module When a batch in mode `auto` must leave the economy lane: once its deadline (`expires_at`)
  * minus the realtime makespan estimate for what is still open is reached, everything not yet back
  * moves to realtime. The estimate comes from the limiter's live state of the model (AIMD rate of each
- * key still in rotation, its images-per-minute cap), plus a margin for the last calls in flight.
+ * key still in rotation, its images-per-minute cap, its concurrency over an assumed call duration
+ * WORKER_AUTO_CALL_MS), plus a margin for the last calls in flight (WORKER_AUTO_MARGIN_MS).
  */
 import type { BatchSpec } from '@pixelmill/core';
 import type { ModelSpec } from '@pixelmill/providers';
@@ -12,27 +13,41 @@ import type { WorkerDeps } from '../deps.js';
 /** Default margin: one slow realtime call and its upload. */
 export const DEFAULT_AUTO_MARGIN_MS = 120_000;
 
-/** Requests the model's keys can take per window right now, and the window; from the live state, else the registry. */
-export function realtimeRate(model: ModelSpec, keys: number, state: ModelLimitState | undefined) {
+/** Default duration of one realtime call with its upload (providers.md §7: ~30 s typical at 4K). */
+export const DEFAULT_AUTO_CALL_MS = 30_000;
+
+/**
+ * Requests the model's keys can take per window right now, and the window: per key still in rotation,
+ * the lower of its AIMD rate (capped by images per minute) and what its concurrency allows with calls
+ * of `callMs`; from the live state, else the registry's declared limits.
+ */
+export function realtimeRate(
+  model: ModelSpec,
+  keys: number,
+  state: ModelLimitState | undefined,
+  callMs = DEFAULT_AUTO_CALL_MS,
+) {
   let perWindow = 0;
   let windowMs = 60_000;
-  const live = state?.keys.filter((k) => k.revoked === null) ?? [];
-  for (const key of live) {
-    if (key.state === null) continue;
+  const rateOf = (
+    rpm: number | null | undefined,
+    ipm: number | null | undefined,
+    concurrency: number | null | undefined,
+  ) =>
+    Math.min(
+      rpm ?? Number.POSITIVE_INFINITY,
+      ipm ?? Number.POSITIVE_INFINITY,
+      ((concurrency ?? 4) * windowMs) / callMs,
+    );
+  for (const key of state?.keys ?? []) {
+    if (key.revoked !== null || key.state === null) continue;
     windowMs = key.state.windowMs;
-    const rpm = key.state.effectiveRpm ?? key.state.declared.rpm ?? Number.POSITIVE_INFINITY;
-    const ipm = key.state.declared.ipm ?? Number.POSITIVE_INFINITY;
-    const rate = Math.min(rpm, ipm);
-    perWindow += Number.isFinite(rate) ? rate : (key.state.declared.concurrency ?? 4) * 2;
+    const d = key.state.declared;
+    perWindow += rateOf(key.state.effectiveRpm ?? d.rpm, d.ipm, d.concurrency);
   }
   if (perWindow === 0) {
     // No worker has written the limits yet: the declared ones, per key.
-    const declared = Math.min(
-      model.limits.rpm ?? Number.POSITIVE_INFINITY,
-      model.limits.ipm ?? Number.POSITIVE_INFINITY,
-    );
-    perWindow =
-      Math.max(1, keys) * (Number.isFinite(declared) ? declared : (model.limits.concurrency ?? 4) * 2);
+    perWindow = Math.max(1, keys) * rateOf(model.limits.rpm, model.limits.ipm, model.limits.concurrency);
   }
   return { perWindow, windowMs };
 }
@@ -69,5 +84,6 @@ export async function autoSwitchInMs(
   }
   const keys = deps.registry.provider(model.provider)?.apiKeys.length ?? 1;
   const margin = deps.options.economy?.autoMarginMs ?? DEFAULT_AUTO_MARGIN_MS;
-  return deadline - makespanEstimateMs(openImages, realtimeRate(model, keys, state), margin) - now;
+  const callMs = deps.options.economy?.autoCallMs ?? DEFAULT_AUTO_CALL_MS;
+  return deadline - makespanEstimateMs(openImages, realtimeRate(model, keys, state, callMs), margin) - now;
 }

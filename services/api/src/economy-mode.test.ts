@@ -94,7 +94,8 @@ describe('mode on a batch', () => {
   });
 
   test('retry runs failed economy items on the realtime lane', async () => {
-    const r = await post({ model: MODEL, mode: 'economy', items: [item('a')] });
+    // Two items, one failed: the batch is still open (no finalize under way).
+    const r = await post({ model: MODEL, mode: 'economy', items: [item('a'), item('b')] });
     const batchId = r.json.id as string;
     const itemId = itemIdFor(batchId, 'a');
     const error = { code: 'content_blocked' as const, message: 'blocked', retryable: false };

@@ -288,6 +288,29 @@ describe('economy lane', () => {
     for (const item of await items(batchId)) await verifyOutputs(item);
   });
 
+  test('kill -9 while the provider job is being polled: polling resumes, nothing submitted twice', async () => {
+    for (const w of stack.workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+    await Promise.all(stack.workers.map((w) => w.exited));
+    await simConfig({ completionMs: 5000 });
+    let batchId: string;
+    try {
+      const victim = stack.startWorker({ PIXELMILL_TEST_CRASH_IN_ECONOMY_POLL: '1' });
+      batchId = await submit(
+        'gemini-3.1-flash-image',
+        Array.from({ length: 2 }, (_, i) => ({ custom_id: `q${i}`, prompt: `shelf ${i} [sim:16x16]` })),
+      );
+      expect(await victim.exited).toBe(null);
+      expect(victim.output()).toContain('provider batch job created');
+    } finally {
+      await simConfig({ completionMs: 800 });
+    }
+    stack.startWorker();
+    const batch = await ended(batchId);
+    expect(batch.counts.succeeded).toBe(2);
+    expect(await simJobs(batchId)).toHaveLength(1);
+    for (const item of await items(batchId)) await verifyOutputs(item);
+  });
+
   test('kill -9 while the results are being stored: nothing lost, no image stored twice', async () => {
     for (const w of stack.workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
     await Promise.all(stack.workers.map((w) => w.exited));

@@ -187,6 +187,7 @@ export function createEconomyProcessor(deps: WorkerDeps) {
     const status = await adapter.get(apiKey, providerId);
     if (status.state === 'pending' || status.state === 'running') {
       const polls = await economy.polled(data.batch_id, data.pack);
+      crashPoint('PIXELMILL_TEST_CRASH_IN_ECONOMY_POLL');
       // Mode auto: never sleep past the switch-over time.
       const wait = pollDelayMs(polls + 1, poll);
       return later(job, token, switchIn !== undefined && switchIn > 0 ? Math.min(wait, switchIn + 50) : wait);

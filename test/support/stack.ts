@@ -65,7 +65,8 @@ export interface Stack {
   api: Service;
   workers: Service[];
   env: Record<string, string>;
-  startWorker: () => Service;
+  /** Starts one more worker; `extraEnv` adds variables for it alone (crash hooks). */
+  startWorker: (extraEnv?: Record<string, string>) => Service;
   stop: () => Promise<void>;
 }
 
@@ -105,8 +106,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const apiUrl = `http://127.0.0.1:${port}`;
   const api = startService('api', 'services/api/src/main.ts', env);
   const workers: Service[] = [];
-  const startWorker = () => {
-    const worker = startService('worker', 'services/worker/src/main.ts', env);
+  const startWorker = (extraEnv: Record<string, string> = {}) => {
+    const worker = startService('worker', 'services/worker/src/main.ts', { ...env, ...extraEnv });
     workers.push(worker);
     return worker;
   };

@@ -625,6 +625,7 @@ export interface components {
      *         "root": "acme/"
      *       },
      *       "priority": "normal",
+     *       "mode": "realtime",
      *       "metadata": {
      *         "campaign": "fall"
      *       },
@@ -692,6 +693,11 @@ export interface components {
       };
       /** @enum {string} */
       priority: 'high' | 'normal' | 'low';
+      /**
+       * @description realtime: the providers' realtime APIs; economy: their batch APIs at batch prices
+       * @enum {string}
+       */
+      mode: 'realtime' | 'economy' | 'auto';
       metadata: components['schemas']['Metadata'];
       /**
        * Format: date-time
@@ -754,6 +760,7 @@ export interface components {
      *       "metadata": {
      *         "sku": "1001"
      *       },
+     *       "lane": "realtime",
      *       "outputs": [
      *         {
      *           "index": 0,
@@ -810,6 +817,11 @@ export interface components {
       aspect_ratio: string | null;
       n: number;
       metadata: components['schemas']['Metadata'];
+      /**
+       * @description The lane obtaining the images: a provider batch job (economy) or the realtime APIs
+       * @enum {string}
+       */
+      lane: 'realtime' | 'economy';
       outputs: components['schemas']['ItemOutput'][];
       error: components['schemas']['ItemError'];
       reused_from: {
@@ -1089,6 +1101,7 @@ export interface components {
      *       "metadata": {
      *         "sku": "1001"
      *       },
+     *       "lane": "realtime",
      *       "outputs": [
      *         {
      *           "index": 0,
@@ -1160,6 +1173,11 @@ export interface components {
       aspect_ratio: string | null;
       n: number;
       metadata: components['schemas']['Metadata'];
+      /**
+       * @description The lane obtaining the images: a provider batch job (economy) or the realtime APIs
+       * @enum {string}
+       */
+      lane: 'realtime' | 'economy';
       outputs: components['schemas']['ItemOutput'][];
       error: components['schemas']['ItemError'];
       reused_from: {
@@ -1315,6 +1333,12 @@ export interface components {
      *         "2K": 0.134,
      *         "4K": 0.24
      *       },
+     *       "economy": true,
+     *       "batch_price_usd": {
+     *         "1K": 0.067,
+     *         "2K": 0.067,
+     *         "4K": 0.12
+     *       },
      *       "limits": {
      *         "rpm": 20,
      *         "concurrency": 8
@@ -1338,6 +1362,12 @@ export interface components {
       aspect_ratios: string[];
       max_reference_images: number;
       price_usd: {
+        [key: string]: number;
+      };
+      /** @description Batches in mode economy may use this model */
+      economy: boolean;
+      /** @description Price per image through the provider batch API (economy) */
+      batch_price_usd: {
         [key: string]: number;
       };
       limits: {
@@ -1701,6 +1731,8 @@ export interface operations {
           };
           /** @enum {string} */
           priority?: 'high' | 'normal' | 'low';
+          /** @enum {string} */
+          mode?: 'realtime' | 'economy' | 'auto';
           metadata?: {
             [key: string]: string | number | boolean | null;
           };

@@ -123,6 +123,18 @@ export const envSchema = z.object({
   /** How long a presigned output URL stays valid. */
   PIXELMILL_PRESIGN_TTL_S: positiveInt.max(604_800).default(3600),
   PIXELMILL_MAX_ITEMS_PER_BATCH: positiveInt.default(100_000),
+  /**
+   * Items per provider batch job of the economy lane: small, so one job's results file (≈ 8 MB of
+   * base64 per 2K image) stays well under a few hundred MB (providers.md §3 pitfall).
+   */
+  PIXELMILL_ECONOMY_JOB_SIZE: positiveInt.max(50_000).default(25),
+  /** First wait between polls of a provider batch job; doubles per poll up to the max. */
+  WORKER_ECONOMY_POLL_MIN_MS: positiveInt.default(30_000),
+  WORKER_ECONOMY_POLL_MAX_MS: positiveInt.default(10 * 60_000),
+  /** Mode auto: added to the realtime makespan estimate (the last calls in flight and their uploads). */
+  WORKER_AUTO_MARGIN_MS: positiveInt.default(120_000),
+  /** Mode auto: assumed duration of one realtime call with its upload (the concurrency bound of the estimate). */
+  WORKER_AUTO_CALL_MS: positiveInt.default(30_000),
   PIXELMILL_MAX_BODY_BYTES: positiveInt.default(64 * 1024 * 1024),
   /**
    * Default quotas of every tenant, checked when a batch is accepted (0 = unlimited); the tenants

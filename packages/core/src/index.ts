@@ -42,6 +42,7 @@ export {
   type DeliveryStatus,
   DeliveryStore,
 } from './store/delivery-store.js';
+export { type EconomyRecord, EconomyStore } from './store/economy-store.js';
 export {
   DISABLE_FAILING_AFTER_MS,
   type EndpointDisabledReason,

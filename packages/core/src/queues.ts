@@ -6,6 +6,7 @@ export class Queues {
   private readonly generateQueues = new Map<string, Queue>();
   private finalizeQueue: Queue | undefined;
   private deliverQueue: Queue | undefined;
+  private economyQueue: Queue | undefined;
 
   constructor(
     private readonly connection: ConnectionOptions,
@@ -35,11 +36,18 @@ export class Queues {
     return this.deliverQueue;
   }
 
+  /** Provider batch jobs of the economy lane (one BullMQ job per provider job). */
+  get economy(): Queue {
+    this.economyQueue ??= this.open(queueNames.economy);
+    return this.economyQueue;
+  }
+
   all(): Queue[] {
     return [
       ...this.generateQueues.values(),
       ...(this.finalizeQueue ? [this.finalizeQueue] : []),
       ...(this.deliverQueue ? [this.deliverQueue] : []),
+      ...(this.economyQueue ? [this.economyQueue] : []),
     ];
   }
 

@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
 import { registerAdmin } from './admin.js';
+import { createGeminiBatch, registerGeminiBatch } from './batch/gemini-batch.js';
+import { registerOpenAiBatch } from './batch/openai-batch.js';
 import { geminiFormat } from './gemini.js';
 import { registerListings } from './listings.js';
 import { openaiChatFormat } from './openai-chat.js';
@@ -18,7 +20,13 @@ export function createSimApp(opts: SimOptions = {}): { app: Hono<SimEnv>; state:
   const generations = openaiImagesFormat(state, false);
   const edits = openaiImagesFormat(state, true);
   const chat = openaiChatFormat(state);
-  app.post('/v1beta/models/*', (c) => handle(state, gemini, c));
+  registerOpenAiBatch(app, state);
+  registerGeminiBatch(app, state);
+  app.post('/v1beta/models/*', (c) => {
+    const batch = /^\/v1beta\/models\/([^/:]+):batchGenerateContent$/.exec(c.req.path);
+    if (batch !== null) return createGeminiBatch(state, c, decodeURIComponent(batch[1] ?? ''));
+    return handle(state, gemini, c);
+  });
   app.post('/v1/images/generations', (c) => handle(state, generations, c));
   app.post('/v1/images/edits', (c) => handle(state, edits, c));
   app.post('/v1/chat/completions', (c) => handle(state, chat, c));

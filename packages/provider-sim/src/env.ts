@@ -16,7 +16,7 @@ function parseJson<T>(name: string, v: string): T {
 
 /**
  * Options for the standalone server: SIM_PORT (default 8090), SIM_HOST, SIM_SEED,
- * SIM_LATENCY_MS ("min-max" or "ms"), SIM_WINDOW_MS, SIM_LIMITS and SIM_FAULTS (JSON),
+ * SIM_LATENCY_MS ("min-max" or "ms"), SIM_WINDOW_MS, SIM_LIMITS, SIM_FAULTS and SIM_BATCH (JSON),
  * SIM_DEPLETED_KEYS, SIM_REVOKED_KEYS and SIM_BLOCKED_WORDS (comma-separated).
  */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): SimOptions {
@@ -30,6 +30,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): SimOptions {
   if (env.SIM_WINDOW_MS) opts.windowMs = num('SIM_WINDOW_MS', env.SIM_WINDOW_MS);
   if (env.SIM_LIMITS) opts.limits = parseJson('SIM_LIMITS', env.SIM_LIMITS);
   if (env.SIM_FAULTS) opts.faults = parseJson('SIM_FAULTS', env.SIM_FAULTS);
+  if (env.SIM_BATCH) opts.batch = parseJson('SIM_BATCH', env.SIM_BATCH);
   const list = (v: string) =>
     v
       .split(',')

@@ -165,7 +165,7 @@ describe('Gemini errors', () => {
 
 describe('Gemini routing edge cases', () => {
   it('methods the sim does not simulate → 501 UNIMPLEMENTED; bad escapes → 400', async () => {
-    const r = await post(`${sim.url}/v1beta/models/gemini-3-pro-image:batchGenerateContent`, {}, KEY);
+    const r = await post(`${sim.url}/v1beta/models/gemini-3-pro-image:streamGenerateContent`, {}, KEY);
     expect(r.status).toBe(501);
     expect(r.json.error.status).toBe('UNIMPLEMENTED');
     const bad = await post(`${sim.url}/v1beta/models/%E0%A4%A:generateContent`, geminiBody('x'), KEY);

@@ -55,7 +55,7 @@ export const geminiMissingKey = (): Response =>
   );
 
 /** What Google answers a key it does not accept (revoked, deleted or mistyped). */
-const geminiRevokedKey = (): Response =>
+export const geminiRevokedKey = (): Response =>
   geminiError(400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', [
     {
       '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
@@ -91,7 +91,7 @@ async function parse(c: SimContext): Promise<GeminiReq | ParseError> {
   const gm = geminiModel(model);
   if (!gm) return { error: geminiNotFound(model, method), model };
   if (method !== 'generateContent') {
-    // Real methods like batchGenerateContent exist upstream; say plainly the sim lacks them.
+    // Real methods like streamGenerateContent exist upstream; say plainly the sim lacks them.
     const error = geminiError(
       501,
       'UNIMPLEMENTED',

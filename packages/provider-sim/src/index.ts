@@ -4,5 +4,5 @@ export { optionsFromEnv } from './env.js';
 export type { LimitRule, LimitTable } from './limits.js';
 export { makePng, pngSize } from './png.js';
 export { type RunningSim, startSim } from './server.js';
-export type { FaultRates, SimConfig, SimOptions, SimState } from './state.js';
+export type { BatchConfig, FaultRates, SimConfig, SimOptions, SimState } from './state.js';
 export type { KeyStats, SimStats } from './stats.js';

@@ -78,7 +78,7 @@ export const openaiMissingKey = (): Response =>
   });
 
 /** What OpenAI answers a key it does not accept (revoked, deleted or mistyped): the key shown masked. */
-const openaiRevokedKey = (key: string): Response =>
+export const openaiRevokedKey = (key: string): Response =>
   openaiError(401, {
     message: `Incorrect API key provided: ${key.slice(0, 3)}*********${key.slice(-4)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
     type: 'invalid_request_error',

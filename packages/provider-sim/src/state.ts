@@ -1,3 +1,5 @@
+import type { BatchJobs } from './batch/jobs.js';
+import { createBatchJobs } from './batch/jobs.js';
 import { Limiter, type LimitTable } from './limits.js';
 import { mulberry32 } from './rng.js';
 import { Shutdown } from './shutdown.js';
@@ -8,6 +10,25 @@ export interface FaultRates {
   reset?: number;
   hang?: number;
   noImage?: number;
+}
+
+/**
+ * The batch APIs (batch/), in accelerated time: a job's lines finish evenly over `completionMs` after
+ * `validatingMs`; past `expireAfterMs` (0 = never) an unfinished job expires with what finished.
+ */
+export interface BatchConfig {
+  /** Time from creation to the last line done (default 1000 ms; upstream: up to 24 h). */
+  completionMs: number;
+  /** Time spent validating/pending before any line runs (default 0). */
+  validatingMs: number;
+  /** A job still running this long after creation expires (default 0 = never). */
+  expireAfterMs: number;
+  /** Probability per line of a retryable server error in the results (default 0). */
+  lineErrorRate: number;
+  /** Probability that a create is done but answers 503 (the caller does not learn the job's id). */
+  createLostRate: number;
+  /** Probability that any batch or files call answers 503 before doing anything (default 0). */
+  http5xxRate: number;
 }
 
 export interface SimOptions {
@@ -31,10 +52,14 @@ export interface SimOptions {
   revokedKeys?: string[];
   /** A prompt containing one (case-insensitive) is blocked; default ['forbidden', 'nsfw']. */
   blockedWords?: string[];
+  /** Batch API timing and faults (BatchConfig); each field optional. */
+  batch?: Partial<BatchConfig>;
 }
 
 /** Options that may change while running (POST /__config). */
-export type SimConfig = Required<Omit<SimOptions, 'port' | 'host' | 'seed'>>;
+export type SimConfig = Required<Omit<SimOptions, 'port' | 'host' | 'seed' | 'batch'>> & {
+  batch: BatchConfig;
+};
 
 export interface SimState {
   config: SimConfig;
@@ -47,6 +72,8 @@ export interface SimState {
   imageCounter: number;
   /** Images generated per prompt that carries `[blank:<k>]` (image-directives.ts). */
   promptImages: Map<string, number>;
+  /** Files and jobs of the two batch APIs (batch/). */
+  batches: BatchJobs;
   /** Closed by close(): wakes hanging requests and pending latency sleeps. */
   shutdown: Shutdown;
   now(): number;
@@ -59,8 +86,22 @@ function checkRate(name: string, v: number | undefined): void {
 }
 
 /** Merge a partial config over the current one, validating as we go. */
-export function applyConfig(base: SimConfig, patch: Partial<SimConfig>): SimConfig {
-  const next: SimConfig = { ...base, ...patch, faults: { ...base.faults, ...patch.faults } };
+export function applyConfig(
+  base: SimConfig,
+  patch: Partial<Omit<SimConfig, 'batch'>> & { batch?: Partial<BatchConfig> },
+): SimConfig {
+  const next: SimConfig = {
+    ...base,
+    ...patch,
+    faults: { ...base.faults, ...patch.faults },
+    batch: { ...base.batch, ...patch.batch },
+  };
+  for (const name of ['lineErrorRate', 'createLostRate', 'http5xxRate'] as const) {
+    checkRate(`batch.${name}`, next.batch[name]);
+  }
+  for (const name of ['completionMs', 'validatingMs', 'expireAfterMs'] as const) {
+    if (!(next.batch[name] >= 0)) throw new RangeError(`batch.${name} must be >= 0`);
+  }
   for (const [k, v] of Object.entries(next.faults)) checkRate(k, v);
   const { min, max } = next.latencyMs;
   if (!(min >= 0 && max >= min)) throw new RangeError('latencyMs needs 0 <= min <= max');
@@ -78,6 +119,14 @@ export function createState(opts: SimOptions = {}): SimState {
       depletedKeys: [],
       revokedKeys: [],
       blockedWords: ['forbidden', 'nsfw'],
+      batch: {
+        completionMs: 1000,
+        validatingMs: 0,
+        expireAfterMs: 0,
+        lineErrorRate: 0,
+        createLostRate: 0,
+        http5xxRate: 0,
+      },
     },
     {
       ...(opts.latencyMs && { latencyMs: opts.latencyMs }),
@@ -87,6 +136,7 @@ export function createState(opts: SimOptions = {}): SimState {
       ...(opts.depletedKeys && { depletedKeys: opts.depletedKeys }),
       ...(opts.revokedKeys && { revokedKeys: opts.revokedKeys }),
       ...(opts.blockedWords && { blockedWords: opts.blockedWords }),
+      ...(opts.batch && { batch: opts.batch }),
     },
   );
   return {
@@ -97,6 +147,7 @@ export function createState(opts: SimOptions = {}): SimState {
     files: new Map(),
     imageCounter: 0,
     promptImages: new Map(),
+    batches: createBatchJobs(),
     shutdown: new Shutdown(),
     now: () => performance.now(),
   };

@@ -25,7 +25,23 @@ const GEMINI_TIMEOUT_MS = 300 * SECONDS;
 /** gpt-image-2 high quality: median 195 s, p95 ~280 s (providers.md §7: ≥ 600 s). */
 const OPENAI_TIMEOUT_MS = 600 * SECONDS;
 
-type Capabilities = Omit<ModelSpec, 'id' | 'aliases' | 'provider' | 'kind' | 'upstreamId' | 'fallback'>;
+type Capabilities = Omit<
+  ModelSpec,
+  'id' | 'aliases' | 'provider' | 'kind' | 'upstreamId' | 'fallback' | 'economy' | 'batchPriceUsd'
+>;
+
+/** Both batch APIs sell at 50 % of the realtime price (providers.md §3, §3b). */
+export const BATCH_DISCOUNT = 0.5;
+
+/** Half of each realtime price, rounded to micro-dollars: where providers.md §6 lists no batch price. */
+export function halfPrice(price: Partial<Record<Size, number>>): Partial<Record<Size, number>> {
+  return Object.fromEntries(
+    Object.entries(price).map(([size, usd]) => [size, Math.round(usd * BATCH_DISCOUNT * 1e6) / 1e6]),
+  );
+}
+
+/** Whether a kind has a batch API for images: OpenRouter's batch API is text-only (providers.md §3b). */
+export const kindHasEconomy = (kind: ProviderKind): boolean => kind !== 'openai-chat';
 
 /** What a model the catalogue does not know gets, per kind: conservative, overridable in config. */
 export function kindDefaults(kind: ProviderKind, upstreamId: string): Capabilities {
@@ -77,27 +93,36 @@ const GEMINI_31_FLASH_PRICE = { '512': 0.045, '1K': 0.067, '2K': 0.101, '4K': 0.
  */
 const GPT_IMAGE_2_PRICE = { '1K': 0.211, '2K': 0.84, '4K': 1.67 };
 
+/** providers.md §6 batch column: gemini-3-pro-image and 3.1-flash-image are listed; others are half. */
+const GEMINI_3_PRO_BATCH = { '1K': 0.067, '2K': 0.067, '4K': 0.12 };
+const GEMINI_31_FLASH_BATCH = { '512': 0.022, '1K': 0.034, '2K': 0.05, '4K': 0.076 };
+
 function gemini(
   id: string,
   aliases: string[],
-  caps: Partial<Capabilities>,
+  caps: Partial<Capabilities> & { batchPriceUsd?: ModelSpec['batchPriceUsd'] },
   fallback: string[] = [],
 ): ModelSpec {
-  return {
+  const spec: ModelSpec = {
     id,
     aliases,
     provider: 'gemini',
     kind: 'gemini',
     upstreamId: id,
     fallback,
+    economy: true,
+    batchPriceUsd: {},
     ...kindDefaults('gemini', id),
     ...caps,
   };
+  return { ...spec, batchPriceUsd: caps.batchPriceUsd ?? halfPrice(spec.priceUsd) };
 }
 
 function openai(id: string, aliases: string[], caps: Partial<Capabilities>): ModelSpec {
-  const spec = { id, aliases, provider: 'openai', upstreamId: id, fallback: [] };
-  return { ...spec, kind: 'openai-images', ...kindDefaults('openai-images', id), ...caps };
+  const spec = { id, aliases, provider: 'openai', upstreamId: id, fallback: [], economy: true };
+  const defaults = kindDefaults('openai-images', id);
+  const priceUsd = caps.priceUsd ?? defaults.priceUsd;
+  return { ...spec, kind: 'openai-images', ...defaults, ...caps, batchPriceUsd: halfPrice(priceUsd) };
 }
 
 function openrouter(
@@ -107,7 +132,8 @@ function openrouter(
   fallback: string[] = [],
 ): ModelSpec {
   const spec = { id, aliases: [upstreamId], provider: 'openrouter', upstreamId, fallback };
-  return { ...spec, kind: 'openai-chat', ...kindDefaults('openai-chat', upstreamId), ...caps };
+  const lane = { economy: false, batchPriceUsd: {} };
+  return { ...spec, ...lane, kind: 'openai-chat', ...kindDefaults('openai-chat', upstreamId), ...caps };
 }
 
 export const BUILTIN_MODELS: readonly ModelSpec[] = [
@@ -115,15 +141,22 @@ export const BUILTIN_MODELS: readonly ModelSpec[] = [
   gemini(
     'gemini-3-pro-image',
     ['gemini-3-pro-image-preview', 'nano-banana-pro', 'nano-banana-pro-preview'],
-    { sizes: ALL_TIERS, priceUsd: GEMINI_3_PRO_PRICE, limits: { rpm: 20, concurrency: 8 } },
+    {
+      sizes: ALL_TIERS,
+      priceUsd: GEMINI_3_PRO_PRICE,
+      batchPriceUsd: GEMINI_3_PRO_BATCH,
+      limits: { rpm: 20, concurrency: 8 },
+    },
     ['gemini-3.1-flash-image'],
   ),
   gemini('gemini-3.1-flash-image', ['gemini-3.1-flash-image-preview', 'nano-banana-2'], {
     sizes: ['512', ...ALL_TIERS],
     aspectRatios: ASPECTS_14,
     priceUsd: GEMINI_31_FLASH_PRICE,
+    batchPriceUsd: GEMINI_31_FLASH_BATCH,
     limits: { rpm: 30, concurrency: 10 },
   }),
+  // Batch price [unv]: half the realtime price, like every batch price the providers publish.
   gemini('gemini-nano-banana-2.1', ['nano-banana-2.1'], {
     aspectRatios: ASPECTS_14,
     priceUsd: { '1K': 0.0336, '2K': 0.0504, '4K': 0.113 },
@@ -134,7 +167,13 @@ export const BUILTIN_MODELS: readonly ModelSpec[] = [
   gemini(
     'gemini-2.5-flash-image',
     ['nano-banana', 'gemini-2.5-flash-image-preview'],
-    { sizes: ['1K'], sendImageSize: false, maxReferenceImages: 3, priceUsd: { '1K': 0.039 } },
+    {
+      sizes: ['1K'],
+      sendImageSize: false,
+      maxReferenceImages: 3,
+      priceUsd: { '1K': 0.039 },
+      batchPriceUsd: { '1K': 0.0195 },
+    },
     ['gemini-3.1-flash-image'],
   ),
   // 1K only, so imageSize is not sent; references and price are [unv].

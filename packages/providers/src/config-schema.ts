@@ -25,6 +25,10 @@ export const modelConfigEntrySchema = z
     /** Extension: whether to send imageSize / image_size (false for models that reject it). */
     send_image_size: z.boolean().optional(),
     price_usd: z.partialRecord(sizeSchema, z.number().nonnegative()).optional(),
+    /** Price per image through the provider's batch API; default half of `price_usd`. */
+    batch_price_usd: z.partialRecord(sizeSchema, z.number().nonnegative()).optional(),
+    /** Whether batches may use the economy lane on this model; default true for gemini and openai-images. */
+    economy: z.boolean().optional(),
     rpm: z.number().positive().optional(),
     ipm: z.number().positive().optional(),
     concurrency: z.number().int().positive().optional(),

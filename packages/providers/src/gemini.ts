@@ -68,7 +68,7 @@ export function createGeminiModel(opts: GeminiModelOptions): ImageModel {
 }
 
 /** The exact JSON sent to generateContent. */
-function geminiRequestBody(req: GenerateRequest, sendImageSize: boolean): JsonRecord {
+export function geminiRequestBody(req: GenerateRequest, sendImageSize: boolean): JsonRecord {
   const imageConfig: JsonRecord = {};
   if (req.aspectRatio !== undefined) imageConfig.aspectRatio = req.aspectRatio;
   if (sendImageSize) imageConfig.imageSize = req.size;
@@ -95,7 +95,7 @@ function geminiRequestBody(req: GenerateRequest, sendImageSize: boolean): JsonRe
  * for one image, so returning several would over-deliver. Proxies on the native path sometimes send
  * snake_case fields or a markdown image inside a text part, read as a fallback.
  */
-async function lastImage(
+export async function lastImage(
   body: unknown,
   download: { fetch: typeof fetch; signal: AbortSignal; maxBytes: number },
 ): Promise<GeneratedImage | undefined> {

@@ -4,7 +4,17 @@
  * @module
  */
 
-export { BUILTIN_MODELS, DEFAULT_BASE_URLS } from './builtin-models.js';
+export { createGeminiBatchModel, type GeminiBatchOptions } from './batch/gemini-batch.js';
+export { createOpenAiBatchModel, OPENAI_LABEL_KEY, type OpenAiBatchOptions } from './batch/openai-batch.js';
+export type {
+  BatchImageModel,
+  BatchJobState,
+  BatchJobStatus,
+  BatchLine,
+  BatchLineResult,
+  SubmitBatchRequest,
+} from './batch/types.js';
+export { BATCH_DISCOUNT, BUILTIN_MODELS, DEFAULT_BASE_URLS } from './builtin-models.js';
 export {
   type ModelConfigEntry,
   modelConfigEntrySchema,
@@ -25,6 +35,7 @@ export {
   type BuildRegistryInput,
   buildRegistry,
   estimateCostUsd,
+  type Lane,
   type ModelRegistry,
   RegistryError,
 } from './registry.js';

@@ -22,6 +22,10 @@ export interface ModelSpec {
   sendImageSize: boolean;
   /** USD per generated image by size; a missing size means "price unknown". */
   priceUsd: Partial<Record<Size, number>>;
+  /** True when the provider's batch API serves this model (the economy lane); never for openai-chat. */
+  economy: boolean;
+  /** USD per image through the batch API, by size (providers.md §6); a missing size: price unknown. */
+  batchPriceUsd: Partial<Record<Size, number>>;
   /** Per API key, shared by all worker processes. */
   limits: { rpm?: number; ipm?: number; concurrency?: number };
   timeoutMs: number;

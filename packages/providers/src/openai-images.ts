@@ -83,7 +83,7 @@ export function createOpenAiImagesModel(opts: OpenAiImagesModelOptions): ImageMo
 }
 
 /** SDK errors with a status go to the classifier; the rest are transport failures. */
-function fromSdkError(err: unknown, timedOut: boolean): ProviderError {
+export function fromSdkError(err: unknown, timedOut: boolean): ProviderError {
   if (isProviderError(err)) return err;
   if (err instanceof APIError && typeof err.status === 'number') {
     return openAiImagesError(err.status, { error: err.error }, err.headers);

@@ -4,11 +4,16 @@
  * from the built-in catalogue with keys from the environment.
  * @module
  */
+import { createGeminiBatchModel } from './batch/gemini-batch.js';
+import { createOpenAiBatchModel } from './batch/openai-batch.js';
+import type { BatchImageModel } from './batch/types.js';
 import {
   BUILTIN_MODELS,
   builtinProviders,
   DEFAULT_BASE_URLS,
+  halfPrice,
   kindDefaults,
+  kindHasEconomy,
   splitKeys,
 } from './builtin-models.js';
 import type { ModelConfigEntry, ProviderConfigEntry } from './config-schema.js';
@@ -25,6 +30,8 @@ export interface ModelRegistry {
   provider(name: string): ProviderSpec | undefined;
   /** The adapter serving this model (created once, then cached). */
   adapter(model: ModelSpec): ImageModel;
+  /** The batch-API adapter of a model with an economy lane (`economy`), else undefined. */
+  batchAdapter(model: ModelSpec): BatchImageModel | undefined;
   /** True when the model's provider has at least one API key. */
   available(model: ModelSpec): boolean;
 }
@@ -65,6 +72,13 @@ export function buildRegistry(input: BuildRegistryInput = {}): ModelRegistry {
   const byName = new Map(resolved.map((m) => [m.id, m]));
   const lookup = new Map([...index].map(([name, m]) => [name, byName.get(m.id) ?? m]));
   const adapters = new Map<string, ImageModel>();
+  const batchAdapters = new Map<string, BatchImageModel>();
+  const providerOf = (model: ModelSpec): ProviderSpec => {
+    const provider = providersByName.get(model.provider);
+    if (provider === undefined)
+      throw new RegistryError(`model "${model.id}" names unknown provider "${model.provider}"`);
+    return provider;
+  };
 
   return {
     resolve: (idOrAlias) => lookup.get(idOrAlias.trim().toLowerCase()),
@@ -74,20 +88,38 @@ export function buildRegistry(input: BuildRegistryInput = {}): ModelRegistry {
     adapter(model) {
       let adapter = adapters.get(model.id);
       if (adapter === undefined) {
-        const provider = providersByName.get(model.provider);
-        if (provider === undefined)
-          throw new RegistryError(`model "${model.id}" names unknown provider "${model.provider}"`);
-        adapter = createAdapter(model, provider, input.fetch);
+        adapter = createAdapter(model, providerOf(model), input.fetch);
         adapters.set(model.id, adapter);
+      }
+      return adapter;
+    },
+    batchAdapter(model) {
+      if (!model.economy) return undefined;
+      let adapter = batchAdapters.get(model.id);
+      if (adapter === undefined) {
+        adapter = createBatchAdapter(model, providerOf(model), input.fetch);
+        if (adapter === undefined) return undefined;
+        batchAdapters.set(model.id, adapter);
       }
       return adapter;
     },
   };
 }
 
-/** Expected cost in USD; a size without a known price counts as 0 (check `priceUsd[size]` to tell). */
-export function estimateCostUsd(model: ModelSpec, size: Size, images: number): number {
-  const price = model.priceUsd[size] ?? 0;
+/** How an image is obtained: the realtime API, or the provider's batch API at its batch price. */
+export type Lane = 'realtime' | 'economy';
+
+/**
+ * Expected cost in USD at the lane's price; a size without a known price counts as 0 (check
+ * `priceUsd[size]` / `batchPriceUsd[size]` to tell).
+ */
+export function estimateCostUsd(
+  model: ModelSpec,
+  size: Size,
+  images: number,
+  lane: Lane = 'realtime',
+): number {
+  const price = (lane === 'economy' ? model.batchPriceUsd[size] : model.priceUsd[size]) ?? 0;
   return Math.round(price * images * 1e6) / 1e6; // micro-dollars: no 0.30000000000000004 in API output
 }
 
@@ -104,6 +136,22 @@ function createAdapter(
       return createOpenAiImagesModel(base);
     case 'openai-chat':
       return createOpenAiChatModel({ ...base, sendImageSize: model.sendImageSize });
+  }
+}
+
+function createBatchAdapter(
+  model: ModelSpec,
+  provider: ProviderSpec,
+  fetchFn: typeof fetch | undefined,
+): BatchImageModel | undefined {
+  const base = { baseUrl: provider.baseUrl, ...(fetchFn === undefined ? {} : { fetch: fetchFn }) };
+  switch (model.kind) {
+    case 'gemini':
+      return createGeminiBatchModel({ ...base, sendImageSize: model.sendImageSize });
+    case 'openai-images':
+      return createOpenAiBatchModel(base);
+    case 'openai-chat':
+      return undefined;
   }
 }
 
@@ -140,8 +188,15 @@ function configuredModel(entry: ProviderConfigEntry, m: ModelConfigEntry): Model
     kind: entry.kind,
     upstreamId,
     fallback: [],
+    economy: kindHasEconomy(entry.kind),
+    batchPriceUsd: {},
     ...kindDefaults(entry.kind, upstreamId),
   };
+  if (m.economy === true && !kindHasEconomy(entry.kind)) {
+    throw new RegistryError(
+      `model "${m.id}": providers of kind ${entry.kind} have no batch API for images, so economy cannot be true`,
+    );
+  }
   const timeoutS = m.timeout_s ?? entry.timeout_s;
   return {
     ...base,
@@ -154,6 +209,9 @@ function configuredModel(entry: ProviderConfigEntry, m: ModelConfigEntry): Model
     maxImagesPerCall: m.max_images_per_call ?? base.maxImagesPerCall,
     sendImageSize: m.send_image_size ?? base.sendImageSize,
     priceUsd: m.price_usd ?? base.priceUsd,
+    economy: m.economy ?? base.economy,
+    batchPriceUsd:
+      m.batch_price_usd ?? (m.price_usd === undefined ? base.batchPriceUsd : halfPrice(m.price_usd)),
     limits: {
       ...base.limits,
       ...(m.rpm === undefined ? {} : { rpm: m.rpm }),

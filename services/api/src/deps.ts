@@ -32,5 +32,7 @@ export interface AppDeps {
     lookup?: LookupAll | undefined;
     /** Real failures an item may have (WORKER_ITEM_ATTEMPTS); written into each generation job. */
     itemAttempts: number;
+    /** PIXELMILL_ECONOMY_JOB_SIZE: items per provider batch job (default 25). */
+    economyJobSize?: number;
   };
 }

@@ -55,6 +55,7 @@ const app = createApp({
     presignTtlS: env.PIXELMILL_PRESIGN_TTL_S,
     allowPrivateWebhooks: env.PIXELMILL_WEBHOOK_ALLOW_PRIVATE,
     itemAttempts: env.WORKER_ITEM_ATTEMPTS,
+    economyJobSize: env.PIXELMILL_ECONOMY_JOB_SIZE,
   },
 });
 

@@ -47,5 +47,7 @@ export interface WorkerDeps {
     workerId: string;
     /** WORKER_ITEM_LEASE_MS: an item stays this worker's this long without a renewal (item-lease.ts). */
     itemLeaseMs: number;
+    /** Polls of provider batch jobs (economy lane): first wait, doubling up to the max. */
+    economy?: { pollMinMs: number; pollMaxMs: number; autoMarginMs?: number; autoCallMs?: number };
   };
 }

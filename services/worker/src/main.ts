@@ -97,6 +97,12 @@ const deps = {
     webhookTargetConcurrency: env.PIXELMILL_WEBHOOK_ENDPOINT_CONCURRENCY,
     presignTtlS: env.PIXELMILL_PRESIGN_TTL_S,
     uploadRetryMs: env.WORKER_UPLOAD_RETRY_MS,
+    economy: {
+      pollMinMs: env.WORKER_ECONOMY_POLL_MIN_MS,
+      pollMaxMs: env.WORKER_ECONOMY_POLL_MAX_MS,
+      autoMarginMs: env.WORKER_AUTO_MARGIN_MS,
+      autoCallMs: env.WORKER_AUTO_CALL_MS,
+    },
     workerId: `${hostname()}:${process.pid}`,
     itemLeaseMs: env.WORKER_ITEM_LEASE_MS ?? 2 * env.WORKER_LOCK_DURATION_MS,
   },

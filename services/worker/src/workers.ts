@@ -3,6 +3,7 @@ import { fullJitterBackoff } from '@pixelmill/ratelimit';
 import type { ConnectionOptions, Job, Queue, Worker } from 'bullmq';
 import { createDeliverProcessor, type DeliverReport, DeliveryWaitError } from './deliver/processor.js';
 import type { WorkerDeps } from './deps.js';
+import { createEconomyProcessor } from './economy/processor.js';
 import { createFinalizeProcessor } from './finalize/processor.js';
 import { endAbandonedItems } from './generate/abandoned-items.js';
 import { hintedWaitMs } from './generate/handle-failure.js';
@@ -106,6 +107,14 @@ export function startWorkers(
       },
     ),
   );
+  // Provider batch jobs (economy lane): each run is short (one step), then the job waits delayed.
+  workers.push(
+    new LockSafeWorker(
+      queueNames.economy,
+      tracked(queueNames.economy, createEconomyProcessor(deps) as Processor),
+      { ...common, concurrency: 4 },
+    ),
+  );
   workers.push(
     new LockSafeWorker(
       queueNames.deliver,
@@ -119,7 +128,9 @@ export function startWorkers(
   sweepTimer.unref();
 
   for (const w of workers) {
-    const isGenerate = w.name !== queueNames.finalize && w.name !== queueNames.deliver;
+    const isGenerate = !([queueNames.finalize, queueNames.deliver, queueNames.economy] as string[]).includes(
+      w.name,
+    );
     w.on('error', (err) => {
       const lost = /Missing lock for job (\S+)\./.exec(err.message)?.[1];
       const lock = lost !== undefined && w instanceof LockSafeWorker ? w.lockHistory(lost) : undefined;

@@ -8,12 +8,14 @@ import type { z } from 'zod';
 import type { Queues } from '../queues.js';
 import {
   deliverJobSchema,
+  economyJobId,
+  economyJobSchema,
   finalizeJobSchema,
   flushItemsJobSchema,
   generateJobSchema,
 } from '../schemas/jobs.js';
 
-type QueueKind = 'generate' | 'finalize' | 'deliver';
+type QueueKind = 'generate' | 'finalize' | 'deliver' | 'economy';
 
 export interface JobKind<S extends z.ZodType = z.ZodType, Q extends QueueKind = QueueKind> {
   readonly name: string;
@@ -90,6 +92,22 @@ export const jobs = {
     },
     jobId: (data) => `refresh-${data.batch_id}-${data.change ?? 0}`,
   }),
+  /**
+   * One provider batch job of the economy lane (a pack of one batch's items of one model). Its
+   * attempts cover crashes and Redis or provider errors while it is created, polled and unpacked.
+   */
+  economy: kind({
+    name: 'economy',
+    queue: 'economy',
+    schema: economyJobSchema,
+    options: {
+      attempts: 20,
+      backoff: { type: 'exponential', delay: 5000 },
+      removeOnComplete: true,
+      removeOnFail: { age: WEEK_S },
+    },
+    jobId: (data) => economyJobId(data.batch_id, data.pack),
+  }),
   /** One delivery's attempts. The webhook schedule retries sends; these attempts cover a crash or Redis error. */
   deliver: kind({
     name: 'deliver',
@@ -145,7 +163,7 @@ export function jobIdOf<S extends z.ZodType>(kind: JobKind<S>, data: z.input<S>,
  */
 export async function enqueue<S extends z.ZodType>(
   queues: Queues,
-  kind: JobKind<S, 'finalize' | 'deliver'>,
+  kind: JobKind<S, 'finalize' | 'deliver' | 'economy'>,
   data: z.input<S>,
   options: EnqueueOptions = {},
 ): Promise<void> {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   aspectRatioSchema,
   batchModelSchema,
+  batchModeSchema,
   batchWebhookEventTypeSchema,
   customIdSchema,
   imageCountSchema,
@@ -75,6 +76,8 @@ export const batchHeaderSchema = z.strictObject({
   webhook: webhookInputSchema.optional(),
   output: outputInputSchema.optional(),
   priority: prioritySchema.optional(),
+  /** `realtime` (default) or `economy`; see batchModeSchema. */
+  mode: batchModeSchema.optional(),
   metadata: metadataSchema.optional(),
   /** Items not started by then end `expired`. */
   expires_at: z.iso

@@ -1,5 +1,5 @@
 import type { ItemErrorCode } from '../errors.js';
-import type { Metadata, OutputFormat, Priority, Size, WebhookEventType } from './common.js';
+import type { BatchMode, Lane, Metadata, OutputFormat, Priority, Size, WebhookEventType } from './common.js';
 import type { QaPolicy, ReviewStatus } from './review.js';
 
 /** `cancelling`: cancel was asked and running items are still finishing. */
@@ -36,6 +36,8 @@ export interface Batch {
   /** `root`: the tenant's folder ahead of every key of the batch (api.md "Bucket layout"). */
   output: { prefix: string; format: OutputFormat; key_template: string; root: string };
   priority: Priority;
+  /** How the batch's images are obtained (realtime or economy). */
+  mode: BatchMode;
   metadata: Metadata;
   expires_at: string | null;
   dedupe: boolean;
@@ -131,6 +133,8 @@ export interface Item {
   n: number;
   reference_images: string[];
   metadata: Metadata;
+  /** The lane obtaining (or that obtained) the item's images; economy items move to realtime on a retryable error. */
+  lane: Lane;
   outputs: ItemOutput[];
   error: ItemError | null;
   /** Set when the outputs were copied from an identical earlier generation (batch `dedupe`); cost 0. */

@@ -13,6 +13,16 @@ export const batchModelSchema = z.string().min(1).max(200);
 
 export const imageCountSchema = z.int().min(1).max(10);
 
+/**
+ * How a batch's images are obtained: `realtime` (the providers' realtime APIs), `economy` (their batch
+ * APIs at batch prices, hours not seconds) or `auto` (economy first, realtime when the deadline needs it).
+ */
+export const batchModeSchema = z.enum(['realtime', 'economy', 'auto']);
+export type BatchMode = z.infer<typeof batchModeSchema>;
+
+/** The lane that obtains an item's images: the realtime APIs or a provider batch job (economy). */
+export type Lane = 'realtime' | 'economy';
+
 export const prioritySchema = z.enum(['high', 'normal', 'low']);
 export type Priority = z.infer<typeof prioritySchema>;
 

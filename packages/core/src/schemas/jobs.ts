@@ -14,6 +14,22 @@ export const generateJobSchema = z.strictObject({
 });
 export type GenerateJob = z.infer<typeof generateJobSchema>;
 
+/**
+ * One provider batch job of the economy lane: a pack of items of one batch and one model, in the
+ * order they were accepted. `pack` numbers the batch's packs; with the batch id it names the job.
+ */
+export const economyJobSchema = z.strictObject({
+  batch_id: z.string(),
+  tenant_id: z.string(),
+  model: z.string(),
+  pack: z.int().min(0),
+  item_ids: z.array(z.string()).min(1),
+});
+export type EconomyJob = z.infer<typeof economyJobSchema>;
+
+/** BullMQ id of a pack's job: one job per pack however often acceptance or a worker adds it. */
+export const economyJobId = (batchId: string, pack: number): string => `econ-${batchId}-${pack}`;
+
 export const finalizeJobSchema = z.strictObject({
   batch_id: z.string(),
   tenant_id: z.string(),
@@ -51,4 +67,5 @@ export const queueNames = {
   generate: (modelId: string): string => `generate-${modelId.replace(/[^A-Za-z0-9._-]/g, '_')}`,
   finalize: 'finalize',
   deliver: 'deliver',
+  economy: 'economy',
 } as const;

@@ -8,6 +8,7 @@ import type {
   ItemStatus,
   VersionCause,
 } from '../schemas/batch.js';
+import type { Lane } from '../schemas/common.js';
 import { MAX_ITEM_VERSIONS, type ReviewStatus } from '../schemas/review.js';
 import { type StoreKeys, storeKeys } from './keys.js';
 import { decodeCursor, encodeCursor, lexPage } from './paging.js';
@@ -441,11 +442,21 @@ export class BatchStore {
     await pipe.exec();
   }
 
+  /** The lane that now obtains the item's images (an economy item handed to realtime). */
+  async setItemLane(itemId: string, lane: Lane): Promise<void> {
+    await this.redis.hset(this.keys.item(itemId), 'lane', lane);
+  }
+
+  /** True once cancel was asked for the batch (its running economy jobs are then cancelled). */
+  async cancelRequested(batchId: string): Promise<boolean> {
+    return (await this.redis.hexists(this.keys.batch(batchId), 'cancel_requested')) === 1;
+  }
+
   async endItem(
     batchId: string,
     itemId: string,
     result: {
-      status: 'succeeded' | 'failed' | 'cancelled';
+      status: 'succeeded' | 'failed' | 'cancelled' | 'expired';
       error?: ItemError | null;
       costMicros: number;
       images: number;

@@ -12,6 +12,10 @@ export function storeKeys(prefix: string) {
     ingestIds: (batchId: string) => `${prefix}:batch:${batchId}:ingest-ids`,
     /** A tenant's earlier generation of one exact request (batch `dedupe`). */
     dedupe: (tenantId: string, fingerprint: string) => `${prefix}:dedupe:${tenantId}:${fingerprint}`,
+    /** One provider batch job of the economy lane: intent, provider id, polls (economy-store.ts). */
+    economyJob: (batchId: string, pack: number) => `${prefix}:econ:${batchId}:${pack}`,
+    /** Economy results that arrived for an item whose image was already stored (first result wins). */
+    economyDuplicates: () => `${prefix}:econ:duplicates`,
     /** Item and batch ends waiting to become webhook events (a stream; see outbox-store.ts). */
     outbox: () => `${prefix}:outbox`,
   };

@@ -11,7 +11,15 @@ import type {
   ItemVersion,
   VersionCause,
 } from '../schemas/batch.js';
-import type { Metadata, OutputFormat, Priority, Size, WebhookEventType } from '../schemas/common.js';
+import type {
+  BatchMode,
+  Lane,
+  Metadata,
+  OutputFormat,
+  Priority,
+  Size,
+  WebhookEventType,
+} from '../schemas/common.js';
 import { DEFAULT_KEY_TEMPLATE } from '../schemas/key-template.js';
 import { type QaPolicy, qaPolicyOf } from '../schemas/review.js';
 
@@ -29,6 +37,8 @@ export interface BatchSpec {
   /** `root`: the tenant's root every key of the batch starts with; absent on batches from before roots. */
   output: { prefix: string; format: OutputFormat; key_template?: string; root?: string };
   priority: Priority;
+  /** Absent on batches from before modes: realtime. */
+  mode?: BatchMode;
   metadata: Metadata;
   estimated_micros: number;
   images_requested: number;
@@ -50,6 +60,8 @@ export interface ItemSpec {
   n: number;
   reference_images: string[];
   metadata: Metadata;
+  /** The lane the item starts in; absent: realtime. The item hash's `lane` field, once set, wins. */
+  lane?: Lane;
 }
 
 const int = (v: string | undefined): number => (v === undefined || v === '' ? 0 : Number.parseInt(v, 10));
@@ -89,6 +101,7 @@ export function batchFromHash(id: string, h: Record<string, string>): { batch: B
       root: spec.output?.root ?? '',
     },
     priority: spec.priority,
+    mode: spec.mode ?? 'realtime',
     metadata: spec.metadata,
     expires_at: spec.expires_at ?? null,
     dedupe: spec.dedupe ?? false,
@@ -155,6 +168,7 @@ export function itemFromHash(id: string, h: Record<string, string>): Item {
     n: spec.n,
     reference_images: spec.reference_images,
     metadata: spec.metadata,
+    lane: (h.lane || spec.lane || 'realtime') as Lane,
     outputs: chosenVersion.outputs,
     error: parseError(h.error) ?? null,
     reused_from: h.reused_from ? (JSON.parse(h.reused_from) as Item['reused_from']) : null,

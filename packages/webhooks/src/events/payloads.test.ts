@@ -23,6 +23,7 @@ const item: Item = {
   aspect_ratio: null,
   n: 1,
   reference_images: [],
+  lane: 'realtime',
   metadata: {},
   outputs: [
     {

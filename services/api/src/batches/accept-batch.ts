@@ -5,6 +5,8 @@ import {
   type BatchSpec,
   type CreateBatchRequest,
   DEFAULT_KEY_TEMPLATE,
+  type EconomyJob,
+  economyJobId,
   enqueue,
   type FieldProblem,
   type ItemSpec,
@@ -27,6 +29,48 @@ import { ReferenceChecks } from './check-references.js';
 import { type BatchKeyParts, headerKeyProblems, itemKeyProblems } from './output-keys.js';
 import { type Locate, type ResolveContext, resolveItem } from './resolve-items.js';
 import { releaseTenantQuota, reserveTenantQuota } from './tenant-quota.js';
+
+/** Items per provider batch job unless PIXELMILL_ECONOMY_JOB_SIZE says otherwise. */
+const DEFAULT_ECONOMY_JOB_SIZE = 25;
+
+/**
+ * Economy items go to provider batch jobs instead of the model queues: packed per model, in order,
+ * `size` items a pack; one economy job per pack, numbered from `firstPack`. Returns the packs added.
+ */
+async function enqueueEconomy(
+  deps: AppDeps,
+  batch: { id: string; tenantId: string },
+  items: { id: string; model: string }[],
+  firstPack: number,
+): Promise<number> {
+  const size = deps.options.economyJobSize ?? DEFAULT_ECONOMY_JOB_SIZE;
+  const byModel = new Map<string, string[]>();
+  for (const item of items) byModel.set(item.model, [...(byModel.get(item.model) ?? []), item.id]);
+  const packs: ReturnType<typeof jobFor<typeof jobs.economy.schema>>[] = [];
+  let pack = firstPack;
+  for (const [model, ids] of byModel) {
+    for (let i = 0; i < ids.length; i += size) {
+      const data: EconomyJob = {
+        batch_id: batch.id,
+        tenant_id: batch.tenantId,
+        model,
+        pack,
+        item_ids: ids.slice(i, i + size),
+      };
+      packs.push(jobFor(jobs.economy, data));
+      pack++;
+    }
+  }
+  if (packs.length > 0) await deps.queues.economy.addBulk(packs);
+  return pack - firstPack;
+}
+
+/** Packs enqueueEconomy makes of these items. */
+function packCount(items: { model: string }[], size: number): number {
+  const perModel = new Map<string, number>();
+  for (const item of items) perModel.set(item.model, (perModel.get(item.model) ?? 0) + 1);
+  return [...perModel.values()].reduce((sum, n) => sum + Math.ceil(n / size), 0);
+}
 
 /** addBulk chunk size: BullMQ's addBulk latency grows past ~1,000 jobs per call (bullmq#1670). */
 const CHUNK = 1000;
@@ -95,6 +139,8 @@ export class BatchAcceptance {
   private imagesRequested = 0;
   private estimatedMicros = 0;
   private readonly modelsUsed = new Set<string>();
+  /** Economy packs enqueued so far (their jobs are economyJobId(id, 0..packs-1)). */
+  private packs = 0;
   private closed = false;
   /** reference_images URLs (SSRF guard, one lookup per host) and keys (tenant's root). */
   private readonly references: ReferenceChecks;
@@ -134,6 +180,15 @@ export class BatchAcceptance {
     if (model === undefined) {
       throw new ApiError(400, 'unknown_model', `Unknown model "${header.model}"; see GET /v1/models`, [
         { path: names.locateHeader('model'), message: 'Unknown model' },
+      ]);
+    }
+    const mode = header.mode ?? 'realtime';
+    if (mode === 'economy' && !model.economy) {
+      throw invalidRequest([
+        {
+          path: names.locateHeader('mode'),
+          message: `${model.id} has no economy lane (its provider has no batch API for images); see GET /v1/models`,
+        },
       ]);
     }
     if (!deps.registry.available(model)) {
@@ -176,6 +231,7 @@ export class BatchAcceptance {
         root: tenantRoot(tenantId),
       },
       priority: header.priority ?? 'normal',
+      mode,
       metadata: header.metadata ?? {},
       estimated_micros: 0,
       images_requested: 0,
@@ -263,12 +319,24 @@ export class BatchAcceptance {
     const found: FieldProblem[] = [];
     const spec = resolveItem(this.ctx, input, locate, found);
     if (spec !== null) found.push(...itemKeyProblems(this.keys, spec, locate));
+    const model = this.ctx.models.get(input.model ?? this.ctx.header.model);
+    // Mode auto starts in economy where the model has a lane and the item no references, else realtime.
+    const economy =
+      this.spec.mode === 'economy' ||
+      (this.spec.mode === 'auto' &&
+        (model as ModelSpec | undefined)?.economy === true &&
+        (input.reference_images ?? []).length === 0);
+    if (this.spec.mode === 'economy' && spec !== null) {
+      found.push(...economyProblems(model as ModelSpec, spec, locate));
+    }
     this.report(found);
     this.references.check(input.reference_images, locate);
     if (spec === null || found.length > 0) return;
-    const model = this.ctx.models.get(input.model ?? this.ctx.header.model);
+    if (economy) spec.lane = 'economy';
     this.imagesRequested += spec.n;
-    this.estimatedMicros += toMicros(estimateCostUsd(model as ModelSpec, spec.size, spec.n));
+    // The estimate is at the lane's price: economy items cost the batch price (providers.md §6).
+    const lane = economy ? 'economy' : 'realtime';
+    this.estimatedMicros += toMicros(estimateCostUsd(model as ModelSpec, spec.size, spec.n, lane));
     this.modelsUsed.add(spec.model);
     this.pending.push({ spec, where: locate('custom_id') });
     if (this.pending.length >= CHUNK) await this.startFlush();
@@ -316,11 +384,22 @@ export class BatchAcceptance {
     if (this.problems.length > 0) return;
     // The items are recorded before their jobs: the rollback finds every job id to remove in the
     // batch's item list, even for an addBulk that failed after writing (its reply lost).
-    await enqueueItems(
-      this.deps,
-      { id: this.id, tenantId: this.tenantId, priority: this.spec.priority },
-      items.map((i) => ({ id: i.id, model: i.spec.model, round: 0 })),
-    );
+    const realtime = items.filter((i) => i.spec.lane !== 'economy');
+    if (realtime.length > 0) {
+      await enqueueItems(
+        this.deps,
+        { id: this.id, tenantId: this.tenantId, priority: this.spec.priority },
+        realtime.map((i) => ({ id: i.id, model: i.spec.model, round: 0 })),
+      );
+    }
+    const economy = items.filter((i) => i.spec.lane === 'economy');
+    if (economy.length > 0) {
+      const first = this.packs;
+      const packed = economy.map((i) => ({ id: i.id, model: i.spec.model }));
+      // Counted before the write: a failed addBulk may still have written some packs (rollback).
+      this.packs += packCount(packed, this.deps.options.economyJobSize ?? DEFAULT_ECONOMY_JOB_SIZE);
+      await enqueueEconomy(this.deps, { id: this.id, tenantId: this.tenantId }, packed, first);
+    }
   }
 
   /**
@@ -397,12 +476,34 @@ export class BatchAcceptance {
       for await (const ids of this.deps.store.itemIds(this.id)) {
         await Promise.all(ids.flatMap((id) => queues.map((q) => q.remove(id).catch(() => 0))));
       }
+      // Economy packs: a pack whose job a worker holds finds its items missing and ends (economy worker).
+      for (let pack = 0; pack < this.packs; pack++) {
+        await this.deps.queues.economy.remove(economyJobId(this.id, pack)).catch(() => 0);
+      }
       await releaseTenantQuota(this.deps, this.tenantId, this.id);
       await this.deps.store.discardBatch(this.id, this.tenantId);
     } catch (err) {
       this.deps.logger.error({ err, batch_id: this.id }, 'rollback incomplete');
     }
   }
+}
+
+/**
+ * What the economy lane cannot take for this item: a model without a batch API for images, or
+ * reference images (not sent through the batch APIs yet).
+ */
+function economyProblems(model: ModelSpec, spec: ItemSpec, locate: Locate): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  if (!model.economy) {
+    problems.push({ path: locate('model'), message: `${model.id} has no economy lane; see GET /v1/models` });
+  }
+  if (spec.reference_images.length > 0) {
+    problems.push({
+      path: locate('reference_images'),
+      message: 'Reference images are not supported in mode "economy" yet',
+    });
+  }
+  return problems;
 }
 
 /** The deadline job: at `expires_at` the finalize worker ends the batch's queued items `expired` (finalize/expire.ts). */

@@ -40,7 +40,8 @@ export async function cancelBatch(deps: AppDeps, tenantId: string, batchId: stri
 
 /**
  * `POST /v1/batches/{id}/retry`: items in the given statuses (failed by default) go back to queued with
- * their attempts reset and new jobs (new job ids: the old failed jobs may still be kept). The batch
+ * their attempts reset and new jobs (new job ids: the old failed jobs may still be kept), on the
+ * realtime lane (an economy item retried is generated through the realtime API). The batch
  * re-opens and finalizes again (manifest and results rewritten, a new completion webhook) when they end.
  */
 export async function retryBatch(
@@ -77,6 +78,8 @@ export async function retryBatch(
     const rounds = (await deps.store.retryItems(batchId, ids, statuses)).filter((r) => r.round > 0);
     if (rounds.length === 0) continue;
     const items = await deps.store.getItems(rounds.map((r) => r.itemId));
+    // A retry runs on the realtime lane, whatever lane the item had.
+    for (const it of items) if (it.lane !== 'realtime') await deps.store.setItemLane(it.id, 'realtime');
     await enqueueItems(
       deps,
       { id: batchId, tenantId, priority },

@@ -35,6 +35,7 @@ const QUERY_FIELDS: [param: string, path: string][] = [
   ['aspect_ratio', 'defaults.aspect_ratio'],
   ['n', 'defaults.n'],
   ['priority', 'priority'],
+  ['mode', 'mode'],
   ['output_prefix', 'output.prefix'],
   ['output_format', 'output.format'],
   ['key_template', 'output.key_template'],

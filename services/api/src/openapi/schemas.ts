@@ -90,6 +90,9 @@ export const BatchSchema = z
       root: z.string(),
     }),
     priority: z.enum(['high', 'normal', 'low']),
+    mode: z.enum(['realtime', 'economy', 'auto']).openapi({
+      description: "realtime: the providers' realtime APIs; economy: their batch APIs at batch prices",
+    }),
     metadata: MetadataSchema,
     expires_at: nullableTime,
     dedupe: z.boolean(),
@@ -126,6 +129,7 @@ export const BatchSchema = z
         root: 'acme/',
       },
       priority: 'normal',
+      mode: 'realtime',
       metadata: { campaign: 'fall' },
       expires_at: null,
       dedupe: false,
@@ -227,6 +231,9 @@ const itemFields = {
   aspect_ratio: z.string().nullable(),
   n: z.int(),
   metadata: MetadataSchema,
+  lane: z.enum(['realtime', 'economy']).openapi({
+    description: 'The lane obtaining the images: a provider batch job (economy) or the realtime APIs',
+  }),
   outputs: z.array(ItemOutputSchema),
   error: ItemErrorSchema.nullable(),
   reused_from: z.object({ batch_id: z.string(), item_id: z.string(), custom_id: z.string() }).nullable(),
@@ -256,6 +263,7 @@ const itemExample = {
   aspect_ratio: '4:3',
   n: 1,
   metadata: { sku: '1001' },
+  lane: 'realtime' as const,
   outputs: [
     {
       index: 0,
@@ -450,6 +458,10 @@ const ModelSchema = z
     aspect_ratios: z.array(z.string()),
     max_reference_images: z.int(),
     price_usd: z.record(z.string(), z.number()),
+    economy: z.boolean().openapi({ description: 'Batches in mode economy may use this model' }),
+    batch_price_usd: z
+      .record(z.string(), z.number())
+      .openapi({ description: 'Price per image through the provider batch API (economy)' }),
     limits: z.object({
       rpm: z.number().optional(),
       ipm: z.number().optional(),
@@ -473,6 +485,8 @@ const ModelSchema = z
       aspect_ratios: ['1:1', '4:3'],
       max_reference_images: 14,
       price_usd: { '1K': 0.134, '2K': 0.134, '4K': 0.24 },
+      economy: true,
+      batch_price_usd: { '1K': 0.067, '2K': 0.067, '4K': 0.12 },
       limits: { rpm: 20, concurrency: 8 },
       timeout_s: 300,
       fallback: ['gemini-3.1-flash-image'],

@@ -69,6 +69,8 @@ export function modelRoutes(deps: AppDeps): OpenAPIHono {
         aspect_ratios: m.aspectRatios,
         max_reference_images: m.maxReferenceImages,
         price_usd: m.priceUsd,
+        economy: m.economy,
+        batch_price_usd: m.batchPriceUsd,
         limits: m.limits,
         timeout_s: m.timeoutMs / 1000,
         fallback: m.fallback,

@@ -1,4 +1,12 @@
-import { enqueue, type GenerateJob, type ItemError, jobs, type Size, toMicros } from '@pixelmill/core';
+import {
+  enqueue,
+  type GenerateJob,
+  type ItemError,
+  jobs,
+  type Lane,
+  type Size,
+  toMicros,
+} from '@pixelmill/core';
 import { estimateCostUsd, type ModelSpec } from '@pixelmill/providers';
 import type { WorkerDeps } from '../deps.js';
 import { crashPoint } from '../test-crash.js';
@@ -11,17 +19,20 @@ export async function endItem(
   deps: WorkerDeps,
   data: GenerateJob,
   result: {
-    status: 'succeeded' | 'failed' | 'cancelled';
+    status: 'succeeded' | 'failed' | 'cancelled' | 'expired';
     error: ItemError | null;
     images: number;
     model?: ModelSpec;
     size?: Size;
+    /** The lane that delivered the images: economy images cost the model's batch price. */
+    lane?: Lane;
   },
 ): Promise<void> {
-  // Cost follows the images actually delivered: the registry's price per image for the item's size.
+  // Cost follows the images actually delivered: the registry's price per image for the item's size,
+  // at the batch price for images of a provider batch job.
   const costMicros =
     result.model && result.size && result.images > 0
-      ? toMicros(estimateCostUsd(result.model, result.size, result.images))
+      ? toMicros(estimateCostUsd(result.model, result.size, result.images, result.lane ?? 'realtime'))
       : 0;
   const ended = await deps.store.endItem(data.batch_id, data.item_id, {
     status: result.status,

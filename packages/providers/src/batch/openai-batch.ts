@@ -1,0 +1,172 @@
+/**
+ * OpenAI Batch API adapter for images (providers.md §3b) on the official SDK: the lines go up as a
+ * JSONL file (`purpose: batch`), the job runs `/v1/images/generations` with our label in its metadata,
+ * and the output and error files are streamed line by line. SDK retries are off (one retry loop only).
+ * @module
+ */
+import OpenAI, { toFile } from 'openai';
+import { decodeBase64Image } from '../image-data.js';
+import { asArray, asNumber, asRecord, asString, parseJson } from '../json.js';
+import { fromSdkError } from '../openai-images.js';
+import { openAiImagesError } from '../openai-images-error.js';
+import { type OpenAiSizeMode, openAiImageSize, openAiSizeMode } from '../openai-images-size.js';
+import type { GeneratedImage } from '../types.js';
+import { jsonlLines } from './jsonl.js';
+import {
+  type BatchImageModel,
+  type BatchJobState,
+  type BatchJobStatus,
+  type BatchLineResult,
+  DEFAULT_LABEL_SCAN,
+} from './types.js';
+
+export interface OpenAiBatchOptions {
+  baseUrl: string;
+  fetch?: typeof fetch;
+  sizeMode?: OpenAiSizeMode;
+  /** Deadline of each control call; default 120 s. */
+  callTimeoutMs?: number;
+}
+
+/** The metadata key that carries our label (metadata values are strings of ≤ 512 characters). */
+export const OPENAI_LABEL_KEY = 'pixelmill_job';
+const ENDPOINT = '/v1/images/generations';
+
+const STATES: Record<string, BatchJobState> = {
+  validating: 'pending',
+  in_progress: 'running',
+  finalizing: 'running',
+  cancelling: 'running',
+  completed: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  expired: 'expired',
+};
+
+function statusOf(batch: unknown): BatchJobStatus {
+  const b = asRecord(batch) ?? {};
+  const counts = asRecord(b.request_counts);
+  const total = asNumber(counts?.total);
+  const done = (asNumber(counts?.completed) ?? 0) + (asNumber(counts?.failed) ?? 0);
+  const state = STATES[asString(b.status) ?? ''] ?? 'running';
+  const ended = state !== 'pending' && state !== 'running';
+  const files = [asString(b.output_file_id), asString(b.error_file_id)].filter((f) => f !== undefined);
+  const errors = asArray(asRecord(b.errors)?.data).map((e) => asString(asRecord(e)?.message));
+  return {
+    id: asString(b.id) ?? '',
+    label: asString(asRecord(b.metadata)?.[OPENAI_LABEL_KEY]),
+    state,
+    total,
+    finished: counts === undefined ? undefined : done,
+    resultFiles: ended ? files : [],
+    error: errors.filter((e) => e !== undefined).join('; ') || undefined,
+  };
+}
+
+/** One output or error line; lines the job never ran (expired, cancelled) say nothing. */
+function toResult(raw: string): BatchLineResult | undefined {
+  const line = asRecord(parseJson(raw));
+  const key = asString(line?.custom_id);
+  if (line === undefined || key === undefined) return undefined;
+  const response = asRecord(line.response);
+  if (response === undefined) return undefined; // batch_expired / batch_cancelled: not run
+  const status = asNumber(response.status_code) ?? 500;
+  const body = response.body;
+  const headers = new Headers();
+  const requestId = asString(response.request_id);
+  if (requestId !== undefined) headers.set('x-request-id', requestId);
+  if (status < 200 || status >= 300) return { key, error: openAiImagesError(status, body, headers) };
+  const images = asArray(asRecord(body)?.data)
+    .map((d) => asString(asRecord(d)?.b64_json))
+    .map((b64) => (b64 === undefined ? undefined : decodeBase64Image(b64)))
+    .filter((i): i is GeneratedImage => i !== undefined);
+  return images.length === 0 ? { key, error: openAiImagesError(status, body, headers) } : { key, images };
+}
+
+export function createOpenAiBatchModel(opts: OpenAiBatchOptions): BatchImageModel {
+  const fetchFn = opts.fetch ?? fetch;
+  const timeout = opts.callTimeoutMs ?? 120_000;
+  const clients = new Map<string, OpenAI>();
+  const clientFor = (apiKey: string): OpenAI => {
+    let client = clients.get(apiKey);
+    if (client === undefined) {
+      client = new OpenAI({ apiKey, baseURL: opts.baseUrl, maxRetries: 0, fetch: fetchFn, timeout });
+      clients.set(apiKey, client);
+    }
+    return client;
+  };
+  const guard = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (err) {
+      throw fromSdkError(err, false);
+    }
+  };
+
+  return {
+    kind: 'openai-images',
+    async submit(req) {
+      const mode = opts.sizeMode ?? openAiSizeMode(req.upstreamModel);
+      const text = req.lines
+        .map((l) =>
+          JSON.stringify({
+            custom_id: l.key,
+            method: 'POST',
+            url: ENDPOINT,
+            body: {
+              model: req.upstreamModel,
+              prompt: l.prompt,
+              n: l.n,
+              size: openAiImageSize(mode, l.size, l.aspectRatio),
+            },
+          }),
+        )
+        .join('\n');
+      const client = clientFor(req.apiKey);
+      return guard(async () => {
+        const file = await client.files.create(
+          { file: await toFile(Buffer.from(text), `${req.label}.jsonl`), purpose: 'batch' },
+          { signal: req.signal },
+        );
+        const batch = await client.batches.create(
+          {
+            input_file_id: file.id,
+            endpoint: ENDPOINT,
+            completion_window: '24h',
+            metadata: { [OPENAI_LABEL_KEY]: req.label },
+          },
+          { signal: req.signal },
+        );
+        return statusOf(batch);
+      });
+    },
+    get: (apiKey, id) => guard(async () => statusOf(await clientFor(apiKey).batches.retrieve(id))),
+    findByLabel: (apiKey, label, maxJobs = DEFAULT_LABEL_SCAN) =>
+      guard(async () => {
+        let seen = 0;
+        for await (const batch of clientFor(apiKey).batches.list({ limit: 100 })) {
+          const status = statusOf(batch);
+          if (status.label === label) return status;
+          if (++seen >= maxJobs) break;
+        }
+        return undefined;
+      }),
+    cancel: (apiKey, id) =>
+      guard(async () => {
+        await clientFor(apiKey).batches.cancel(id);
+      }),
+    async *results(apiKey, status) {
+      for (const file of status.resultFiles) {
+        const res = await guard(() => clientFor(apiKey).files.content(file));
+        try {
+          for await (const raw of jsonlLines(res.body)) {
+            const result = toResult(raw);
+            if (result !== undefined) yield result;
+          }
+        } catch (err) {
+          throw fromSdkError(err, false);
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import { type Item, jobFor, jobs, type Priority } from '@pixelmill/core';
+import { createFairScheduler } from '@pixelmill/ratelimit';
+import type { WorkerDeps } from '../deps.js';
+
+/**
+ * Moves an economy item to the realtime lane (a retryable per-line error, a line the provider never
+ * ran): its lane becomes `realtime` and a generation job is queued on its model's queue, where the
+ * realtime path stores what is still missing. Idempotent: one job id per item.
+ */
+export async function handToRealtime(
+  deps: WorkerDeps,
+  batch: { id: string; tenantId: string; priority: Priority },
+  item: Item,
+): Promise<void> {
+  await deps.store.setItemLane(item.id, 'realtime');
+  await createFairScheduler(deps.redis).addBulk(
+    deps.queues.generate(item.model),
+    { tenant: batch.tenantId, priority: batch.priority },
+    [
+      jobFor(
+        jobs.generate,
+        { batch_id: batch.id, item_id: item.id, tenant_id: batch.tenantId },
+        { options: { attempts: deps.options.itemAttempts } },
+      ),
+    ],
+  );
+}

@@ -137,4 +137,24 @@ describe('AIMD effective rate', () => {
     expect(await limiter.onSuccess('no-rpm')).toBeUndefined();
     expect((await limiter.state('no-rpm')).effectiveRpm).toBeNull();
   });
+
+  it('reads a lone edge 429 answered a third of a window after its grant as an edge, not a lower limit', async () => {
+    const clock = manualClock();
+    const limiter = createLimiter(redis, { prefix, now: clock.now });
+    await limiter.configure({ id: 'late-429', rpm: 10, windowMs: 1_000 });
+    // A full window of requests, spread over it.
+    for (let i = 0; i < 10; i++) {
+      expect((await limiter.tryAcquire('late-429', opts)).ok).toBe(true);
+      clock.advance(100);
+    }
+    // At +1000 the first one left: the next is granted at once; the provider, which counted the
+    // first one a little later than we did, refuses it, and its 429 arrives 400 ms later.
+    const edge = await limiter.tryAcquire('late-429', opts);
+    if (!edge.ok) throw new Error('the freed slot was not granted');
+    clock.advance(400);
+    // When the 429 arrives, only 5 of the 9 requests before it are still in a window counted from
+    // now; in the window before its grant there were 9 (= rpm - 1): an edge, the rate stays.
+    expect(await limiter.onRateLimited('late-429', { grantedAt: edge.grantedAt, retryAfterMs: 20 })).toBe(10);
+    expect((await limiter.state('late-429')).effectiveRpm).toBe(10);
+  });
 });

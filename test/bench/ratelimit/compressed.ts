@@ -15,6 +15,7 @@ import { cpuSeconds, totalCpu } from './cpu.js';
 import { logReport, logTable } from './logs.js';
 import { NAIVE_CONCURRENCY, runNaive } from './naive.js';
 import { pixelmillConfig, runPixelmill } from './pixelmill.js';
+import { keyRuns } from './realtime.js';
 import { startSimProcess } from './sim-process.js';
 import { traceLimits } from './trace.js';
 import {
@@ -55,6 +56,7 @@ const stack = await startStack({
 const bullmq = await startBullmq(REDIS_URL, sim.url, keysOf('bullmq'));
 
 let results: Result[];
+let arrivals: Awaited<ReturnType<typeof sim.arrivals>> = {};
 try {
   const sampler = startSampler(sim.stats);
   const trace = process.env.BENCH_TRACE ? traceLimits(stack.prefix, sim.stats) : undefined;
@@ -78,6 +80,7 @@ try {
       for (const line of w.output().split('\n')) if (line.includes('"batch completed"')) console.log(line);
   const runs = { pixelmill: pm, naive, bullmq: bull };
   const stats = await sim.stats();
+  arrivals = await sim.arrivals();
   const used = (c: 'pixelmill' | 'bullmq') => {
     const [a, b] = [cpuBefore[c], cpuAfter[c]];
     return a === null || b === null ? null : b - a;
@@ -132,6 +135,13 @@ ${row('small batch: submission → first item started', (r) => s(r.smallFirstSta
 ${row('requests sent', (r) => String(r.requests))}
 ${row('CPU seconds used by the contender processes', (r) => (r.cpuS === null ? 'n/a (runner process)' : r.cpuS.toFixed(1)))}
 ${phases(results[0]!)}
+
+pixelmill's keys, each run of ${PER_KEY} admitted requests (the sliding window repeats the first run's pace in
+every later one), from the key's first request:
+
+| key | run | first at | last at | 429s in the run |
+|---|---|---|---|---|
+${keyRuns(arrivals, keysOf('pixelmill'), PER_KEY).join('\n')}
 
 Log lines of pixelmill's processes during the run:
 

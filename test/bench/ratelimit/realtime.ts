@@ -60,7 +60,7 @@ export function windowProfile(samples: KeySample[], t0: number, windowMs: number
 }
 
 /** Per key, each run of `rpm` admitted requests: when its first and last arrived, from the key's first. */
-function keyRuns(
+export function keyRuns(
   arrivals: Record<string, Array<{ t: number; ok: boolean }>>,
   keys: string[],
   rpm: number,

@@ -9,8 +9,8 @@
      hint is short (under 5 % of the window). The provider counts a request when it arrives, a
      little after we counted it, and saw the old one still inside its window: the rate is right.
      Only the time is noted; a second such 429 within one window means the limit really is lower.
-  3. Otherwise the provider allows less than the effective rpm. The requests we sent before the
-     refused one and still hold in our window are what the provider had taken when it refused: its
+  3. Otherwise the provider allows less than the effective rpm. The requests we sent in the window
+     before the refused one (counted back from its grant) are what the provider had taken when it refused: its
      limit is about that many. The rate drops to that count (never to less than factor x the rate,
      never below minRpm), so a key whose real limit is below the declared one settles on it at
      once instead of halving and climbing back again and again.
@@ -47,7 +47,11 @@ end
 
 local lowered = math.max(minRpm or 1, math.floor(eff * tonumber(ARGV[2])))
 if grantedAt ~= nil and windowMs ~= nil then
-  local before = redis.call('ZCOUNT', KEYS[2], '(' .. (now - windowMs), '(' .. grantedAt)
+  -- Counted over the window that ended at the refused request's grant (about when it was sent and
+  -- reached the provider), not the one ending now: by the time its 429 arrives (a call later, up to a
+  -- third of a short window), the oldest of those requests have left a window counted from now, and a
+  -- lone edge disagreement would read as a lower limit.
+  local before = redis.call('ZCOUNT', KEYS[2], '(' .. (grantedAt - windowMs), '(' .. grantedAt)
   local hint = tonumber(ARGV[4])
   if before >= eff - 1 and (hint == nil or hint < windowMs / 20) then
     if lastEdge == nil or now - lastEdge > windowMs then

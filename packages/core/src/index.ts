@@ -1,4 +1,16 @@
 export * from './errors.js';
+export {
+  CLASS_COST,
+  createFairScheduler,
+  type FairFlow,
+  type FairJob,
+  type FairQueueState,
+  type FairScheduler,
+  type FairSchedulerOptions,
+  flowName,
+  MAX_BULLMQ_PRIORITY,
+  type PriorityClass,
+} from './fair-queue/fair-queue.js';
 export * from './ids.js';
 export {
   type EnqueueOptions,

@@ -1,6 +1,5 @@
 /**
- * @module @pixelmill/ratelimit: distributed provider limits, backoff, circuit breaking and fair
- * scheduling in Redis.
+ * @module @pixelmill/ratelimit: distributed provider limits, backoff and circuit breaking in Redis.
  */
 export { type FullJitterOptions, fullJitterBackoff } from './backoff.js';
 export {
@@ -12,18 +11,6 @@ export {
 } from './circuit-breaker.js';
 export type { LimiterOptions } from './context.js';
 export { ImagesExceedLimitError, ResourceNotConfiguredError } from './errors.js';
-export {
-  CLASS_COST,
-  createFairScheduler,
-  type FairFlow,
-  type FairJob,
-  type FairQueueState,
-  type FairScheduler,
-  type FairSchedulerOptions,
-  flowName,
-  MAX_BULLMQ_PRIORITY,
-  type PriorityClass,
-} from './fair-queue.js';
 export {
   type KeyLimitState,
   keyId,

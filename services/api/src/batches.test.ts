@@ -112,7 +112,7 @@ describe('POST /v1/batches accepts a batch', () => {
       expect(job.data).toEqual({ batch_id: b.id, item_id: job.id, tenant_id: 'acme' });
       expect(job.opts.attempts).toBe(env.deps.options.itemAttempts);
       // The fair-queue scheduler turns priority into a start tag (a positive BullMQ priority); the
-      // ordering it produces is tested in packages/ratelimit and test/e2e/ratelimit-fairness.
+      // ordering it produces is tested in packages/core (src/fair-queue) and test/e2e/ratelimit-fairness.
       expect(job.opts.priority).toBeGreaterThan(0);
     }
     expect(await queue.getJob(itemIds[0] as string)).toBeDefined();

@@ -4,6 +4,7 @@ import {
   type BatchItemInput,
   type BatchSpec,
   type CreateBatchRequest,
+  createFairScheduler,
   DEFAULT_KEY_TEMPLATE,
   type EconomyJob,
   economyJobId,
@@ -21,7 +22,6 @@ import {
 } from '@pixelmill/core';
 import { assertPublicUrl } from '@pixelmill/net-guard';
 import { estimateCostUsd, type ModelSpec } from '@pixelmill/providers';
-import { createFairScheduler } from '@pixelmill/ratelimit';
 import { generateWebhookSecret } from '@pixelmill/webhooks';
 import type { AppDeps } from '../deps.js';
 import { ApiError, invalidRequest } from '../errors.js';
@@ -106,7 +106,7 @@ export async function enqueueItems(
     byModel.set(item.model, list);
   }
   for (const [model, list] of byModel) {
-    // Fair share between tenants: priorities are start tags of fair queuing (ratelimit fair-queue.ts).
+    // Fair share between tenants: priorities are start tags of fair queuing (@pixelmill/core fair-queue).
     await createFairScheduler(deps.redis).addBulk(
       deps.queues.generate(model),
       { tenant: batch.tenantId, priority: batch.priority },

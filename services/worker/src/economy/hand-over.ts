@@ -1,5 +1,4 @@
-import { type Item, jobFor, jobs, type Priority } from '@pixelmill/core';
-import { createFairScheduler } from '@pixelmill/ratelimit';
+import { createFairScheduler, type Item, jobFor, jobs, type Priority } from '@pixelmill/core';
 import type { WorkerDeps } from '../deps.js';
 
 /**

@@ -3,9 +3,17 @@
  * the item's own and its fallbacks, fail (every key out of quota for good, or the deadline passed),
  * or wait without spending an attempt, never past the item's deadline.
  */
-import { type BatchSpec, type GenerateJob, type Item, type ItemError, jobFor, jobs } from '@pixelmill/core';
+import {
+  type BatchSpec,
+  type FairScheduler,
+  type GenerateJob,
+  type Item,
+  type ItemError,
+  jobFor,
+  jobs,
+} from '@pixelmill/core';
 import type { ModelSpec } from '@pixelmill/providers';
-import { type FairScheduler, ResourceNotConfiguredError } from '@pixelmill/ratelimit';
+import { ResourceNotConfiguredError } from '@pixelmill/ratelimit';
 import type { Job } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
 import type { Blocked } from './capacity.js';

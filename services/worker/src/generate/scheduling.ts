@@ -4,9 +4,8 @@
  * (key-rotation.ts) and what a blocked job does (fallback.ts). The processor asks; these decide.
  * @module
  */
-import type { BatchStore, GenerateJob, Item } from '@pixelmill/core';
+import { type BatchStore, createFairScheduler, type GenerateJob, type Item } from '@pixelmill/core';
 import type { ModelSpec } from '@pixelmill/providers';
-import { createFairScheduler } from '@pixelmill/ratelimit';
 import type { Job, Queue } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
 import { type Acquired, type AcquireOpts, type Blocked, createCapacity } from './capacity.js';

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import {
   type BatchSpec,
   BatchStore,
+  createFairScheduler,
   itemIdFor,
   jobFor,
   jobs,
@@ -22,12 +23,7 @@ import {
 import { createLogger } from '@pixelmill/logger';
 import { type RunningSim, startSim } from '@pixelmill/provider-sim';
 import { buildRegistry } from '@pixelmill/providers';
-import {
-  createCircuitBreaker,
-  createFairScheduler,
-  createLimiter,
-  schedulingPrefixes,
-} from '@pixelmill/ratelimit';
+import { createCircuitBreaker, createLimiter, schedulingPrefixes } from '@pixelmill/ratelimit';
 import {
   createS3Store,
   type LocalS3,

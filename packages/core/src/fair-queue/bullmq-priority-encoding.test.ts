@@ -8,30 +8,26 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { PRIORITY_LIMIT, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTestRedis } from '../test-support/index.js';
 import { MAX_BULLMQ_PRIORITY } from './fair-queue.js';
-import { connectRedis, deleteByPrefix, testPrefix } from './test-support/redis.js';
 
 const PINNED_BULLMQ = '6.7.0';
 const COUNTER = 2 ** 32;
 
-const prefix = testPrefix();
-let redis: Redis;
+const env = useTestRedis('core-bullmq-priority');
+const { prefix } = env;
 let queue: Queue;
 
 beforeAll(() => {
-  redis = connectRedis();
   queue = new Queue(`q-${randomUUID().slice(0, 8)}`, {
-    connection: { host: redis.options.host, port: redis.options.port },
+    connection: { host: env.redis.options.host, port: env.redis.options.port },
     prefix,
   });
 });
 
 afterAll(async () => {
   await queue.close();
-  await deleteByPrefix(redis, prefix);
-  redis.disconnect();
 });
 
 describe("BullMQ's priority encoding, as fairStart-8.lua rewrites it", () => {
@@ -50,7 +46,7 @@ describe("BullMQ's priority encoding, as fairStart-8.lua rewrites it", () => {
     for (const key of ['prioritized', 'delayed', 'wait', 'paused', 'active'] as const) {
       expect(queue.keys[key], key).toBe(`${prefix}:${queue.name}:${key}`);
     }
-    const scored = await redis.zrange(queue.keys.prioritized!, '0', '-1', 'WITHSCORES');
+    const scored = await env.redis.zrange(queue.keys.prioritized!, '0', '-1', 'WITHSCORES');
     const scores = new Map<string, number>();
     for (let i = 0; i < scored.length; i += 2) scores.set(scored[i]!, Number(scored[i + 1]));
     const counters: number[] = [];
@@ -58,7 +54,7 @@ describe("BullMQ's priority encoding, as fairStart-8.lua rewrites it", () => {
       const score = scores.get(job.id!)!;
       expect(Math.floor(score / COUNTER)).toBe(priorities[i]);
       counters.push(score % COUNTER);
-      expect(await redis.hget(queue.toKey(job.id!), 'priority')).toBe(String(priorities[i]));
+      expect(await env.redis.hget(queue.toKey(job.id!), 'priority')).toBe(String(priorities[i]));
     }
     // The low 32 bits count insertions: equal priorities keep their order.
     expect([...counters].sort((a, b) => a - b)).toEqual(counters);

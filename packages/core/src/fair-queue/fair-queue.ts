@@ -21,11 +21,36 @@
  * queued work, it never loses or starves a job).
  */
 import { randomUUID } from 'node:crypto';
+import { luaScripts, runLuaScript } from '@pixelmill/redis-scripts';
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { luaScript, runLuaScript } from './lua-script.js';
-import { replyArray, replyNumber } from './reply.js';
-import { nonEmpty, positiveInt } from './validate.js';
+
+/** fairTag-2.lua and fairStart-8.lua, with their includes, loaded once per process. */
+const luaScript = luaScripts(new URL('./lua/', import.meta.url));
+
+function positiveInt(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}
+
+function nonEmpty(name: string, value: string): string {
+  if (value.length === 0) throw new RangeError(`${name} must not be empty`);
+  return value;
+}
+
+function replyArray(reply: unknown): unknown[] {
+  if (!Array.isArray(reply)) throw new TypeError(`unexpected Lua reply: ${String(reply)}`);
+  return reply;
+}
+
+function replyNumber(value: unknown): number {
+  const n = typeof value === 'string' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isFinite(n))
+    throw new TypeError(`expected a number: ${String(value)}`);
+  return n;
+}
 
 export type PriorityClass = 'high' | 'normal' | 'low';
 

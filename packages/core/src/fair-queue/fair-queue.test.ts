@@ -1,26 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { type Job, Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useTestRedis } from '../test-support/index.js';
 import { createFairScheduler, type FairFlow, type FairScheduler } from './fair-queue.js';
-import { connectRedis, deleteByPrefix, testPrefix } from './test-support/redis.js';
 
-const prefix = testPrefix();
-let redis: Redis;
+const env = useTestRedis('core-fair-queue');
+const { prefix } = env;
 const opened: { close(): Promise<void> }[] = [];
-
-beforeAll(() => {
-  redis = connectRedis();
-});
 
 afterAll(async () => {
   await Promise.all(opened.map((o) => o.close()));
-  await deleteByPrefix(redis, prefix);
-  redis.disconnect();
 });
 
 /** A real queue and a worker that takes jobs one at a time, as a worker process would. */
 function setup(opts: Parameters<typeof createFairScheduler>[1] = {}) {
+  const { redis } = env;
   const name = `q-${randomUUID().slice(0, 8)}`;
   const connection = { host: redis.options.host, port: redis.options.port };
   const queue = new Queue(name, { connection, prefix });

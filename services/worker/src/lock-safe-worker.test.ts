@@ -134,4 +134,51 @@ describe('LockSafeWorker', () => {
       await queue.close();
     }
   }, 30_000);
+
+  it("renews the lock of a job the main loop's blocking fetch took while it sleeps out a rate limit", async () => {
+    const name = 'blocked';
+    const queue = new Queue(name, { connection, prefix });
+    const problems: string[] = [];
+    let waitedMs = 0;
+    let limited = () => {};
+    const rateLimited = new Promise<void>((resolve) => {
+      limited = resolve;
+    });
+    let limitRuns = 0;
+    const worker = new LockSafeWorker(
+      name,
+      async (job: Job) => {
+        waitedMs = Math.max(waitedMs, Date.now() - (job.processedOn ?? Date.now()));
+        if (job.name === 'limit' && ++limitRuns === 1) {
+          await queue.rateLimit(LOCK_MS * 2);
+          limited();
+          throw Worker.RateLimitError();
+        }
+        return 'done';
+      },
+      { connection, prefix, concurrency: 2, lockDuration: LOCK_MS, stalledInterval: 300 },
+    );
+    worker.on('error', (err) => problems.push(`error: ${err.message}`));
+    worker.on('stalled', (id) => problems.push(`stalled: ${id}`));
+    try {
+      // The queue holds one job: the worker's second slot blocks waiting for another. 'limit' pauses
+      // the queue; the main loop sleeps out the pause while the blocked fetch takes the next job.
+      await queue.add('limit', {}, { jobId: 'limit' });
+      await rateLimited;
+      await queue.add('late', {}, { jobId: 'late' });
+      const ended = await until(
+        async () =>
+          (await queue.getJobState('late')) === 'completed' &&
+          (await queue.getJobState('limit')) === 'completed',
+        LOCK_MS * 6,
+      );
+      expect(problems).toEqual([]);
+      expect(ended).toBe(true);
+      expect(waitedMs).toBeGreaterThan(LOCK_MS);
+    } finally {
+      await worker.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  }, 30_000);
 });

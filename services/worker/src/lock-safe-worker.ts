@@ -13,14 +13,15 @@
  * run of the same id is still in this worker, the newer run is tracked again (without an abort
  * signal: pixelmill's processors take none).
  *
- * Second case: a run that ends fetches the next job (moveToFinished / moveToActive with the same
- * token), and BullMQ tracks that job's lock only when its processing starts. While a rate limit
- * (queue.rateLimit + RateLimitError) holds the main loop in waitForRateLimit, such a job waits unseen
- * for the whole pause; past lockDuration it is reported stalled and run again. Here it is tracked
- * from the moment it was fetched.
+ * Second case: BullMQ tracks a job's lock only when its processing starts, but a fetched job can
+ * wait before that: a run that ends fetches the next job itself (moveToFinished / moveToActive with
+ * the same token), and the main loop's own blocking fetch resolves while the loop sleeps out a rate
+ * limit (queue.rateLimit + RateLimitError) in waitForRateLimit; such a job waits unseen for the whole
+ * pause and, past lockDuration, is reported stalled and run again. Here every job is tracked from
+ * the moment it was fetched.
  * @module
  */
-import { type Job, Worker } from 'bullmq';
+import { type Job, type JobJson, Worker } from 'bullmq';
 
 /** Job ids whose recent runs are remembered for diagnosing a lost lock. */
 const HISTORY_JOBS = 2_000;
@@ -51,6 +52,25 @@ export class LockSafeWorker extends Worker {
       tracked: this.lockManager.getTrackedJobIds().includes(id),
       runs: this.runs.get(id)?.size ?? 0,
     };
+  }
+
+  /**
+   * Every job this worker fetches (its main loop's fetch, or a run that ends fetching the next) has
+   * its lock renewed from the fetch: BullMQ renews a job's lock only once its processing starts, and
+   * its main loop may first sleep out a rate-limit pause (waitForRateLimit) while the fetched job
+   * waits unseen in its queue.
+   */
+  protected override async nextJobFromJobData(
+    jobData?: JobJson,
+    jobId?: string,
+    token?: string,
+  ): Promise<Job> {
+    const job = await super.nextJobFromJobData(jobData, jobId, token);
+    if (job?.id !== undefined && token !== undefined) {
+      this.lockManager.trackJob(job.id, token, Date.now());
+      this.note(job.id, `fetched with token ${token}; lock renewed until its run starts`);
+    }
+    return job;
   }
 
   override async processJob(

@@ -145,11 +145,18 @@ describe('LockSafeWorker', () => {
       limited = resolve;
     });
     let limitRuns = 0;
+    let blocked = false;
     const worker = new LockSafeWorker(
       name,
       async (job: Job) => {
         waitedMs = Math.max(waitedMs, Date.now() - (job.processedOn ?? Date.now()));
         if (job.name === 'limit' && ++limitRuns === 1) {
+          // The worker's second slot is blocked waiting for a job (BZPOPMIN on the queue's marker)
+          // before the pause starts, so that fetch is what takes the next job.
+          blocked = await until(
+            async () => (await queue.getWorkers()).some((w) => w.cmd === 'bzpopmin'),
+            5_000,
+          );
           await queue.rateLimit(LOCK_MS * 2);
           limited();
           throw Worker.RateLimitError();
@@ -172,6 +179,7 @@ describe('LockSafeWorker', () => {
           (await queue.getJobState('limit')) === 'completed',
         LOCK_MS * 6,
       );
+      expect(blocked).toBe(true);
       expect(problems).toEqual([]);
       expect(ended).toBe(true);
       expect(waitedMs).toBeGreaterThan(LOCK_MS);

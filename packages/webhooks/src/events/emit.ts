@@ -11,9 +11,34 @@ import { enqueueDelivery } from './enqueue-delivery.js';
 import type { EventDeps } from './event-deps.js';
 import { pushGroupEntry, queueFlush } from './item-groups.js';
 import { batchPayload, eventBody, groupedItem, itemPayload } from './payloads.js';
-import { resolveTargets } from './targets.js';
+import { type EventTarget, resolveTargets } from './targets.js';
 
 export type BatchEventType = 'batch.completed' | 'batch.cancelled';
+
+/** One event, the same body and webhook id, recorded and queued for each of these targets. */
+async function deliverToEach(
+  deps: EventDeps,
+  event: {
+    tenantId: string;
+    batchId: string;
+    targets: readonly EventTarget[];
+    type: string;
+    webhookId: string;
+    body: string;
+  },
+): Promise<void> {
+  for (const target of event.targets) {
+    await enqueueDelivery(deps, {
+      tenantId: event.tenantId,
+      batchId: event.batchId,
+      target,
+      url: target.url,
+      eventType: event.type,
+      webhookId: event.webhookId,
+      body: event.body,
+    });
+  }
+}
 
 /**
  * Sends `batch.completed` or `batch.cancelled` to every target subscribed to that type, after flushing
@@ -43,17 +68,7 @@ export async function emitBatchEvent(
   const body = eventBody(type, await batchPayload(deps, found.batch), opts.at);
   const round = opts.round ?? (await deps.store.finalizeState(batchId)).round;
   const webhookId = messageIdFor(type, `${batchId}\0${round}`);
-  for (const target of subscribed) {
-    await enqueueDelivery(deps, {
-      tenantId,
-      batchId,
-      target,
-      url: target.url,
-      eventType: type,
-      webhookId,
-      body,
-    });
-  }
+  await deliverToEach(deps, { tenantId, batchId, targets: subscribed, type, webhookId, body });
   return subscribed.length;
 }
 
@@ -86,17 +101,7 @@ export async function emitItemEvent(
     const body = eventBody(type, payload, new Date(finishedAt));
     // finished_at makes an item that fails, is retried and ends again a new event.
     const webhookId = messageIdFor(type, `${itemId}\0${finishedAt}`);
-    for (const target of each) {
-      await enqueueDelivery(deps, {
-        tenantId: resolved.tenantId,
-        batchId,
-        target,
-        url: target.url,
-        eventType: type,
-        webhookId,
-        body,
-      });
-    }
+    await deliverToEach(deps, { tenantId: resolved.tenantId, batchId, targets: each, type, webhookId, body });
   }
   if (grouped.length > 0) {
     const entry = JSON.stringify(groupedItem(payload));
@@ -128,17 +133,14 @@ export async function emitItemChange(
   if (item === null) return 0;
   const body = eventBody(type, await itemPayload(deps, item), at ? new Date(at) : undefined);
   const webhookId = messageIdFor(type, `${itemId}\0${key}`);
-  for (const target of subscribed) {
-    await enqueueDelivery(deps, {
-      tenantId: resolved.tenantId,
-      batchId,
-      target,
-      url: target.url,
-      eventType: type,
-      webhookId,
-      body,
-    });
-  }
+  await deliverToEach(deps, {
+    tenantId: resolved.tenantId,
+    batchId,
+    targets: subscribed,
+    type,
+    webhookId,
+    body,
+  });
   return subscribed.length;
 }
 

@@ -87,25 +87,23 @@ export class LockSafeWorker extends Worker {
     }
     runs.set(token, job.processedOn ?? Date.now());
     this.note(id, `run ${token} starts (processedOn ${job.processedOn ?? '-'}, ${runs.size} run(s))`);
+    let next: Awaited<ReturnType<Worker['processJob']>> | undefined;
     try {
-      const next = await super.processJob(job, token, fetchNextCallback);
-      // A run that ends fetches the next job itself (same token). That job waits in the main loop's
-      // queue until the loop takes it, which can be a whole rate-limit pause later (the loop sleeps
-      // in waitForRateLimit without looking at jobs fetched meanwhile): its lock is renewed from
-      // now, not from when its processing starts.
-      if (next?.id !== undefined && next.token !== undefined) {
-        this.lockManager.trackJob(next.id, next.token, Date.now());
-        this.note(next.id, `fetched by the end of ${id}'s run ${token}; lock renewed while it waits`);
-      }
+      next = await super.processJob(job, token, fetchNextCallback);
       return next;
     } finally {
       runs.delete(token);
       if (runs.size === 0) this.runs.delete(id);
       this.note(id, `run ${token} ends (${runs.size} other run(s))`);
-      // BullMQ's finally just untracked `id`: a newer run of it must stay tracked.
+      // BullMQ's finally just untracked `id`: a newer run of it, or this run's own fetch of the same
+      // job again (tracked at its fetch, see nextJobFromJobData), must stay tracked.
       for (const [newer, lockedAt] of runs) {
         this.lockManager.trackJob(id, newer, lockedAt);
         this.note(id, `run ${newer} tracked again`);
+      }
+      if (next?.id === id && next.token !== undefined) {
+        this.lockManager.trackJob(id, next.token, Date.now());
+        this.note(id, `its next run ${next.token} tracked again`);
       }
     }
   }

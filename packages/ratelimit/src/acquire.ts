@@ -1,10 +1,10 @@
 /** @module tryAcquire and pickAndAcquire: one atomic Lua call each. */
 import { randomUUID } from 'node:crypto';
+import { replyArray, replyNumber, replyString } from '@pixelmill/redis-scripts';
 import type { LimiterContext } from './context.js';
 import { ImagesExceedLimitError, ResourceNotConfiguredError } from './errors.js';
 import { resourceKeys } from './keys.js';
 import { luaScript, runLuaScript } from './lua-script.js';
-import { replyArray, replyNumber, replyString } from './reply.js';
 import type { AcquireOptions, AcquireResult, DenyReason, PickResult } from './types.js';
 import { nonEmpty, positiveInt } from './validate.js';
 

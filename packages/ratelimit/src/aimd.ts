@@ -5,10 +5,11 @@
  * a step per window toward the declared rpm, after a hold of a few windows (rateIncrease-1.lua).
  * The value lives in Redis, so every worker slows down together after any worker sees a 429.
  */
+
+import { replyArray, replyNumber } from '@pixelmill/redis-scripts';
 import type { LimiterContext } from './context.js';
 import { resourceKeys } from './keys.js';
 import { luaScript, runLuaScript } from './lua-script.js';
-import { replyArray, replyNumber } from './reply.js';
 
 export async function onRateLimited(
   ctx: LimiterContext,

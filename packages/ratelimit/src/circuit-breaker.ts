@@ -10,10 +10,11 @@
  *   catch (e) { await breaker.recordFailure('openai'); throw e; }
  * }
  */
+
+import { replyArray, replyNumber, replyString } from '@pixelmill/redis-scripts';
 import type { Redis } from 'ioredis';
 import { circuitKey } from './keys.js';
 import { luaScript, runLuaScript } from './lua-script.js';
-import { replyArray, replyNumber, replyString } from './reply.js';
 import { nonEmpty, positiveInt } from './validate.js';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';

@@ -11,13 +11,14 @@
  *   try { await generate(); } finally { await limiter.release('gemini|gemini-3-pro-image|key0', slot.leaseId); }
  * }
  */
+
+import { replyNumber } from '@pixelmill/redis-scripts';
 import type { Redis } from 'ioredis';
 import { pickAndAcquire, tryAcquire } from './acquire.js';
 import { onRateLimited, onSuccess } from './aimd.js';
 import type { LimiterContext, LimiterOptions } from './context.js';
 import { resourceKeys } from './keys.js';
 import { luaScript, runLuaScript } from './lua-script.js';
-import { replyNumber } from './reply.js';
 import { resourceState } from './state.js';
 import type { Limiter, ResourceLimits } from './types.js';
 import { fraction, nonEmpty, nonNegativeInt, nonNegativeMs, positiveInt } from './validate.js';

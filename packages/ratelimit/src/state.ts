@@ -1,9 +1,10 @@
 /** @module Snapshot of one resource for the API and metrics. */
+
+import { replyArray, replyNumber, replyNumberOrNull } from '@pixelmill/redis-scripts';
 import type { LimiterContext } from './context.js';
 import { ResourceNotConfiguredError } from './errors.js';
 import { resourceKeys } from './keys.js';
 import { luaScript, runLuaScript } from './lua-script.js';
-import { replyArray, replyNumber, replyNumberOrNull } from './reply.js';
 import type { ResourceState } from './types.js';
 
 export async function resourceState(ctx: LimiterContext, resourceId: string): Promise<ResourceState> {

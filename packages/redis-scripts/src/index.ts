@@ -1,4 +1,7 @@
-/** @module @pixelmill/redis-scripts: the one loader and runner of every package's Lua scripts. */
+/**
+ * @module @pixelmill/redis-scripts: the one loader and runner of every package's Lua scripts, and the
+ * decoders of their replies.
+ */
 export {
   type LuaScript,
   type LuaScripts,
@@ -7,3 +10,4 @@ export {
   runLuaScript,
   scriptCommand,
 } from './lua-script.js';
+export { replyArray, replyNumber, replyNumberOrNull, replyString } from './reply.js';

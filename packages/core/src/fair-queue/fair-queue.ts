@@ -21,7 +21,7 @@
  * queued work, it never loses or starves a job).
  */
 import { randomUUID } from 'node:crypto';
-import { luaScripts, runLuaScript } from '@pixelmill/redis-scripts';
+import { luaScripts, replyArray, replyNumber, runLuaScript } from '@pixelmill/redis-scripts';
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
@@ -38,18 +38,6 @@ function positiveInt(name: string, value: number): number {
 function nonEmpty(name: string, value: string): string {
   if (value.length === 0) throw new RangeError(`${name} must not be empty`);
   return value;
-}
-
-function replyArray(reply: unknown): unknown[] {
-  if (!Array.isArray(reply)) throw new TypeError(`unexpected Lua reply: ${String(reply)}`);
-  return reply;
-}
-
-function replyNumber(value: unknown): number {
-  const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n))
-    throw new TypeError(`expected a number: ${String(value)}`);
-  return n;
 }
 
 export type PriorityClass = 'high' | 'normal' | 'low';

@@ -1,6 +1,6 @@
 import type { Item } from '@pixelmill/core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type Accepted, type Harness, startHarness } from '../test-support/worker-harness.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Accepted, finishedItems, type Harness, startHarness } from '../test-support/worker-harness.js';
 
 /** Every batch below must end within this (a handful of 1K images from the simulator over HTTP). */
 const DEADLINE_MS = 60_000;
@@ -15,23 +15,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-/** Waits for the batch to end and returns its items by custom_id. */
-async function finished(a: Accepted): Promise<Record<string, Item>> {
-  await vi.waitFor(
-    async () => {
-      const found = await h.deps.store.getBatchInternal(a.batchId);
-      if (!found?.batch.completed_at) throw new Error(`batch ${a.batchId} is ${found?.batch.status}`);
-    },
-    { timeout: DEADLINE_MS, interval: 100 },
-  );
-  const out: Record<string, Item> = {};
-  for (const [customId, itemId] of Object.entries(a.itemIds)) {
-    const item = await h.deps.store.getItem(itemId);
-    if (item === null) throw new Error(`item ${customId} missing`);
-    out[customId] = item;
-  }
-  return out;
-}
+const finished = (a: Accepted) => finishedItems(h, a, DEADLINE_MS);
 
 const flagsOf = (item: Item | undefined) =>
   item?.outputs[0]?.qa?.checks.filter((c) => !c.passed).map((c) => c.name);

@@ -1,7 +1,13 @@
 import { generateJobId, type Item, toMicros, versionKey } from '@pixelmill/core';
 import { estimateCostUsd } from '@pixelmill/providers';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type Accepted, type Harness, MODEL, startHarness } from '../test-support/worker-harness.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Accepted,
+  finishedItems,
+  type Harness,
+  MODEL,
+  startHarness,
+} from '../test-support/worker-harness.js';
 
 /** Every batch below must end within this (a handful of 1K images from the simulator over HTTP). */
 const DEADLINE_MS = 60_000;
@@ -16,22 +22,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function finished(a: Accepted): Promise<Record<string, Item>> {
-  await vi.waitFor(
-    async () => {
-      const found = await h.deps.store.getBatchInternal(a.batchId);
-      if (!found?.batch.completed_at) throw new Error(`batch ${a.batchId} is ${found?.batch.status}`);
-    },
-    { timeout: DEADLINE_MS, interval: 100 },
-  );
-  const out: Record<string, Item> = {};
-  for (const [customId, itemId] of Object.entries(a.itemIds)) {
-    const item = await h.deps.store.getItem(itemId);
-    if (item === null) throw new Error(`item ${customId} missing`);
-    out[customId] = item;
-  }
-  return out;
-}
+const finished = (a: Accepted) => finishedItems(h, a, DEADLINE_MS);
 
 /** What `images` images of the simulated model cost, in micro-dollars. */
 const micros = (images: number) => toMicros(estimateCostUsd(h.deps.registry.resolve(MODEL)!, '1K', images));

@@ -12,6 +12,7 @@ import {
   type BatchSpec,
   BatchStore,
   createFairScheduler,
+  type Item,
   itemIdFor,
   jobFor,
   jobs,
@@ -32,6 +33,7 @@ import {
   startLocalS3,
 } from '@pixelmill/storage';
 import { Redis } from 'ioredis';
+import { vi } from 'vitest';
 import type { WorkerDeps } from '../deps.js';
 import { defaultQaThresholds } from '../generate/qa/thresholds.js';
 import { configureLimits } from '../generate/resources.js';
@@ -86,6 +88,28 @@ export interface Accepted {
   batchId: string;
   tenant: string;
   itemIds: Record<string, string>;
+}
+
+/** Waits (polling, up to timeoutMs) for the batch to complete and returns its items by custom_id. */
+export async function finishedItems(
+  h: Harness,
+  a: Accepted,
+  timeoutMs: number,
+): Promise<Record<string, Item>> {
+  await vi.waitFor(
+    async () => {
+      const found = await h.deps.store.getBatchInternal(a.batchId);
+      if (!found?.batch.completed_at) throw new Error(`batch ${a.batchId} is ${found?.batch.status}`);
+    },
+    { timeout: timeoutMs, interval: 100 },
+  );
+  const out: Record<string, Item> = {};
+  for (const [customId, itemId] of Object.entries(a.itemIds)) {
+    const item = await h.deps.store.getItem(itemId);
+    if (item === null) throw new Error(`item ${customId} missing`);
+    out[customId] = item;
+  }
+  return out;
 }
 
 /** An S3 error as the AWS SDK v3 builds it from an error answer (name from `<Code>`, status in $metadata). */

@@ -106,7 +106,7 @@ const roundsOf = (x: number | null) =>
 const phases = (r: Result) =>
   r.phasesS === null
     ? ''
-    : `\npixelmill's own timestamps, from the start: first item started ${r.phasesS.firstStart.toFixed(1)} s, last item ended ${r.phasesS.lastEnd.toFixed(1)} s, batch completed (manifest and results.csv written) ${r.phasesS.completed.toFixed(1)} s; the poller saw it at ${r.makespanS.toFixed(1)} s.`;
+    : `\npixelmill's own timestamps, from the start: first item started ${r.phasesS.firstStart.toFixed(1)} s, last item ended ${r.phasesS.lastEnd.toFixed(1)} s, batch completed (manifest and results.csv written) ${r.phasesS.completed.toFixed(1)} s; the poller (every 200 ms) saw it at ${r.phasesS.polled.toFixed(1)} s. The makespan ends at the batch's completion. The last items to end (s, attempts): ${(r.tailS ?? []).map((t) => `${t.ended.toFixed(2)} (${t.attempts})`).join(', ')}.`;
 
 console.log(`
 ### Rate limits (issue 5)

@@ -64,13 +64,19 @@ export async function runPixelmill(stack: Stack, startAt: number): Promise<RunRe
   const smallAcceptedAt = Date.now();
   const smallDone = await waitDone(stack, stack.otherApiKey, small);
   const items = (await call(stack, stack.otherApiKey, 'GET', `/v1/batches/${small}/items?limit=100`)).json
-    .data as { started_at: string | null; finished_at: string | null }[];
+    .data as { started_at: string | null; finished_at: string | null; attempts: number }[];
   const starts = items.map((i) => Date.parse(i.started_at ?? '')).filter(Number.isFinite);
   const ends = items.map((i) => Date.parse(i.finished_at ?? '')).filter(Number.isFinite);
   const bigResult = await bigDone;
   const counts = [bigResult.batch.counts, smallDone.batch.counts];
+  // The run ends when pixelmill completed both batches (its own completed_at, as the other
+  // contenders report their last job's end), not when the 200 ms poller next looked.
+  const completedAt = Math.max(
+    Date.parse(bigResult.batch.completed_at ?? ''),
+    Date.parse(smallDone.batch.completed_at ?? ''),
+  );
   // Where the makespan goes: every item of the big batch, page by page.
-  const bigItems: { started_at: string | null; finished_at: string | null }[] = [];
+  const bigItems: { started_at: string | null; finished_at: string | null; attempts: number }[] = [];
   let cursor: string | null = null;
   do {
     const page: { json: { data: typeof bigItems; next_cursor: string | null } } = await call(
@@ -84,19 +90,24 @@ export async function runPixelmill(stack: Stack, startAt: number): Promise<RunRe
   } while (cursor);
   const times = (field: 'started_at' | 'finished_at') =>
     [...bigItems, ...items].map((i) => Date.parse(i[field] ?? '')).filter(Number.isFinite);
+  // The makespan's tail: the last items to end, and how many provider calls each took.
+  const tail = [...bigItems, ...items]
+    .filter((i) => i.finished_at !== null)
+    .map((i) => ({ endedAt: Date.parse(i.finished_at ?? ''), attempts: i.attempts }))
+    .sort((a, b) => b.endedAt - a.endedAt)
+    .slice(0, 5);
   return {
     startedAt,
     acceptedAt,
-    endedAt: Math.max(bigResult.at, smallDone.at),
+    tail,
+    endedAt: completedAt,
     succeeded: counts.reduce((s, c) => s + c.succeeded, 0),
     failed: counts.reduce((s, c) => s + c.failed, 0),
     phases: {
       firstStartAt: Math.min(...times('started_at')),
       lastEndAt: Math.max(...times('finished_at')),
-      completedAt: Math.max(
-        Date.parse(bigResult.batch.completed_at ?? ''),
-        Date.parse(smallDone.batch.completed_at ?? ''),
-      ),
+      completedAt,
+      polledAt: Math.max(bigResult.at, smallDone.at),
     },
     small: {
       submittedAt: smallSubmittedAt,

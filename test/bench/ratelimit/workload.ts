@@ -35,12 +35,14 @@ export interface RunReport {
   startedAt: number;
   /** The big batch was accepted (pixelmill: its 201; the others: at once). */
   acceptedAt: number;
-  /** The last item of both batches ended (succeeded or given up). */
+  /** The last item of both batches ended (succeeded or given up); pixelmill: both batches completed. */
   endedAt: number;
   succeeded: number;
   failed: number;
-  /** pixelmill only: its own timestamps of the first item start, the last item end, the batch's completion. */
-  phases?: { firstStartAt: number; lastEndAt: number; completedAt: number };
+  /** pixelmill only: its own timestamps of the first item start, the last item end, the batch's completion, and when the poller saw it. */
+  phases?: { firstStartAt: number; lastEndAt: number; completedAt: number; polledAt: number };
+  /** pixelmill only: the last items to end (epoch ms) and their attempts. */
+  tail?: { endedAt: number; attempts: number }[];
   /** acceptedAt: when the submission returned (the API's 201; at once for the in-process contenders). */
   small: { submittedAt: number; acceptedAt: number; firstStartAt: number; doneAt: number } | null;
 }
@@ -116,7 +118,9 @@ export interface Result {
   /** CPU seconds the contender's own processes used during the run (null: not measurable). */
   cpuS: number | null;
   /** Seconds from the start: first item started, last item ended, batch completed (pixelmill). */
-  phasesS: { firstStart: number; lastEnd: number; completed: number } | null;
+  phasesS: { firstStart: number; lastEnd: number; completed: number; polled: number } | null;
+  /** pixelmill only: the last items to end, seconds from the start, with their attempts. */
+  tailS: { ended: number; attempts: number }[] | null;
 }
 
 export function summarise(
@@ -147,11 +151,15 @@ export function summarise(
     smallFirstStartS: run.small ? (run.small.firstStartAt - run.small.submittedAt) / 1000 : null,
     requests: last.requests,
     cpuS,
+    tailS: run.tail
+      ? run.tail.map((t) => ({ ended: (t.endedAt - run.startedAt) / 1000, attempts: t.attempts }))
+      : null,
     phasesS: run.phases
       ? {
           firstStart: (run.phases.firstStartAt - run.startedAt) / 1000,
           lastEnd: (run.phases.lastEndAt - run.startedAt) / 1000,
           completed: (run.phases.completedAt - run.startedAt) / 1000,
+          polled: (run.phases.polledAt - run.startedAt) / 1000,
         }
       : null,
   };

@@ -1,4 +1,6 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { type Batch, enqueue, generateJobId, type ItemStatus, jobIdOf, jobs } from '@pixelmill/core';
+import type { Job } from 'bullmq';
 import type { AppDeps } from '../deps.js';
 import { ApiError, notFound } from '../errors.js';
 import { enqueueItems } from './accept-batch.js';
@@ -8,6 +10,29 @@ async function batchOrNotFound(deps: AppDeps, tenantId: string, batchId: string)
   const batch = await deps.store.getBatch(tenantId, batchId);
   if (batch === null) throw notFound('Batch');
   return batch;
+}
+
+/** How long a retry waits for the finalize job that completed the batch to leave BullMQ's active list. */
+const FINALIZE_EXIT_WAIT_MS = 3_000;
+const FINALIZE_EXIT_POLL_MS = 20;
+
+/**
+ * Removes a finalize job that already completed its batch. The batch reads `completed` as soon as
+ * completeBatch ran, a moment before BullMQ moves the job out of the active list; meanwhile the job is
+ * locked and cannot be removed, so this looks again until it can (false if it still cannot by the
+ * deadline).
+ */
+async function removeFinishedJob(job: Job): Promise<boolean> {
+  const deadline = Date.now() + FINALIZE_EXIT_WAIT_MS;
+  for (;;) {
+    try {
+      await job.remove();
+      return true;
+    } catch {
+      if (Date.now() >= deadline) return false;
+      await delay(FINALIZE_EXIT_POLL_MS);
+    }
+  }
 }
 
 async function modelsOf(deps: AppDeps, batchId: string): Promise<string[]> {
@@ -60,14 +85,11 @@ export async function retryBatch(
     'The batch is being finalized right now; retry in a few seconds',
   );
   if (state.claimed && !state.completed) throw finalizing;
-  // A finished finalize job may linger for a moment under its fixed id; the next round needs that id.
+  // The finalize job that completed the batch stays under its fixed id, which the next round needs.
   const previous = await deps.queues.finalize.getJob(
     jobIdOf(jobs.finalize, { batch_id: batchId, tenant_id: tenantId }),
   );
-  if (previous)
-    await previous.remove().catch(() => {
-      throw finalizing;
-    });
+  if (previous && !(await removeFinishedJob(previous))) throw finalizing;
 
   await deps.store.reopenBatch(batchId);
   await trackReopenedBatch(deps, tenantId, batchId);

@@ -23,7 +23,7 @@ export {
 } from './jobs/catalog.js';
 export * from './money.js';
 export * from './object-keys.js';
-export { Queues } from './queues.js';
+export { Queues, queuePrefix } from './queues.js';
 export * from './retry-after.js';
 export * from './schemas/batch.js';
 export * from './schemas/batch-request.js';

@@ -33,6 +33,16 @@ export * from './schemas/key-template.js';
 export * from './schemas/prompt-template.js';
 export * from './schemas/review.js';
 export * from './schemas/webhook-endpoint.js';
+export {
+  type ClusterNode,
+  connectRedis,
+  duplicateConnection,
+  isCluster,
+  masterNodes,
+  type RedisTarget,
+  untilReady,
+} from './redis/connection.js';
+export { scanEveryMaster } from './redis/scan.js';
 export { finishedWithin, shutdownInOrder } from './shutdown.js';
 export { BatchSpecCache } from './store/batch-spec-cache.js';
 export {

@@ -8,7 +8,7 @@ import type { Item } from '@pixelmill/client';
 import { generateWebhookSecret } from '@pixelmill/webhooks';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { waitFor } from '../support/processes.js';
+import { errorLines, waitFor } from '../support/processes.js';
 import { startRedisCluster, type TestRedisCluster } from '../support/redis-cluster.js';
 import { openTestBucket, type TestBucket } from '../support/s3.js';
 import { BUCKET, call, type Stack, startStack } from '../support/stack.js';
@@ -17,10 +17,10 @@ import { getBatch, submit, waitCompleted } from './ratelimit-helpers.js';
 
 const MODEL = 'gemini-3.1-flash-image';
 const KEY = 'cluster-key-1';
-/** Requests per window (1 s here) and calls in flight the key allows; the simulator enforces both. */
-const RPM = 8;
+/** Requests per window (2 s here) and calls in flight the key allows, as declared to the workers. */
+const RPM = 6;
 const CONCURRENCY = 3;
-const WINDOW_MS = 1000;
+const WINDOW_MS = 2000;
 
 const config = `
 providers:
@@ -48,7 +48,8 @@ beforeAll(async () => {
     workers: 2,
     config,
     redisCluster: cluster,
-    sim: { latencyMs: { min: 20, max: 80 }, windowMs: WINDOW_MS, limits: { [KEY]: { rpm: RPM } } },
+    // The simulator does not enforce the limit: it counts what arrives in any window of the same length.
+    sim: { latencyMs: { min: 20, max: 80 }, windowMs: WINDOW_MS },
     env: { PIXELMILL_RATE_WINDOW_MS: String(WINDOW_MS) },
   });
   receiver = await startWebhookReceiver(secret);
@@ -77,7 +78,7 @@ async function keysPerMaster(): Promise<number[]> {
 
 describe('on a 3-master Redis Cluster', () => {
   test('a batch runs end to end: items, images in the bucket, the signed batch.completed webhook', async () => {
-    const items = Array.from({ length: 12 }, (_, i) => ({
+    const items = Array.from({ length: 10 }, (_, i) => ({
       custom_id: `sku-${i}`,
       prompt: `[sim:32x32] cluster product shot ${i}`,
       size: '1K',
@@ -91,8 +92,8 @@ describe('on a 3-master Redis Cluster', () => {
     expect(created.status, JSON.stringify(created.json)).toBe(201);
     const batchId: string = created.json.id;
     const done = await waitCompleted(stack, stack.apiKey, batchId);
-    expect(done.counts).toMatchObject({ total: 12, succeeded: 12, failed: 0, queued: 0, running: 0 });
-    expect(done.images.generated).toBe(18);
+    expect(done.counts).toMatchObject({ total: 10, succeeded: 10, failed: 0, queued: 0, running: 0 });
+    expect(done.images.generated).toBe(15);
 
     const list = await call(stack, stack.apiKey, 'GET', `/v1/batches/${batchId}/items?limit=100`);
     expect((list.json.data as Item[]).map((i) => i.custom_id)).toEqual(items.map((i) => i.custom_id));
@@ -109,7 +110,7 @@ describe('on a 3-master Redis Cluster', () => {
       receiver.received.length > 0 ? receiver.received : undefined,
     );
     expect(receiver.rejected).toBe(0);
-    expect(completed[0]?.payload.data).toMatchObject({ id: batchId, counts: { total: 12, succeeded: 12 } });
+    expect(completed[0]?.payload.data).toMatchObject({ id: batchId, counts: { total: 10, succeeded: 10 } });
 
     // Store, queue and limiter keys have their own tags: they sit on more than one master.
     const store = await cluster.masterOf(`${stack.prefix}:{store}:outbox`);
@@ -119,28 +120,34 @@ describe('on a 3-master Redis Cluster', () => {
     expect((await keysPerMaster()).filter((n) => n > 0).length).toBeGreaterThan(1);
   });
 
-  test('two workers keep to the key limit together: no 429, never more than rpm per window', async () => {
+  test('two workers keep to the key limit together: rpm per window and concurrency across both', async () => {
     const before = stack.sim.stats().byKey[KEY]?.requests ?? 0;
     const id = await submit(stack, stack.apiKey, MODEL, 3 * RPM, { tag: 'limit' });
     const done = await waitCompleted(stack, stack.apiKey, id);
     expect(done.counts.succeeded).toBe(3 * RPM);
     const stats = stack.sim.stats().byKey[KEY]!;
     expect(stats.requests - before).toBeGreaterThanOrEqual(3 * RPM);
-    expect(stats.byStatus['429'] ?? 0).toBe(0);
-    expect(stats.maxWindowUse).toBeLessThanOrEqual(RPM);
+    // One request of slack: on a loaded machine a request may arrive a little later than its grant and
+    // land in the next window's span. Two workers limiting on their own would send 2 × RPM.
+    expect(stats.maxWindowUse).toBeLessThanOrEqual(RPM + 1);
     expect(stats.maxConcurrent).toBeLessThanOrEqual(CONCURRENCY);
-    // Both workers took part (each logs the items it finished).
-    for (const worker of stack.workers) expect(worker.output()).toContain('"batch_id":"' + id + '"');
+    // Both workers took part (each logs the items it finished), and neither logged an error.
+    for (const worker of stack.workers) expect(worker.output()).toContain(`"batch_id":"${id}"`);
+    expect([stack.api, ...stack.workers].flatMap(errorLines)).toEqual([]);
   });
 
   test('the master holding the store crashes and restarts: the batch completes, no item lost', async () => {
-    const count = 4 * RPM;
+    const count = 3 * RPM;
     const id = await submit(stack, stack.apiKey, MODEL, count, { tag: 'restart' });
     await waitFor('some items to succeed', async () =>
       (await getBatch(stack, stack.apiKey, id)).counts.succeeded >= 2 ? true : undefined,
     );
     const master = await cluster.masterOf(`${stack.prefix}:{store}:outbox`);
     await cluster.kill(master);
+    // The outage is real: the API, which never waits for Redis, answers 503 until the master is back.
+    await waitFor('the API to answer 503', async () =>
+      (await call(stack, stack.apiKey, 'GET', `/v1/batches/${id}`)).status === 503 ? true : undefined,
+    );
     await cluster.restart(master);
 
     const done = await waitCompleted(stack, stack.apiKey, id, 90_000);

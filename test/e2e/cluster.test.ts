@@ -127,9 +127,10 @@ describe('on a 3-master Redis Cluster', () => {
     expect(done.counts.succeeded).toBe(3 * RPM);
     const stats = stack.sim.stats().byKey[KEY]!;
     expect(stats.requests - before).toBeGreaterThanOrEqual(3 * RPM);
-    // One request of slack: on a loaded machine a request may arrive a little later than its grant and
-    // land in the next window's span. Two workers limiting on their own would send 2 × RPM.
-    expect(stats.maxWindowUse).toBeLessThanOrEqual(RPM + 1);
+    // Two requests of slack: the simulator runs in this (busy) test process, so on a loaded machine its
+    // arrival stamps bunch up by the process's pauses. Two workers limiting on their own send up to
+    // 2 × RPM in a window (a worker-local limiter measured 14 here).
+    expect(stats.maxWindowUse).toBeLessThanOrEqual(RPM + 2);
     expect(stats.maxConcurrent).toBeLessThanOrEqual(CONCURRENCY);
     // Both workers took part (each logs the items it finished), and neither logged an error.
     for (const worker of stack.workers) expect(worker.output()).toContain(`"batch_id":"${id}"`);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Makes sure the tools the test suite runs are installed: redis-server (when no Redis answers at
-// REDIS_URL, with-redis.mjs starts one), Chromium (the console's browser tests, at CHROMIUM_PATH or
+// REDIS_URL, with-redis.mjs starts one; the Redis Cluster tests always start their own nodes), redis-cli
+// (joins those nodes into a cluster), Chromium (the console's browser tests, at CHROMIUM_PATH or
 // /usr/bin/chromium) and promtool (infra's rule tests). What is missing is installed from Debian's
 // packages when we are root with apt-get; otherwise one line says what to install, and the run fails.
 // Debian's prometheus package ships a server too: it is kept from starting and left disabled (it must
@@ -12,16 +13,21 @@ import { redisAnswers } from './local-redis.mjs';
 const ok = (cmd, args) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 const run = (cmd, args) => spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] }).status === 0;
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const redisUrl = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 
 const tools = [
   {
     name: 'redis-server',
-    present: async () =>
-      ok('redis-server', ['--version']) ||
-      (await redisAnswers(redisUrl.hostname, Number(redisUrl.port || 6379))),
+    // The binary even when a Redis answers at REDIS_URL: the Redis Cluster tests start their own nodes.
+    present: async () => ok('redis-server', ['--version']),
     debian: 'redis-server',
-    hint: 'apt-get install redis-server; macOS: brew install redis; or set REDIS_URL to a running Redis',
+    hint: 'apt-get install redis-server; macOS: brew install redis',
+  },
+  {
+    // The Redis Cluster tests (test/e2e/cluster.test.ts) start redis-server nodes and join them.
+    name: 'redis-cli',
+    present: async () => ok('redis-cli', ['--version']),
+    debian: 'redis-tools',
+    hint: 'apt-get install redis-tools; macOS: brew install redis',
   },
   {
     name: 'Chromium',

@@ -4,6 +4,7 @@
  * workers run, so accepted items stay queued.
  */
 import { Readable } from 'node:stream';
+import { queuePrefix } from '@pixelmill/core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -62,7 +63,10 @@ async function batchKeys(): Promise<string[]> {
 }
 
 async function queuedJobs(): Promise<number> {
-  const queue = new Queue('generate-gemini-3-pro-image', { connection: redis, prefix: stack.prefix });
+  const queue = new Queue('generate-gemini-3-pro-image', {
+    connection: redis,
+    prefix: queuePrefix(stack.prefix, 'generate-gemini-3-pro-image'),
+  });
   const counts = await queue.getJobCounts('wait', 'prioritized', 'delayed', 'active');
   await queue.close();
   return Object.values(counts).reduce((a, b) => a + b, 0);

@@ -4,6 +4,7 @@
  * content-addressed dedupe with a key template, and a deadline.
  */
 import { createHash } from 'node:crypto';
+import { queuePrefix } from '@pixelmill/core';
 import { Queue } from 'bullmq';
 import { parse } from 'csv-parse/sync';
 import { Redis } from 'ioredis';
@@ -133,7 +134,10 @@ describe('lifecycle', () => {
       else expect(item.status).toBe('succeeded');
     }
     // No job of the batch is left waiting in the queue.
-    const queue = new Queue('generate-gemini-3-pro-image', { connection: redis, prefix: stack.prefix });
+    const queue = new Queue('generate-gemini-3-pro-image', {
+    connection: redis,
+    prefix: queuePrefix(stack.prefix, 'generate-gemini-3-pro-image'),
+  });
     const left = await queue.getJobs(['wait', 'prioritized', 'delayed', 'active']);
     await queue.close();
     expect(left.filter((j) => j?.data?.batch_id === id)).toEqual([]);

@@ -1,10 +1,14 @@
+import { type ClusterNode, connectRedis, untilReady } from '@pixelmill/core';
 import { deleteKeysUnder } from '@pixelmill/core/test-support';
-import { Redis } from 'ioredis';
 
-/** Deletes every key under a test's prefix (SCAN, not KEYS, so a shared Redis is not blocked). */
-export async function deletePrefix(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl);
+/**
+ * Deletes every key under a test's prefix (SCAN, not KEYS, so a shared Redis is not blocked), on
+ * each master when `clusterNodes` names a cluster.
+ */
+export async function deletePrefix(redisUrl: string, prefix: string, clusterNodes?: ClusterNode[]): Promise<void> {
+  const redis = connectRedis({ url: redisUrl, clusterNodes });
   try {
+    await untilReady(redis);
     await deleteKeysUnder(redis, prefix);
   } finally {
     await redis.quit();

@@ -10,6 +10,7 @@ import { type RunningSim, type SimOptions, startSim } from '@pixelmill/provider-
 import { type LocalS3, localS3Credentials, startLocalS3 } from '@pixelmill/storage';
 import { type Service, startService, stopService, waitFor } from './processes.js';
 import { deletePrefix } from './redis-cleanup.js';
+import type { TestRedisCluster } from './redis-cluster.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const BUCKET = 'pixelmill-e2e';
@@ -34,6 +35,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** How long the API and workers may take to start (default 60 s; more for a loaded machine). */
   startTimeoutMs?: number;
+  /** Run on this Redis Cluster (redis-cluster.ts) instead of the shared Redis at REDIS_URL. */
+  redisCluster?: Pick<TestRedisCluster, 'nodes'>;
 }
 
 const defaultConfig = `
@@ -84,8 +87,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const apiKey = `sk_test_${randomUUID()}`;
   const otherApiKey = `sk_test_${randomUUID()}`;
   const port = await freePort();
+  const clusterNodes = opts.redisCluster?.nodes.map((n) => ({ host: '127.0.0.1', port: n.port }));
   const env: Record<string, string> = {
     REDIS_URL,
+    ...(clusterNodes ? { REDIS_CLUSTER_NODES: clusterNodes.map((n) => `${n.host}:${n.port}`).join(',') } : {}),
     PIXELMILL_QUEUE_PREFIX: prefix,
     PIXELMILL_CONFIG: configPath,
     PIXELMILL_API_KEYS: `acme:${apiKey},globex:${otherApiKey}`,
@@ -144,7 +149,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await Promise.all([api, ...workers].map((s) => stopService(s)));
       await sim.close();
       await s3.close();
-      await deletePrefix(REDIS_URL, prefix);
+      await deletePrefix(REDIS_URL, prefix, clusterNodes);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -32,6 +32,21 @@ const apiKeys = z.string().transform((raw, ctx) => {
   return entries;
 });
 
+/** `host:port,host:port`: the seed nodes of a Redis Cluster (api.md "Configuration"). */
+const clusterNodes = z.string().transform((raw, ctx) => {
+  const nodes: { host: string; port: number }[] = [];
+  for (const [i, part] of raw.split(',').map((p) => p.trim()).entries()) {
+    const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/.exec(part);
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65_535) {
+      ctx.addIssue({ code: 'custom', message: `entry ${i + 1} must be host:port (e.g. 10.0.0.1:6379)` });
+      return z.NEVER;
+    }
+    nodes.push({ host: match[1]!.replace(/^\[|\]$/g, ''), port });
+  }
+  return nodes;
+});
+
 /** Comma-separated list of milliseconds, e.g. the webhook retry schedule compressed for tests. */
 const msList = z.string().transform((raw, ctx) => {
   const values = raw.split(',').map((v) => Number(v.trim()));
@@ -47,6 +62,11 @@ export const envSchema = z.object({
   NODE_ENV: z.string().default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  /**
+   * Seed nodes of a Redis Cluster; when set, REDIS_URL only gives the user, password and TLS
+   * (rediss:) every node is reached with.
+   */
+  REDIS_CLUSTER_NODES: clusterNodes.optional(),
   PIXELMILL_QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.:-]+$/)

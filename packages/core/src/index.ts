@@ -23,7 +23,7 @@ export {
 } from './jobs/catalog.js';
 export * from './money.js';
 export * from './object-keys.js';
-export { Queues } from './queues.js';
+export { Queues, queuePrefix } from './queues.js';
 export * from './retry-after.js';
 export * from './schemas/batch.js';
 export * from './schemas/batch-request.js';
@@ -33,6 +33,16 @@ export * from './schemas/key-template.js';
 export * from './schemas/prompt-template.js';
 export * from './schemas/review.js';
 export * from './schemas/webhook-endpoint.js';
+export {
+  type ClusterNode,
+  connectRedis,
+  duplicateConnection,
+  isCluster,
+  masterNodes,
+  type RedisTarget,
+  untilReady,
+} from './redis/connection.js';
+export { scanEveryMaster } from './redis/scan.js';
 export { finishedWithin, shutdownInOrder } from './shutdown.js';
 export { BatchSpecCache } from './store/batch-spec-cache.js';
 export {

@@ -1,6 +1,15 @@
 import { type ConnectionOptions, Queue } from 'bullmq';
 import { queueNames } from './schemas/jobs.js';
 
+/**
+ * The BullMQ prefix of one queue: under the deployment's prefix, with the queue's name as its Redis
+ * Cluster hash tag, so all of a queue's keys (and the fair-queue state beside them) share one slot
+ * while different queues spread over the cluster (BullMQ's cluster guidance: a braced prefix per
+ * queue). Workers must use the same prefix as the queue.
+ */
+export const queuePrefix = (deploymentPrefix: string, queueName: string): string =>
+  `${deploymentPrefix}:{${queueName}}`;
+
 /** The queues of one deployment, shared by the API (producer) and the workers. */
 export class Queues {
   private readonly generateQueues = new Map<string, Queue>();
@@ -10,11 +19,16 @@ export class Queues {
 
   constructor(
     private readonly connection: ConnectionOptions,
+    /** The deployment's prefix (PIXELMILL_QUEUE_PREFIX); each queue's own is `prefixOf(name)`. */
     readonly prefix: string,
   ) {}
 
+  prefixOf(queueName: string): string {
+    return queuePrefix(this.prefix, queueName);
+  }
+
   private open(name: string): Queue {
-    return new Queue(name, { connection: this.connection, prefix: this.prefix });
+    return new Queue(name, { connection: this.connection, prefix: this.prefixOf(name) });
   }
 
   generate(modelId: string): Queue {

@@ -69,9 +69,18 @@ describe('pickAndAcquire (key rotation)', () => {
 
   it('refuses an unconfigured key in the list', async () => {
     const limiter = createLimiter(redis, { prefix });
-    await limiter.configure({ id: 'known', rpm: 1 });
-    await expect(limiter.pickAndAcquire(['known', 'unknown'], opts)).rejects.toEqual(
-      new ResourceNotConfiguredError('unknown'),
+    await limiter.configure({ id: 'p|m|known', rpm: 1 });
+    await expect(limiter.pickAndAcquire(['p|m|known', 'p|m|unknown'], opts)).rejects.toEqual(
+      new ResourceNotConfiguredError('p|m|unknown'),
+    );
+  });
+
+  it('refuses resources of different groups (their keys would sit in different cluster slots)', async () => {
+    const limiter = createLimiter(redis, { prefix });
+    await limiter.configure({ id: 'p|a|k1', rpm: 1 });
+    await limiter.configure({ id: 'p|b|k1', rpm: 1 });
+    await expect(limiter.pickAndAcquire(['p|a|k1', 'p|b|k1'], opts)).rejects.toThrow(
+      /keys hash on different parts \("p\|a" and "p\|b"\)/,
     );
   });
 });

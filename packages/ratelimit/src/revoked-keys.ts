@@ -40,12 +40,14 @@ export interface KeyRevocations {
   proven(provider: string, keyIds: readonly string[]): Promise<Set<string>>;
 }
 
+// One hash slot per provider for each kind of mark: revoked() and proven() read a provider's keys
+// with one MGET, which a Redis Cluster serves only within one slot.
 function revokedKeyName(prefix: string, provider: string, keyId: string): string {
-  return `${prefix}:revoked:${provider}|${keyId}`;
+  return `${prefix}:revoked:{${provider}}|${keyId}`;
 }
 
 function provenKeyName(prefix: string, provider: string, keyId: string): string {
-  return `${prefix}:proven:${provider}|${keyId}`;
+  return `${prefix}:proven:{${provider}}|${keyId}`;
 }
 
 export function createKeyRevocations(

@@ -57,7 +57,7 @@ describe('luaScripts', () => {
     );
     const pair = loadLuaScript(fixtures, 'pair-2n.lua');
     await expect(runLuaScript(redis, pair, ['a'], [])).rejects.toThrow(/wrong number of keys/);
-    expect(await runLuaScript(redis, pair, ['a', 'b', 'c', 'd'], [])).toBe(4);
+    expect(await runLuaScript(redis, pair, ['{t}a', '{t}b', '{t}c', '{t}d'], [])).toBe(4);
   });
 
   it('defines a fixed-key script as a command that pipelines can call', async () => {
@@ -74,5 +74,14 @@ describe('luaScripts', () => {
       [null, [42, 7]],
     ]);
     expect(() => scriptCommand(redis, loadLuaScript(fixtures, 'pair-2n.lua'))).toThrow(/variadic/);
+  });
+});
+
+describe('runLuaScript on keys of different slots', () => {
+  it('refuses the call before Redis sees it', async () => {
+    const pair = loadLuaScript(fixtures, 'pair-2n.lua');
+    await expect(runLuaScript(redis, pair, ['t:{a}:1', 't:{b}:1'], [])).rejects.toThrow(
+      /pair: keys hash on different parts/,
+    );
   });
 });

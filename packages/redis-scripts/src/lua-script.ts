@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import { assertOneHashTag } from './hash-tag.js';
 
 export interface LuaScript {
   readonly name: string;
@@ -80,6 +81,10 @@ function checkKeyCount(script: LuaScript, count: number): void {
   if (!ok) throw new Error(`${script.name}: wrong number of keys (${count})`);
 }
 
+/**
+ * Runs the script with EVALSHA (EVAL once per server that does not know it yet). Refuses keys that
+ * do not share one hash tag (hash-tag.ts): a script's keys must live in one cluster slot.
+ */
 export async function runLuaScript(
   redis: Redis,
   script: LuaScript,
@@ -87,6 +92,7 @@ export async function runLuaScript(
   args: readonly (string | number)[],
 ): Promise<unknown> {
   checkKeyCount(script, keys.length);
+  assertOneHashTag(script.name, keys);
   try {
     return await redis.evalsha(script.sha, keys.length, ...keys, ...args);
   } catch (error) {

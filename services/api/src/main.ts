@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { serve } from '@hono/node-server';
 import { loadStartupConfigOrExit, s3OptionsFromEnv } from '@pixelmill/config';
-import { BatchStore, finishedWithin, Queues, QuotaStore, shutdownInOrder } from '@pixelmill/core';
+import { BatchStore, connectRedis, finishedWithin, Queues, QuotaStore, shutdownInOrder } from '@pixelmill/core';
 import { createLogger } from '@pixelmill/logger';
 import { buildRegistry } from '@pixelmill/providers';
 import { createS3Store } from '@pixelmill/storage';
-import { Redis } from 'ioredis';
 import { createApp } from './app.js';
 import { tenantQuotasFrom } from './batches/tenant-quota.js';
 import { createApiMetrics } from './metrics/api-metrics.js';
@@ -23,7 +22,10 @@ if (apiKeys.length === 0) {
 // Fail fast while Redis is away: no offline queue, one retry for a command caught by a disconnect. A
 // request then answers 503 at once instead of hanging (middleware/redis-gate.ts); workers, not the API,
 // wait for Redis to return.
-const redis = new Redis(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+const redis = connectRedis(
+  { url: env.REDIS_URL, clusterNodes: env.REDIS_CLUSTER_NODES },
+  { enableOfflineQueue: false, maxRetriesPerRequest: 1 },
+);
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 const objects = createS3Store(s3OptionsFromEnv(env));
 const queues = new Queues(redis, env.PIXELMILL_QUEUE_PREFIX);

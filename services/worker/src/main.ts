@@ -3,12 +3,16 @@ import { join } from 'node:path';
 import { loadStartupConfigOrExit, s3OptionsFromEnv } from '@pixelmill/config';
 import {
   BatchStore,
+  connectRedis,
+  duplicateConnection,
   finishedWithin,
+  masterNodes,
   OutboxStore,
   type QaCheckName,
   QaIndexStore,
   Queues,
   shutdownInOrder,
+  untilReady,
 } from '@pixelmill/core';
 import { createLogger } from '@pixelmill/logger';
 import { buildRegistry } from '@pixelmill/providers';
@@ -20,7 +24,6 @@ import {
 } from '@pixelmill/ratelimit';
 import { createS3Store } from '@pixelmill/storage';
 import { deliverySchedule } from '@pixelmill/webhooks';
-import { Redis } from 'ioredis';
 import { checkRedisPersistence } from './check-redis.js';
 import { defaultQaThresholds } from './generate/qa/thresholds.js';
 import { configureLimits } from './generate/resources.js';
@@ -36,11 +39,11 @@ const { env, config } = loadStartupConfigOrExit();
 const logger = createLogger({ name: 'worker', level: env.LOG_LEVEL });
 // BullMQ workers block on Redis: their connections must never give up on a command. While Redis is
 // away, commands wait for the reconnection and then carry on.
-const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
+const redis = connectRedis({ url: env.REDIS_URL, clusterNodes: env.REDIS_CLUSTER_NODES }, { maxRetriesPerRequest: null });
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 // The delivery path's own reads and writes (never BullMQ's), auto-pipelined: what the concurrent
 // attempts send in one tick leaves in one write.
-const deliveryRedis = redis.duplicate({ enableAutoPipelining: true });
+const deliveryRedis = duplicateConnection(redis, { enableAutoPipelining: true });
 deliveryRedis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 const baseRegistry = buildRegistry({ ...(config ? { providers: config.providers } : {}), env: process.env });
 const objects = createS3Store(s3OptionsFromEnv(env));
@@ -108,7 +111,9 @@ const deps = {
   },
 };
 
-await checkRedisPersistence(redis, logger);
+await untilReady(redis);
+// Every master holds part of the work: each must keep it.
+for (const node of masterNodes(redis)) await checkRedisPersistence(node, logger);
 await configureLimits(limiter, registry, { windowMs: env.PIXELMILL_RATE_WINDOW_MS });
 const metricsServer =
   env.WORKER_METRICS_PORT === undefined

@@ -56,9 +56,9 @@ export function startWorkers(
   recovery: RecoverySettings,
   metrics?: WorkerMetrics,
 ): RunningWorkers {
+  // Each worker takes its queue's own prefix (queues.ts queuePrefix) with these settings.
   const common = {
     connection,
-    prefix: deps.queues.prefix,
     lockDuration: recovery.lockDurationMs,
     stalledInterval: recovery.stalledIntervalMs,
     maxStalledCount: recovery.maxStalledCount,
@@ -90,6 +90,7 @@ export function startWorkers(
     generateQueues.push(deps.queues.generate(model.id));
     return new LockSafeWorker(name, tracked(name, gatedGenerate), {
       ...common,
+      prefix: deps.queues.prefixOf(name),
       concurrency: deps.options.concurrency,
       settings: {
         backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
@@ -103,6 +104,7 @@ export function startWorkers(
       tracked(queueNames.finalize, createFinalizeProcessor(deps) as Processor),
       {
         ...common,
+        prefix: deps.queues.prefixOf(queueNames.finalize),
         concurrency: 4,
       },
     ),
@@ -112,14 +114,14 @@ export function startWorkers(
     new LockSafeWorker(
       queueNames.economy,
       tracked(queueNames.economy, createEconomyProcessor(deps) as Processor),
-      { ...common, concurrency: 4 },
+      { ...common, prefix: deps.queues.prefixOf(queueNames.economy), concurrency: 4 },
     ),
   );
   workers.push(
     new LockSafeWorker(
       queueNames.deliver,
       tracked(queueNames.deliver, countDeliveries(createDeliverProcessor(deps), metrics)),
-      { ...common, concurrency: 50 },
+      { ...common, prefix: deps.queues.prefixOf(queueNames.deliver), concurrency: 50 },
     ),
   );
 

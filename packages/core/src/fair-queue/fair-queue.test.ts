@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Job, Queue, Worker } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
+import { queuePrefix } from '../queues.js';
 import { useTestRedis } from '../test-support/index.js';
 import { createFairScheduler, type FairFlow, type FairScheduler } from './fair-queue.js';
 
@@ -17,8 +18,9 @@ function setup(opts: Parameters<typeof createFairScheduler>[1] = {}) {
   const { redis } = env;
   const name = `q-${randomUUID().slice(0, 8)}`;
   const connection = { host: redis.options.host, port: redis.options.port };
-  const queue = new Queue(name, { connection, prefix });
-  const worker = new Worker(name, null, { connection, prefix, autorun: false });
+  // As the product's queues: tagged by name, so fairStart-8.lua's keys share one slot.
+  const queue = new Queue(name, { connection, prefix: queuePrefix(prefix, name) });
+  const worker = new Worker(name, null, { connection, prefix: queuePrefix(prefix, name), autorun: false });
   opened.push(queue, worker);
   const fair = createFairScheduler(redis, opts);
   const token = randomUUID();

@@ -90,7 +90,11 @@ export interface FairScheduler {
 
 export const flowName = (flow: FairFlow): string => `${nonEmpty('tenant', flow.tenant)}|${flow.priority}`;
 
-/** Outside BullMQ's own key space (`<prefix>:<queue>:<jobId>`), so no job id can collide. */
+/**
+ * Outside BullMQ's own key space (`<prefix>:<queue>:<jobId>`), so no job id can collide, but under
+ * the queue's prefix, so they share its hash tag (queues.ts queuePrefix) with the BullMQ keys
+ * fairStart-8.lua touches.
+ */
 function stateKeys(queue: Queue): { state: string; tagging: string } {
   const base = `${queue.opts.prefix ?? 'bull'}:fq:${queue.name}`;
   return { state: base, tagging: `${base}:tagging` };

@@ -10,6 +10,7 @@ import type {
 } from '../schemas/batch.js';
 import type { Lane } from '../schemas/common.js';
 import { MAX_ITEM_VERSIONS, type ReviewStatus } from '../schemas/review.js';
+import { scanEveryMaster } from '../redis/scan.js';
 import { type StoreKeys, storeKeys } from './keys.js';
 import { decodeCursor, encodeCursor, lexPage } from './paging.js';
 import { type BatchSpec, batchFromHash, type ItemSpec, itemFromHash, qaSummary } from './records.js';
@@ -132,19 +133,16 @@ export class BatchStore {
   }
 
   /**
-   * Adds the tenants whose batches were listed before the tenant set existed (one SCAN; run once at
-   * start-up, never in a request).
+   * Adds the tenants whose batches were listed before the tenant set existed (one SCAN of every
+   * master; run once at start-up, never in a request).
    */
   async registerListedTenants(): Promise<void> {
     const pattern = this.keys.tenantBatches('*');
     const [head, tail] = pattern.split('*') as [string, string];
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-      cursor = next;
+    for await (const { keys } of scanEveryMaster(this.redis, pattern)) {
       const tenants = keys.map((k) => k.slice(head.length, k.length - tail.length));
-      if (tenants.length > 0) await this.redis.sadd(this.keys.tenants(), ...tenants);
-    } while (cursor !== '0');
+      await this.redis.sadd(this.keys.tenants(), ...tenants);
+    }
   }
 
   /** After acceptance: forgets the custom_ids the ingest checked for duplicates (insertChunk). */

@@ -23,7 +23,8 @@ export class DeliveryRateLimit {
    * @param target an endpoint id, or `batch:<id>` for a batch's own webhook.
    */
   async admit(target: string, limit: number): Promise<number> {
-    const base = `${this.prefix}:whrate:${target}`;
+    // One hash slot per target (admitDelivery-3.lua touches only these three keys).
+    const base = `${this.prefix}:whrate:{${target}}`;
     return Number(
       await runScript(
         this.redis,

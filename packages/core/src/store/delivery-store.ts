@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { InvalidCursorError, type Page } from './batch-store.js';
+import { storeKeyPrefix } from './keys.js';
 import { decodeCursor, encodeCursor, lexPage } from './paging.js';
 import { runScript } from './scripts.js';
 
@@ -64,10 +65,15 @@ const ENDPOINT_LOG_MAX = 10_000;
  * creation so every retry and every redelivery sends the same bytes under the same `webhook-id`.
  */
 export class DeliveryStore {
+  /** Under the store's hash tag (keys.ts storeKeyPrefix). */
+  private readonly prefix: string;
+
   constructor(
     readonly redis: Redis,
-    private readonly prefix: string,
-  ) {}
+    deploymentPrefix: string,
+  ) {
+    this.prefix = storeKeyPrefix(deploymentPrefix);
+  }
 
   private key(id: string): string {
     return `${this.prefix}:delivery:${id}`;
@@ -116,10 +122,17 @@ export class DeliveryStore {
       [
         this.key(input.id),
         this.batchIndex(input.batchId),
-        input.endpointId === null ? '' : this.endpointIndex(input.endpointId),
+        // A real key of the store's slot even for a batch webhook, whose delivery it never touches.
+        this.endpointIndex(input.endpointId ?? ''),
         `${this.prefix}:delivery:seq`,
       ],
-      [input.id, new Date().toISOString(), ENDPOINT_LOG_MAX, ...Object.entries(fields).flat()],
+      [
+        input.id,
+        new Date().toISOString(),
+        ENDPOINT_LOG_MAX,
+        input.endpointId === null ? '' : '1',
+        ...Object.entries(fields).flat(),
+      ],
     );
     return Number(created) === 1;
   }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { WebhookEventType } from '../schemas/common.js';
 import { InvalidCursorError, type Page } from './batch-store.js';
+import { storeKeyPrefix } from './keys.js';
 import { decodeCursor, lexPage } from './paging.js';
 
 export type EndpointDisabledReason = 'manual' | 'gone' | 'failing';
@@ -58,10 +59,15 @@ export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
  * {@link EndpointStore.getInternal} returns them; every public read leaves them out.
  */
 export class EndpointStore {
+  /** Under the store's hash tag (keys.ts storeKeyPrefix). */
+  private readonly prefix: string;
+
   constructor(
     readonly redis: Redis,
-    private readonly prefix: string,
-  ) {}
+    deploymentPrefix: string,
+  ) {
+    this.prefix = storeKeyPrefix(deploymentPrefix);
+  }
 
   private key(id: string): string {
     return `${this.prefix}:whep:${id}`;

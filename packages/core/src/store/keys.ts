@@ -1,5 +1,14 @@
-/** Every Redis key pixelmill writes outside BullMQ, under one prefix so tests can share a Redis. */
-export function storeKeys(prefix: string) {
+/**
+ * Where every store key lives: under the deployment's prefix (so tests can share a Redis) and in one
+ * Redis Cluster hash slot, tag `{store}`. One slot, because the store's scripts and transactions
+ * touch an item, its batch, the tenant lists and the outbox stream at once (docs/design.md "Redis
+ * Cluster": the whole store is on one master; queues and limiter keys spread).
+ */
+export const storeKeyPrefix = (deploymentPrefix: string): string => `${deploymentPrefix}:{store}`;
+
+/** Every Redis key pixelmill writes outside BullMQ and the limiter (see storeKeyPrefix). */
+export function storeKeys(deploymentPrefix: string) {
+  const prefix = storeKeyPrefix(deploymentPrefix);
   return {
     batch: (batchId: string) => `${prefix}:batch:${batchId}`,
     batchItems: (batchId: string) => `${prefix}:batch:${batchId}:items`,

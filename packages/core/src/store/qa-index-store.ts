@@ -71,9 +71,12 @@ export class QaIndexStore {
     this.bucketCap = opts.bucketCap ?? DEFAULT_BUCKET_CAP;
   }
 
-  /** The batch's four sorted sets (chunk 0 to 3). */
+  /**
+   * The batch's four sorted sets (chunk 0 to 3), in one hash slot per batch (qaNearDuplicates-4.lua
+   * reads all four, and nothing else), so batches spread over a cluster.
+   */
   keys(tenantId: string, batchId: string): string[] {
-    return [0, 1, 2, 3].map((i) => `${this.prefix}:qa:${tenantId}:${batchId}:dhash:${i}`);
+    return [0, 1, 2, 3].map((i) => `${this.prefix}:qa:{${tenantId}:${batchId}}:dhash:${i}`);
   }
 
   /**

@@ -45,7 +45,7 @@ async function accept(tenant: string, n: number, l: TenantLimits, publish = true
 }
 
 async function keys(): Promise<string[]> {
-  return (await redis.keys(`${prefix}:quota:*`)).sort();
+  return (await redis.keys(`${prefix}:{store}:quota:*`)).sort();
 }
 
 beforeAll(() => {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { storeKeys } from './keys.js';
+import { storeKeyPrefix, storeKeys } from './keys.js';
 import { runScript } from './scripts.js';
 
 /** A tenant's quotas; 0 means unlimited. */
@@ -24,14 +24,17 @@ export const ABANDONED_INGEST_MS = 60 * 60_000;
  */
 export class QuotaStore {
   private readonly batchPrefix: string;
+  /** Under the store's hash tag: reserveQuota-2.lua reads the tenant's batches by this prefix. */
+  private readonly prefix: string;
 
   constructor(
     readonly redis: Redis,
-    private readonly prefix: string,
+    deploymentPrefix: string,
     /** The items-per-minute window; only tests shorten it. */
     readonly windowMs = 60_000,
   ) {
-    this.batchPrefix = storeKeys(prefix).batch('');
+    this.prefix = storeKeyPrefix(deploymentPrefix);
+    this.batchPrefix = storeKeys(deploymentPrefix).batch('');
   }
 
   /** Batch id -> "<items reserved>:<ms>" of the tenant's batches that may still be open. */

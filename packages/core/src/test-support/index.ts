@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
+import { scanEveryMaster } from '../redis/scan.js';
 import type { BatchSpec, ItemSpec } from '../store/records.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -17,14 +18,16 @@ export interface TestRedis {
   readonly redis: Redis;
 }
 
-/** Deletes every key under `prefix` (SCAN, not KEYS, so a shared Redis is not blocked). */
+/**
+ * Deletes every key under `prefix` (SCAN, not KEYS, so a shared Redis is not blocked), on every
+ * master of a cluster; one key per command, since keys of one node may sit in different slots.
+ */
 export async function deleteKeysUnder(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
+  for await (const { node, keys } of scanEveryMaster(redis, `${prefix}:*`, 1000)) {
+    const pipe = node.pipeline();
+    for (const key of keys) pipe.unlink(key);
+    await pipe.exec();
+  }
 }
 
 /**

@@ -11,8 +11,9 @@ import { type EventDeps, MAX_EVENT_BODY_BYTES } from './event-deps.js';
 import { eventBody } from './payloads.js';
 import { currentTarget, type EventTarget } from './targets.js';
 
+/** A group's list; it and its `:pushed` set share one hash slot (pushOnce-2.lua, a two-key DEL). */
 export const groupKey = (prefix: string, batchId: string, targetId: string): string =>
-  `${prefix}:whgroup:${batchId}:${targetId}`;
+  `${prefix}:whgroup:{${batchId}:${targetId}}`;
 
 export async function queueFlush(
   deps: Pick<EventDeps, 'queues'>,

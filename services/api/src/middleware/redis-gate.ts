@@ -4,7 +4,7 @@ import { ApiError } from '../errors.js';
 
 /** What ioredis and BullMQ say when Redis cannot take a command right now. */
 const REDIS_AWAY =
-  /enableOfflineQueue|Connection is closed|MaxRetriesPerRequest|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|LOADING|Redis is loading|READONLY/i;
+  /enableOfflineQueue|Connection is closed|MaxRetriesPerRequest|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|LOADING|Redis is loading|READONLY|CLUSTERDOWN|TRYAGAIN|Cluster redirections|refresh slots cache|Cluster isn't ready/i;
 
 function isRedisUnavailable(err: unknown): boolean {
   return err instanceof Error && (REDIS_AWAY.test(err.message) || REDIS_AWAY.test(err.name));

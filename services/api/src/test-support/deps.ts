@@ -179,8 +179,8 @@ function isQueueBookkeeping(prefix: string, key: string): boolean {
   // BullMQ's own queue keys, and the fair-queue scheduler's per-model clock (`fq:<queue>`), which is
   // shared by every tenant of the model and not part of any one batch.
   return (
-    new RegExp(`^${prefix}:generate-[^:]+:(meta|events|pc|marker|id)$`).test(key) ||
-    new RegExp(`^${prefix}:fq:generate-[^:]+$`).test(key)
+    new RegExp(`^${prefix}:\\{generate-[^:]+\\}:generate-[^:]+:(meta|events|pc|marker|id)$`).test(key) ||
+    new RegExp(`^${prefix}:\\{generate-[^:]+\\}:fq:generate-[^:]+$`).test(key)
   );
 }
 

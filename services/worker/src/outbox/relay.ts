@@ -5,7 +5,7 @@
  * for `claimIdleMs`. Acting on an entry is idempotent (relayOutboxEntry), so at least once means once
  * per `webhook-id`. Runs in every worker on a connection of its own (it blocks reading).
  */
-import { type OutboxEntry, OutboxStore } from '@pixelmill/core';
+import { duplicateConnection, type OutboxEntry, OutboxStore } from '@pixelmill/core';
 import { relayOutboxEntry } from '@pixelmill/webhooks';
 import type { WorkerDeps } from '../deps.js';
 import { crashPoint } from '../test-crash.js';
@@ -20,7 +20,7 @@ export interface OutboxRelay {
 }
 
 export function startOutboxRelay(deps: WorkerDeps, opts: { claimIdleMs: number }): OutboxRelay {
-  const reader = deps.redis.duplicate();
+  const reader = duplicateConnection(deps.redis);
   reader.on('error', () => undefined);
   const blocking = new OutboxStore(reader, deps.queues.prefix);
   const outbox = new OutboxStore(deps.redis, deps.queues.prefix);

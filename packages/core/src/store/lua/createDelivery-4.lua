@@ -5,21 +5,22 @@
 
   KEYS[1] delivery hash
   KEYS[2] the batch's delivery list
-  KEYS[3] the endpoint's delivery index ('' target: none)
+  KEYS[3] the endpoint's delivery index (left alone for a batch webhook's delivery)
   KEYS[4] the global sequence counter
   ARGV[1] the delivery id
   ARGV[2] created_at
   ARGV[3] endpoint log size
-  ARGV[4..] field, value pairs of the record
+  ARGV[4] '1' when the delivery is an endpoint's, else ''
+  ARGV[5..] field, value pairs of the record
 
   Returns 1 when the record was new.
 ]]
 if redis.call('HSETNX', KEYS[1], 'created_at', ARGV[2]) == 0 then return 0 end
 local fields = {}
-for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('RPUSH', KEYS[2], ARGV[1])
-if KEYS[3] ~= '' then
+if ARGV[4] == '1' then
   local seq = redis.call('INCR', KEYS[4])
   redis.call('ZADD', KEYS[3], 0, string.format('%015d', seq) .. ':' .. ARGV[1])
   redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -tonumber(ARGV[3]) - 1)

@@ -14,6 +14,8 @@ import { REDIS_URL, startStack } from '../../support/stack.js';
 
 export interface ThroughputResult {
   deliveries: number;
+  /** The body every delivery posted. */
+  body: string;
   concurrency: number;
   pixelmillPerS: number;
   fetchPerS: number;
@@ -154,6 +156,7 @@ export async function measureThroughput({ deliveries = 2000 } = {}): Promise<Thr
     const ownCpuUsed = ownCpuUs() - ownCpu0;
     return {
       deliveries,
+      body,
       concurrency,
       pixelmillPerS: deliveries / pixelmillS,
       queuedAfterS: queuedS,

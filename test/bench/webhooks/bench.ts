@@ -26,7 +26,7 @@ console.log(
 console.log(`all queued after ${f(t.queuedAfterS, 2)} s, all delivered after ${f(t.pixelmillS, 2)} s`);
 const cpu = t.cpuUsPerDelivery;
 console.log(
-  `CPU per delivery: fetch loop and receiver ${f(cpu.fetchLoop, 0)} µs; pixelmill: worker ${cpu.worker === null ? 'n/a' : f(cpu.worker, 0)} µs, queueing and receiving ${f(cpu.queueAndReceive, 0)} µs`,
+  `CPU per delivery: fetch loop and receiver ${f(cpu.fetchLoop, 0)} µs; pixelmill: worker ${cpu.worker === null ? 'n/a' : f(cpu.worker, 0)} µs, queueing and receiving ${f(cpu.queueAndReceive, 0)} µs, Redis server ${f(cpu.redis, 0)} µs`,
 );
 const client = await measureClientCost({ body: t.body });
 const list = (xs: number[]) => xs.map((x) => f(x, 0)).join(', ');

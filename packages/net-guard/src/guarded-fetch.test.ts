@@ -8,10 +8,13 @@ import type { LookupAll } from './ssrf.js';
 let server: Server;
 let port: number;
 const paths: string[] = [];
+/** The Authorization header of each request, in order. */
+const authorizations: (string | undefined)[] = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     paths.push(req.url ?? '');
+    authorizations.push(req.headers.authorization);
     if (req.url === '/big') res.end('y'.repeat(10_000));
     else if (req.url === '/stall') {
       res.writeHead(200);
@@ -79,5 +82,16 @@ describe('guardedFetch', () => {
       guardedFetch({ ...base, allowPrivate: false, url: `http://127.0.0.1:${port}/`, oversize: 'fail' }),
     ).rejects.toMatchObject({ reason: 'blocked_address' });
     expect(paths.length).toBe(before);
+  });
+
+  it('sends credentials in the URL as HTTP Basic, decoded', async () => {
+    const before = authorizations.length;
+    const res = await guardedFetch({
+      ...base,
+      url: `http://us%40er:p%3Ass@127.0.0.1:${port}/x`,
+      oversize: 'fail',
+    });
+    expect(res.status).toBe(200);
+    expect(authorizations.slice(before)).toEqual([`Basic ${Buffer.from('us@er:p:ss').toString('base64')}`]);
   });
 });

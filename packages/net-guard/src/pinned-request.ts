@@ -2,15 +2,14 @@
  * @module One HTTP request to an already-checked address: no redirects followed, a bounded response
  * body, abortable. The only place a guarded URL is connected to (webhooks and reference images).
  */
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import type { LookupFunction } from 'node:net';
-import { agentFor } from './agent-pool.js';
+import type { Dispatcher } from 'undici';
+import { poolFor } from './connection-pool.js';
 import type { CheckedUrl } from './ssrf.js';
 
 export interface PinnedResponse {
   status: number;
-  headers: IncomingHttpHeaders;
+  /** Lower-case names; a repeated header is an array. */
+  headers: Record<string, string | string[] | undefined>;
   /** At most `maxResponseBytes` of the body. */
   body: Buffer;
 }
@@ -41,39 +40,44 @@ export class ResponseTooLargeError extends Error {
   }
 }
 
-/**
- * Answers every DNS lookup the socket makes with the addresses the guard checked, so a name that
- * re-resolves to 127.0.0.1 after the check (DNS rebinding) cannot be reached.
- */
-function pinnedLookup(target: CheckedUrl): LookupFunction {
-  return (_hostname, options, callback) => {
-    if (options.all === true) {
-      callback(null, target.addresses);
-    } else {
-      callback(null, target.address, target.family);
-    }
-  };
-}
+/** Connection failures that leave the request unanswered. */
+const CLOSED_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 
 /**
- * A request on a pooled keep-alive connection to the checked address. A reused socket the receiver had
- * already closed fails before any answer (ECONNRESET on a reused socket): that request is sent once
- * more on a fresh connection, as browsers and undici do, since the receiver never saw it.
+ * A connection closed under a request before its answer, on a connection that had already carried an
+ * answer (bytes read before): a reused keep-alive connection the receiver closed as the request went
+ * out. Such a request is sent once more on a fresh connection, as browsers do; the receiver did not
+ * answer it (a receiver that saw it dedupes by `webhook-id`).
  */
+function closedReusedConnection(err: unknown): boolean {
+  const e = err as { code?: unknown; socket?: { bytesRead?: unknown } } | null;
+  const bytesRead = e?.socket?.bytesRead;
+  return (
+    typeof e?.code === 'string' && CLOSED_CODES.has(e.code) && typeof bytesRead === 'number' && bytesRead > 0
+  );
+}
+
+/** HTTP Basic credentials in the URL (`https://user:pass@host/`), sent as node:http sends them. */
+function authorization(url: URL): Record<string, string> {
+  if (url.username === '' && url.password === '') return {};
+  const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  return { authorization: `Basic ${Buffer.from(pair).toString('base64')}` };
+}
+
+/** A request on a pooled keep-alive connection to the checked address. */
 export async function pinnedRequest(input: PinnedRequestInput): Promise<PinnedResponse> {
+  let response: Dispatcher.ResponseData;
   try {
-    return await sendOnce(input);
+    response = await sendOnce(input);
   } catch (err) {
-    if (!(err instanceof StaleSocketError) || input.signal.aborted)
-      throw err instanceof StaleSocketError ? err.cause : err;
-    return sendOnce(input);
+    if (!closedReusedConnection(err) || input.signal.aborted) throw err;
+    response = await sendOnce(input);
   }
-}
-
-class StaleSocketError extends Error {
-  constructor(override readonly cause: unknown) {
-    super('reused socket was closed by the peer');
-  }
+  return {
+    status: response.statusCode,
+    headers: response.headers,
+    body: await readCapped(response.body, input),
+  };
 }
 
 function sendOnce({
@@ -81,80 +85,40 @@ function sendOnce({
   method,
   headers,
   body,
-  maxResponseBytes,
-  oversize,
   signal,
-}: PinnedRequestInput): Promise<PinnedResponse> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(new Error('aborted'));
-      return;
-    }
-    const request = target.url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const payload = body === undefined ? undefined : Buffer.from(body);
-    const req = request(target.url, {
-      method,
-      headers: payload === undefined ? headers : { ...headers, 'content-length': String(payload.length) },
-      lookup: pinnedLookup(target),
-      // Pooled per (origin, checked addresses): a socket only carries requests checked to its address.
-      agent: agentFor(target),
-    });
-
-    // Set once the status line arrived: from then on the outcome is known and only the body is
-    // still being read, so a deadline or a reset ends the read (or fails it, with oversize 'fail').
-    let finishBody: ((err?: Error) => void) | undefined;
-    const onAbort = (): void => {
-      if (finishBody !== undefined) finishBody(oversize === 'fail' ? new Error('aborted') : undefined);
-      else req.destroy(new Error('aborted'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    const cleanup = (): void => signal.removeEventListener('abort', onAbort);
-
-    req.on('error', (err) => {
-      if (finishBody !== undefined) return;
-      cleanup();
-      const code = (err as { code?: unknown }).code;
-      reject(
-        req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE') ? new StaleSocketError(err) : err,
-      );
-    });
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      let kept = 0;
-      let settled = false;
-      /** `complete`: the whole body was read, so the connection can carry the next request. */
-      const finish = (err?: Error, complete = false): void => {
-        if (settled) return;
-        settled = true;
-        cleanup();
-        if (err !== undefined) reject(err);
-        else resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
-        // Whatever the server still sends is not read: close the connection instead.
-        if (!complete) req.destroy();
-      };
-      finishBody = finish;
-      res.on('data', (chunk: Buffer) => {
-        const room = maxResponseBytes - kept;
-        if (oversize === 'fail' && chunk.length > room) {
-          finish(new ResponseTooLargeError(maxResponseBytes));
-          return;
-        }
-        if (room > 0) {
-          const piece = chunk.subarray(0, room);
-          chunks.push(piece);
-          kept += piece.length;
-        }
-        if (kept >= maxResponseBytes && oversize === 'truncate') finish();
-      });
-      res.on('end', () => finish(undefined, true));
-      const cut = (): void => finish(oversize === 'fail' ? new Error('response ended early') : undefined);
-      res.on('error', cut);
-      res.on('close', () => {
-        // 'close' follows 'end' on a complete body; before it, the body was cut off.
-        if (!res.complete) cut();
-        else finish();
-      });
-    });
-    req.end(payload);
+}: PinnedRequestInput): Promise<Dispatcher.ResponseData> {
+  const { url } = target;
+  return poolFor(target).request({
+    path: `${url.pathname}${url.search}`,
+    method,
+    headers: { ...authorization(url), ...headers },
+    body: body ?? null,
+    signal,
   });
+}
+
+/**
+ * The body up to the cap. A body read only in part (cut at the cap, aborted, reset) closes its
+ * connection: whatever the server still sends is not read.
+ */
+async function readCapped(
+  body: Dispatcher.ResponseData['body'],
+  { maxResponseBytes, oversize }: PinnedRequestInput,
+): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      const room = maxResponseBytes - kept;
+      if (oversize === 'fail' && chunk.length > room) throw new ResponseTooLargeError(maxResponseBytes);
+      const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      chunks.push(piece);
+      kept += piece.length;
+      if (kept >= maxResponseBytes && oversize === 'truncate') break;
+    }
+  } catch (err) {
+    // 'truncate': a deadline or a reset after the status line ends the body read so far.
+    if (oversize === 'fail') throw err;
+  }
+  return Buffer.concat(chunks, kept);
 }

@@ -36,6 +36,15 @@ export interface DeliveryResult {
 
 const USER_AGENT = 'pixelmill-webhooks/0.1';
 
+/** A response header's value; the first one when the receiver repeated it. */
+function headerValue(
+  headers: Record<string, string | string[] | undefined>,
+  name: string,
+): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
 function describe(err: unknown): string {
   const e = err as { code?: unknown; message?: unknown } | null;
   const message = typeof e?.message === 'string' && e.message !== '' ? e.message : String(err);
@@ -81,10 +90,11 @@ export async function deliverWebhook({
       responseExcerpt: res.body.toString('utf8'),
     };
     if (res.status === 429 || res.status === 503) {
-      const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+      const retryAfterMs = parseRetryAfter(headerValue(res.headers, 'retry-after'));
       if (retryAfterMs !== undefined) result.retryAfterMs = retryAfterMs;
     }
-    if (String(res.headers['webhook-delivery'] ?? '').toLowerCase() === 'abort-message') result.abort = true;
+    if ((headerValue(res.headers, 'webhook-delivery') ?? '').toLowerCase() === 'abort-message')
+      result.abort = true;
     // A redirect could lead anywhere, including past the guard: the receiver must fix its URL.
     if (res.status >= 300 && res.status < 400) result.error = `redirect (${res.status}) not followed`;
     return result;

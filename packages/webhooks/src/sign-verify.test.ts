@@ -33,6 +33,15 @@ describe('signWebhook / verifyWebhook', () => {
     expect(new Webhook(secret).verify(body, { ...headers })).toEqual(JSON.parse(body));
   });
 
+  it('agrees with standardwebhooks on non-ASCII bodies and on every secret of a rotation', () => {
+    const previous = generateWebhookSecret();
+    const text = JSON.stringify({ type: 'item.succeeded', data: { prompt: 'café ☕ 東京 🚀' } });
+    const headers = signWebhook({ secret: [previous, secret], msgId: 'msg_u', timestamp, body: text });
+    expect(headers['webhook-signature']).toBe(
+      [previous, secret].map((s) => new Webhook(s).sign('msg_u', timestamp, text)).join(' '),
+    );
+  });
+
   it('verifies and parses a signed body', () => {
     const headers = signWebhook({ secret, msgId: 'msg_1', timestamp, body });
     expect(verifyWebhook({ secret, rawBody: body, headers })).toEqual(JSON.parse(body));

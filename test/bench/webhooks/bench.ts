@@ -4,6 +4,7 @@
  * 2. Generation makespan with healthy vs hanging webhook receivers (ratio ≈ 1 means isolation).
  * Prints a Markdown section for BENCHMARKS.md.
  */
+import { measureClientCost } from './client-cost.js';
 import { measureIsolation } from './isolation.js';
 import { measureThroughput } from './throughput.js';
 
@@ -25,7 +26,12 @@ console.log(
 console.log(`all queued after ${f(t.queuedAfterS, 2)} s, all delivered after ${f(t.pixelmillS, 2)} s`);
 const cpu = t.cpuUsPerDelivery;
 console.log(
-  `CPU per delivery: fetch loop and receiver ${f(cpu.fetchLoop, 0)} µs; pixelmill: worker ${cpu.worker === null ? 'n/a' : f(cpu.worker, 0)} µs, queueing and receiving ${f(cpu.queueAndReceive, 0)} µs`,
+  `CPU per delivery: fetch loop and receiver ${f(cpu.fetchLoop, 0)} µs; pixelmill: worker ${cpu.worker === null ? 'n/a' : f(cpu.worker, 0)} µs, queueing and receiving ${f(cpu.queueAndReceive, 0)} µs, Redis server ${f(cpu.redis, 0)} µs`,
+);
+const client = await measureClientCost({ body: t.body });
+const list = (xs: number[]) => xs.map((x) => f(x, 0)).join(', ');
+console.log(
+  `HTTP client CPU per POST (this process, receiver in a child; ${client.requestsPerRound} per round): pixelmill delivery attempt ${f(median(client.pixelmillUs), 0)} µs (${list(client.pixelmillUs)}), plain fetch ${f(median(client.fetchUs), 0)} µs (${list(client.fetchUs)}), ratio ${f(median(client.pixelmillUs) / median(client.fetchUs), 2)}`,
 );
 // BENCH_ROUNDS=0 measures throughput only (profiling runs).
 if (roundCount === 0) process.exit(0);

@@ -14,6 +14,8 @@ import { REDIS_URL, startStack } from '../../support/stack.js';
 
 export interface ThroughputResult {
   deliveries: number;
+  /** The body every delivery posted. */
+  body: string;
   concurrency: number;
   pixelmillPerS: number;
   fetchPerS: number;
@@ -25,7 +27,7 @@ export interface ThroughputResult {
    * receiver; the worker process delivering; the benchmark process queueing and receiving meanwhile.
    * Less sensitive to other load on the machine than the rates. The worker's is null off Linux.
    */
-  cpuUsPerDelivery: { fetchLoop: number; worker: number | null; queueAndReceive: number };
+  cpuUsPerDelivery: { fetchLoop: number; worker: number | null; queueAndReceive: number; redis: number };
 }
 
 /** CPU time (µs, user + system) a process has used so far, from /proc; null where there is none. */
@@ -40,6 +42,16 @@ function processCpuUs(pid: number | undefined): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * CPU time (µs, user + system) the Redis server has used so far (INFO cpu). A Redis shared with other
+ * clients counts their commands too: an upper bound then.
+ */
+async function redisCpuUs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
 }
 
 const ownCpuUs = (): number => {
@@ -126,6 +138,7 @@ export async function measureThroughput({ deliveries = 2000 } = {}): Promise<Thr
     const target = { id: endpointId, endpointId };
     const workerPid = stack.workers[0]?.child.pid;
     const workerCpu0 = processCpuUs(workerPid);
+    const redisCpu0 = await redisCpuUs(redis);
     const ownCpu0 = ownCpuUs();
     const t0 = performance.now();
     // Enqueued 100 at a time, as many item ends across worker processes would.
@@ -152,8 +165,10 @@ export async function measureThroughput({ deliveries = 2000 } = {}): Promise<Thr
     const pixelmillS = (performance.now() - t0) / 1000;
     const workerCpu1 = processCpuUs(workerPid);
     const ownCpuUsed = ownCpuUs() - ownCpu0;
+    const redisCpuUsed = (await redisCpuUs(redis)) - redisCpu0;
     return {
       deliveries,
+      body,
       concurrency,
       pixelmillPerS: deliveries / pixelmillS,
       queuedAfterS: queuedS,
@@ -163,6 +178,7 @@ export async function measureThroughput({ deliveries = 2000 } = {}): Promise<Thr
         fetchLoop: fetchCpuUs / deliveries,
         worker: workerCpu0 === null || workerCpu1 === null ? null : (workerCpu1 - workerCpu0) / deliveries,
         queueAndReceive: ownCpuUsed / deliveries,
+        redis: redisCpuUsed / deliveries,
       },
     };
   } finally {

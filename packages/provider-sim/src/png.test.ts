@@ -1,6 +1,6 @@
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { makePng, pngSize } from './png.js';
+import { makePng, padPng, pngSize } from './png.js';
 import { pngDims } from './test-support/helpers.js';
 
 describe('makePng', () => {
@@ -53,6 +53,15 @@ describe('makePng', () => {
       // Rows of one band are the same (the marker aside): with more rows than bands, row 1 is row 0's band.
       if (h > 8) expect(a.subarray(rowBytes + 12, 2 * rowBytes).equals(a.subarray(12, rowBytes))).toBe(true);
     }
+  });
+
+  it('pads a PNG with a chunk decoders skip: same pixels, the file longer by the padding and its chunk header', () => {
+    const png = makePng(64, 48, 'padded');
+    const padded = padPng(png, 10_000);
+    expect(padded.length).toBe(png.length + 10_000 + 12);
+    expect(PNG.sync.read(padded).data.equals(PNG.sync.read(png).data)).toBe(true);
+    expect(padPng(png, 10_000).equals(padded)).toBe(true);
+    expect(padPng(png, 0)).toBe(png);
   });
 
   it('rejects impossible sizes', () => {

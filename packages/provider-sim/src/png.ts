@@ -175,6 +175,27 @@ export function makePng(width: number, height: number, seedText: string, variant
   return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
 }
 
+/** Longest padding a picture may carry (`[sim-pad:<kB>]`). */
+export const MAX_PAD_BYTES = 64 * 1024 * 1024;
+let filler = Buffer.alloc(0);
+
+/**
+ * The PNG with `bytes` more of filler in a private ancillary chunk (`pmPd`) before IEND: decoders skip
+ * it, so the file reaches a realistic size (a real 4K PNG is megabytes) without costing a decode. The
+ * filler is deterministic and incompressible.
+ */
+export function padPng(png: Buffer, bytes: number): Buffer {
+  const size = Math.min(MAX_PAD_BYTES, Math.max(0, Math.floor(bytes)));
+  if (size === 0) return png;
+  if (filler.length < size) {
+    const rand = mulberry32(0x70616421);
+    filler = Buffer.alloc(size);
+    for (let i = 0; i + 4 <= size; i += 4) filler.writeUInt32BE(Math.floor(rand() * 0x1_0000_0000), i);
+  }
+  const iend = png.length - 12;
+  return Buffer.concat([png.subarray(0, iend), chunk('pmPd', filler.subarray(0, size)), png.subarray(iend)]);
+}
+
 /** Width and height from a PNG header (used to follow a reference image's aspect ratio). */
 export function pngSize(bytes: Uint8Array): { width: number; height: number } | undefined {
   if (bytes.length < 24) return undefined;

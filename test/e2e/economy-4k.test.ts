@@ -95,49 +95,49 @@ async function allItems(batchId: string): Promise<any[]> {
   return out;
 }
 
-test(
-  'a results file of 1,000 4K images is stored with the worker resident set growing less than 150 MB',
-  { timeout: 240_000 },
-  async () => {
-    const worker = stack.workers[0]!;
-    // Warm-up: the worker's first images load sharp, the S3 client and QA; that is not unpacking.
-    await completed(await submit(4, 'warm'), () => {});
+test('a results file of 1,000 4K images is stored with the worker resident set growing less than 150 MB', {
+  timeout: 240_000,
+}, async () => {
+  const worker = stack.workers[0]!;
+  // Warm-up: the worker's first images load sharp, the S3 client and QA; that is not unpacking.
+  await completed(await submit(4, 'warm'), () => {});
 
-    const memory = watchPeakGrowth(worker.child.pid!);
-    const id = await submit(ITEMS, 'big');
-    const batch = await completed(id, memory.sample);
-    const growthMb = memory.growthMb();
+  const memory = watchPeakGrowth(worker.child.pid!);
+  const id = await submit(ITEMS, 'big');
+  const batch = await completed(id, memory.sample);
+  const growthMb = memory.growthMb();
 
-    const jobs = ((await (await fetch(`${stack.sim.url}/__batches`)).json()) as Array<{
+  const jobs = (
+    (await (await fetch(`${stack.sim.url}/__batches`)).json()) as Array<{
       display_name: string;
       lines: number;
-    }>).filter((j) => j.display_name.includes(id));
-    expect(jobs.map((j) => j.lines)).toEqual([ITEMS]);
-    expect(batch.counts.succeeded).toBe(ITEMS);
+    }>
+  ).filter((j) => j.display_name.includes(id));
+  expect(jobs.map((j) => j.lines)).toEqual([ITEMS]);
+  expect(batch.counts.succeeded).toBe(ITEMS);
 
-    const items = await allItems(id);
-    expect(items).toHaveLength(ITEMS);
-    expect(items.every((i) => i.lane === 'economy' && i.outputs.length === 1)).toBe(true);
-    // The results file really was big: every image carried its padding (base64 adds a third on the wire).
-    const storedMb = items.reduce((sum, i) => sum + i.outputs[0].bytes, 0) / 1024 / 1024;
-    expect(storedMb).toBeGreaterThan((ITEMS * PAD_KB) / 1024);
-    expect(new Set(items.map((i) => i.outputs[0].sha256)).size).toBe(ITEMS);
+  const items = await allItems(id);
+  expect(items).toHaveLength(ITEMS);
+  expect(items.every((i) => i.lane === 'economy' && i.outputs.length === 1)).toBe(true);
+  // The results file really was big: every image carried its padding (base64 adds a third on the wire).
+  const storedMb = items.reduce((sum, i) => sum + i.outputs[0].bytes, 0) / 1024 / 1024;
+  expect(storedMb).toBeGreaterThan((ITEMS * PAD_KB) / 1024);
+  expect(new Set(items.map((i) => i.outputs[0].sha256)).size).toBe(ITEMS);
 
-    // Some outputs fetched back: bytes by hash, decoded dimensions, a thumbnail.
-    for (const k of [0, 333, 999]) {
-      const out = items.find((i) => i.custom_id === `big-${k}`).outputs[0];
-      const bytes = Buffer.from(await (await fetch(out.url)).arrayBuffer());
-      expect(createHash('sha256').update(bytes).digest('hex')).toBe(out.sha256);
-      const png = PNG.sync.read(bytes);
-      expect([png.width, png.height]).toEqual([WIDTH, HEIGHT]);
-      expect([out.width, out.height]).toEqual([WIDTH, HEIGHT]);
-      expect(out.thumbnail_key).toBeTruthy();
-    }
+  // Some outputs fetched back: bytes by hash, decoded dimensions, a thumbnail.
+  for (const k of [0, 333, 999]) {
+    const out = items.find((i) => i.custom_id === `big-${k}`).outputs[0];
+    const bytes = Buffer.from(await (await fetch(out.url)).arrayBuffer());
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(out.sha256);
+    const png = PNG.sync.read(bytes);
+    expect([png.width, png.height]).toEqual([WIDTH, HEIGHT]);
+    expect([out.width, out.height]).toEqual([WIDTH, HEIGHT]);
+    expect(out.thumbnail_key).toBeTruthy();
+  }
 
-    process.stdout.write(
-      `economy 4K: ${ITEMS} images, ${storedMb.toFixed(0)} MB stored, worker RSS ${memory.baselineMb.toFixed(0)} MB + ${growthMb.toFixed(0)} MB peak growth, makespan ${((Date.parse(batch.completed_at) - Date.parse(batch.created_at)) / 1000).toFixed(1)} s\n`,
-    );
-    expect(growthMb).toBeLessThan(RSS_BOUND_MB);
-    expect(errorLines(worker)).toEqual([]);
-  },
-);
+  process.stdout.write(
+    `economy 4K: ${ITEMS} images, ${storedMb.toFixed(0)} MB stored, worker RSS ${memory.baselineMb.toFixed(0)} MB + ${growthMb.toFixed(0)} MB peak growth, makespan ${((Date.parse(batch.completed_at) - Date.parse(batch.created_at)) / 1000).toFixed(1)} s\n`,
+  );
+  expect(growthMb).toBeLessThan(RSS_BOUND_MB);
+  expect(errorLines(worker)).toEqual([]);
+});

@@ -199,7 +199,12 @@ describe('economy lane', () => {
     const refKey = `acme/refs/${provider}-shoe.png`;
     const s3 = testS3Client(stack.s3.endpoint);
     await s3.send(
-      new PutObjectCommand({ Bucket: BUCKET, Key: refKey, Body: makePng(40, 30, 'ref'), ContentType: 'image/png' }),
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: refKey,
+        Body: makePng(40, 30, 'ref'),
+        ContentType: 'image/png',
+      }),
     );
     s3.destroy();
     const batchId = await submit(model, [

@@ -25,7 +25,11 @@ function resetPeak(pid: number): boolean {
  * Peak resident set growth of a process from now on: the baseline is its resident set at start();
  * the peak is VmHWM (reset at start) where the kernel allows, and the highest sample otherwise.
  */
-export function watchPeakGrowth(pid: number): { sample: () => void; growthMb: () => number; baselineMb: number } {
+export function watchPeakGrowth(pid: number): {
+  sample: () => void;
+  growthMb: () => number;
+  baselineMb: number;
+} {
   const peakReset = resetPeak(pid);
   const baselineMb = memoryMb(pid).rss;
   let peak = baselineMb;

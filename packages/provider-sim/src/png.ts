@@ -176,7 +176,7 @@ export function makePng(width: number, height: number, seedText: string, variant
 }
 
 /** Longest padding a picture may carry (`[sim-pad:<kB>]`). */
-export const MAX_PAD_BYTES = 64 * 1024 * 1024;
+const MAX_PAD_BYTES = 64 * 1024 * 1024;
 let filler = Buffer.alloc(0);
 
 /**

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSim, startSim } from '../server.js';
 import { makePng } from '../png.js';
+import { type RunningSim, startSim } from '../server.js';
 import { pngDims, until } from '../test-support/helpers.js';
 
 let sim: RunningSim;
@@ -54,7 +54,12 @@ async function create(
   key?: string,
   endpoint = '/v1/images/generations',
 ) {
-  return call('POST', '/v1/batches', { input_file_id: fileId, endpoint, completion_window: '24h', metadata }, key);
+  return call(
+    'POST',
+    '/v1/batches',
+    { input_file_id: fileId, endpoint, completion_window: '24h', metadata },
+    key,
+  );
 }
 
 /** A reference image uploaded as a file of purpose vision. */
@@ -206,7 +211,10 @@ describe('OpenAI Batch API (images)', () => {
       ['none', 400, 'images'],
       ['not-mine', 400, 'images'],
     ]);
-    const jobs = (await (await fetch(`${sim.url}/__batches`)).json()) as Array<{ id: string; reference_images: number }>;
+    const jobs = (await (await fetch(`${sim.url}/__batches`)).json()) as Array<{
+      id: string;
+      reference_images: number;
+    }>;
     expect(jobs.find((j) => j.id === created.json.id)?.reference_images).toBe(2);
   });
 

@@ -123,7 +123,8 @@ export function createOpenAiBatchModel(opts: OpenAiBatchOptions): BatchImageMode
       if (withRefs > 0 && withRefs < req.lines.length) {
         throw new ProviderError({
           code: 'config_error',
-          message: 'An OpenAI batch job runs one endpoint: lines with and without reference images cannot share one',
+          message:
+            'An OpenAI batch job runs one endpoint: lines with and without reference images cannot share one',
           retryable: false,
           scope: 'model',
         });

@@ -127,7 +127,14 @@ export function createEconomyProcessor(deps: WorkerDeps) {
             await endItem(
               deps,
               { batch_id: batch.id, item_id: item.id, tenant_id: batch.tenantId },
-              { status: 'failed', error: err.toJSON(), images: item.outputs.length, model, size: item.size, lane: 'economy' },
+              {
+                status: 'failed',
+                error: err.toJSON(),
+                images: item.outputs.length,
+                model,
+                size: item.size,
+                lane: 'economy',
+              },
             );
           }
         }

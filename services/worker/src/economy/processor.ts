@@ -9,23 +9,15 @@
  *      once the pixelmill batch was cancelled;
  *   4. once ended, stream the results and settle every item (results.ts).
  */
-import {
-  type EconomyJob,
-  EconomyStore,
-  economyJobSchema,
-  type Item,
-  isProviderError,
-  tenantRoot,
-} from '@pixelmill/core';
-import type { ReferenceImage } from '@pixelmill/providers';
+import { type EconomyJob, EconomyStore, economyJobSchema, type Item, isProviderError } from '@pixelmill/core';
 import { DelayedError, type Job } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
 import { endItem } from '../generate/end-item.js';
-import { loadReferenceImages } from '../generate/reference-images.js';
 import { crashPoint } from '../test-crash.js';
 import { autoSwitchInMs } from './auto.js';
 import { handToRealtime } from './hand-over.js';
 import { linesOf } from './lines.js';
+import { loadPackReferences } from './references.js';
 import { settleResults } from './results.js';
 
 const DEFAULT_POLL = { pollMinMs: 30_000, pollMaxMs: 600_000 };
@@ -102,46 +94,6 @@ export function createEconomyProcessor(deps: WorkerDeps) {
       log.info({ items: items.length }, why);
     };
 
-    /**
-     * Each item's reference images, loaded as the realtime lane loads them (URLs through the SSRF
-     * guard, keys under the tenant's root). An item whose references fail is left out of the job:
-     * a retryable failure moves it to realtime (which tries again), any other ends it failed.
-     */
-    const loadReferences = async (items: Item[]): Promise<Map<string, ReferenceImage[]>> => {
-      const out = new Map<string, ReferenceImage[]>();
-      for (const item of items) {
-        try {
-          out.set(
-            item.id,
-            await loadReferenceImages(item.reference_images, deps.objects, {
-              allowPrivate: deps.options.allowPrivateUrls,
-              root: tenantRoot(batch.tenantId),
-            }),
-          );
-        } catch (err) {
-          if (!isProviderError(err)) throw err;
-          log.info({ item_id: item.id, code: err.code }, 'reference images not loaded for the economy lane');
-          if (err.retryable) {
-            await handToRealtime(deps, { ...batch, priority: batch.spec.priority }, item);
-          } else {
-            await endItem(
-              deps,
-              { batch_id: batch.id, item_id: item.id, tenant_id: batch.tenantId },
-              {
-                status: 'failed',
-                error: err.toJSON(),
-                images: item.outputs.length,
-                model,
-                size: item.size,
-                lane: 'economy',
-              },
-            );
-          }
-        }
-      }
-      return out;
-    };
-
     if (record?.providerId === undefined) {
       const runnableItems = await runnable(data);
       if (runnableItems === 'pending') return later(job, token, PENDING_MS);
@@ -166,7 +118,10 @@ export function createEconomyProcessor(deps: WorkerDeps) {
           'found the provider batch job an earlier run created; not submitting again',
         );
       } else {
-        const references = await loadReferences(items);
+        const references = await loadPackReferences(
+          { deps, log, batch: { ...batch, priority: batch.spec.priority }, model },
+          items,
+        );
         items = items.filter((item) => references.has(item.id));
         const lines = linesOf(model, items, references);
         if (lines.length === 0) {

@@ -74,7 +74,7 @@ async function completed(batchId: string, onPoll: () => void): Promise<any> {
       const r = await call(stack, stack.apiKey, 'GET', `/v1/batches/${batchId}`);
       return r.json.status === 'completed' ? r.json : undefined;
     },
-    { timeoutMs: 170_000, intervalMs: 200 },
+    { timeoutMs: 300_000, intervalMs: 200 },
   );
 }
 
@@ -96,7 +96,7 @@ async function allItems(batchId: string): Promise<any[]> {
 }
 
 test('a results file of 1,000 4K images is stored with the worker resident set growing less than 150 MB', {
-  timeout: 240_000,
+  timeout: 360_000,
 }, async () => {
   const worker = stack.workers[0]!;
   // Warm-up: the worker's first images load sharp, the S3 client and QA; that is not unpacking.

@@ -2,6 +2,9 @@
  * `pnpm demo`: the whole product on one machine with no keys and no Docker. Starts (or reuses) Redis,
  * an embedded S3 server under .pixelmill/, the provider simulator, the API and a worker; submits the
  * sample catalog in examples/catalog.csv; shows progress; copies the images to .pixelmill/images/.
+ * The same catalog also goes through the economy lane (the simulated Gemini Batch API in accelerated
+ * time: a provider job takes ECONOMY_JOB_MS instead of up to 24 h), and both bills are printed side by
+ * side: estimate and actual, per lane.
  *
  * Interactive runs keep the services up afterwards so the API can be explored; `--exit` (or a
  * non-interactive run) stops everything once the batch is done.
@@ -31,6 +34,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const home = join(root, '.pixelmill');
 const keepRunning = process.stdin.isTTY === true && !process.argv.includes('--exit');
 const say = (line: string) => process.stdout.write(`${line}\n`);
+/** How long a simulated provider batch job takes here (accelerated time). */
+const ECONOMY_JOB_MS = 20_000;
 
 const children: ChildProcess[] = [];
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -94,9 +99,10 @@ async function main(): Promise<void> {
     latencyMs: { min: 300, max: 1500 },
     faults: { http5xx: 0.03 },
     limits: { 'demo-key-1': { rpm: 60, concurrency: 6 }, 'demo-key-2': { rpm: 60, concurrency: 6 } },
+    batch: { completionMs: ECONOMY_JOB_MS },
   });
   cleanups.push(() => sim.close());
-  say(`  provider   ${sim.url} (simulated Gemini API)`);
+  say(`  provider   ${sim.url} (simulated Gemini API and Gemini Batch API)`);
 
   const configPath = join(home, 'pixelmill.yaml');
   writeFileSync(
@@ -148,6 +154,8 @@ async function main(): Promise<void> {
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    WORKER_ECONOMY_POLL_MIN_MS: '1000',
+    WORKER_ECONOMY_POLL_MAX_MS: '4000',
   };
   const api = `http://127.0.0.1:${port}`;
   startService('api', 'services/api/src/main.ts', env);
@@ -174,35 +182,44 @@ async function main(): Promise<void> {
     },
   ];
   const flagged: string[] = [];
-  const res = await fetch(`${api}/v1/batches`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({
-      model: 'gemini-3-pro-image',
-      items: [
-        ...rows.map((r) => ({
-          custom_id: r.custom_id,
-          prompt: `Studio product photo of a ${r.title} on ${r.background}, soft light, e-commerce catalog style`,
-          size: r.size,
-          aspect_ratio: r.aspect_ratio,
-        })),
-        // The simulator returns a blank frame and two near-identical images for these, so output QA
-        // flags show (docs/api.md "Output QA").
-        ...qaDemoItems,
-      ],
-      webhook: { url: hookUrl, secret },
-      output: { prefix: 'demo/' },
-      metadata: { source: 'examples/catalog.csv' },
-    }),
-  });
-  const batch = (await res.json()) as {
-    id: string;
-    cost: { estimated_usd: number };
-    error?: { message: string };
+  const items = [
+    ...rows.map((r) => ({
+      custom_id: r.custom_id,
+      prompt: `Studio product photo of a ${r.title} on ${r.background}, soft light, e-commerce catalog style`,
+      size: r.size,
+      aspect_ratio: r.aspect_ratio,
+    })),
+    // The simulator returns a blank frame and two near-identical images for these, so output QA
+    // flags show (docs/api.md "Output QA").
+    ...qaDemoItems,
+  ];
+  const submit = async (mode: 'realtime' | 'economy', extra: Record<string, unknown>) => {
+    const res = await fetch(`${api}/v1/batches`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ model: 'gemini-3-pro-image', mode, items, ...extra }),
+    });
+    const submitted = (await res.json()) as { id: string; cost: { estimated_usd: number } };
+    if (res.status !== 201) {
+      throw new Error(`${mode} submission failed: ${res.status} ${JSON.stringify(submitted)}`);
+    }
+    return submitted;
   };
-  if (res.status !== 201) throw new Error(`submission failed: ${res.status} ${JSON.stringify(batch)}`);
+  const batch = await submit('realtime', {
+    webhook: { url: hookUrl, secret },
+    output: { prefix: 'demo/' },
+    metadata: { source: 'examples/catalog.csv' },
+  });
   say(
-    `Submitted ${rows.length + qaDemoItems.length} product shots as ${batch.id} (estimated cost $${batch.cost.estimated_usd.toFixed(3)})`,
+    `Submitted ${items.length} product shots as ${batch.id} (estimated cost $${batch.cost.estimated_usd.toFixed(3)})`,
+  );
+  // The same catalog in the economy lane, at the batch price, running beside it.
+  const economy = await submit('economy', {
+    output: { prefix: 'demo-economy/' },
+    metadata: { source: 'examples/catalog.csv' },
+  });
+  say(
+    `Submitted the same catalog in mode economy as ${economy.id} (estimated cost $${economy.cost.estimated_usd.toFixed(3)}; a simulated provider batch job takes ${ECONOMY_JOB_MS / 1000} s here instead of up to 24 h)`,
   );
 
   const bar = new SingleBar({
@@ -262,7 +279,34 @@ async function main(): Promise<void> {
   say(
     `  webhook    ${received.includes('batch.completed') ? 'batch.completed received and verified' : 'not received'}`,
   );
-  say(`  api        ${api}/v1/batches/${batch.id}  (Authorization: Bearer ${apiKey})`);
+  say('\nWaiting for the economy batch (its provider batch jobs, polled with backoff)...');
+  let economyBatch: Batch;
+  for (;;) {
+    economyBatch = (await (await fetch(`${api}/v1/batches/${economy.id}`, { headers })).json()) as Batch;
+    if (economyBatch.status === 'completed') break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const bills = [
+    { name: 'realtime', batch: current, lanes: await costByLane(api, headers, current.id) },
+    { name: 'economy', batch: economyBatch, lanes: await costByLane(api, headers, economyBatch.id) },
+  ];
+  say(`\nThe same ${items.length} items, two bills:`);
+  say(
+    `  ${'mode'.padEnd(10)}${'estimate'.padStart(10)}${'actual'.padStart(10)}   per lane (actual)    makespan`,
+  );
+  for (const bill of bills) {
+    const lanes = Object.entries(bill.lanes)
+      .map(([lane, usd]) => `${lane} $${usd.toFixed(3)}`)
+      .join(', ');
+    const seconds = (Date.parse(bill.batch.completed_at ?? '') - Date.parse(bill.batch.created_at)) / 1000;
+    say(
+      `  ${bill.name.padEnd(10)}${`$${bill.batch.cost.estimated_usd.toFixed(3)}`.padStart(10)}${`$${bill.batch.cost.actual_usd.toFixed(3)}`.padStart(10)}   ${lanes.padEnd(21)}${seconds.toFixed(0)} s`,
+    );
+  }
+  const ratio = (100 * economyBatch.cost.actual_usd) / Math.max(current.cost.actual_usd, 1e-9);
+  say(`  economy costs ${ratio.toFixed(1)} % of realtime (makespans in accelerated time, not real hours)`);
+
+  say(`\n  api        ${api}/v1/batches/${batch.id}  (Authorization: Bearer ${apiKey})`);
   say(`             ${api}/v1/models · ${api}/openapi.json · ${api}/docs`);
   say(`  console    ${api}/console  (sign in with the key above)`);
   if (keepRunning) {
@@ -270,6 +314,25 @@ async function main(): Promise<void> {
     return;
   }
   await shutdown(0);
+}
+
+/** A batch's actual cost per lane: the sum of its items' `cost_usd` by `lane`. */
+async function costByLane(
+  api: string,
+  headers: Record<string, string>,
+  batchId: string,
+): Promise<Record<string, number>> {
+  const lanes: Record<string, number> = {};
+  for (let cursor: string | null = ''; cursor !== null; ) {
+    const page = (await (
+      await fetch(`${api}/v1/batches/${batchId}/items?limit=100${cursor ? `&cursor=${cursor}` : ''}`, {
+        headers,
+      })
+    ).json()) as ItemPage;
+    for (const item of page.data) lanes[item.lane] = (lanes[item.lane] ?? 0) + (item.cost_usd ?? 0);
+    cursor = page.next_cursor;
+  }
+  return lanes;
 }
 
 main().catch(async (err) => {

@@ -242,6 +242,9 @@ describe('the web console in Chromium, against the real API, worker, simulator a
     expect(facts).toContain('gemini-3-pro-image');
     expect(facts).toContain('Attempts1');
     expect(facts).toMatch(/Cost\$0\.\d{3}/);
+    // The lane the item's images came through, and the batch's mode beside its spend and estimate.
+    expect(facts).toContain('LaneRealtime');
+    expect(await page.locator('#batch-stats').textContent()).toMatch(/ModeRealtimeSpend \/ estimate\$/);
     await page.waitForFunction(() => {
       const img = document.querySelector<HTMLImageElement>('#detail-image');
       return img?.complete && img.naturalWidth === 1024;

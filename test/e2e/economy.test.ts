@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { makePng } from '@pixelmill/provider-sim';
 import { generateWebhookSecret } from '@pixelmill/webhooks';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { errorLines, waitFor } from '../support/processes.js';
-import { call, type Stack, startStack } from '../support/stack.js';
+import { testS3Client } from '../support/s3.js';
+import { BUCKET, call, type Stack, startStack } from '../support/stack.js';
 import { startWebhookReceiver } from '../support/webhook-receiver.js';
 
 /**
@@ -67,6 +70,7 @@ interface SimJob {
   display_name: string;
   metadata: Record<string, string>;
   lines: number;
+  reference_images: number;
   phase: string;
 }
 
@@ -186,6 +190,43 @@ describe('economy lane', () => {
     expect(new Set(completed.map((w) => w.id)).size).toBe(1);
     expect(receiver.rejected).toBe(0);
     for (const service of [stack.api, ...stack.workers]) expect(errorLines(service)).toEqual([]);
+  });
+
+  test.each([
+    ['gemini-3.1-flash-image', 'gemini'],
+    ['gpt-image-2', 'openai'],
+  ])('%s: items with reference images go through the %s batch API with them', async (model, provider) => {
+    const refKey = `acme/refs/${provider}-shoe.png`;
+    const s3 = testS3Client(stack.s3.endpoint);
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: refKey,
+        Body: makePng(40, 30, 'ref'),
+        ContentType: 'image/png',
+      }),
+    );
+    s3.destroy();
+    const batchId = await submit(model, [
+      { custom_id: 'with-ref', prompt: 'the shoe on a rock [sim:32x32]', reference_images: [refKey, refKey] },
+      { custom_id: 'plain', prompt: 'a rock [sim:32x32]' },
+      { custom_id: 'lost-ref', prompt: 'a hat [sim:32x32]', reference_images: ['acme/refs/nothing.png'] },
+    ]);
+    const batch = await ended(batchId);
+    const byId = Object.fromEntries((await items(batchId)).map((i) => [i.custom_id, i]));
+    expect(byId['with-ref']).toMatchObject({ status: 'succeeded', lane: 'economy' });
+    await verifyOutputs(byId['with-ref']);
+    expect(byId.plain).toMatchObject({ status: 'succeeded', lane: 'economy' });
+    // A key that names nothing fails like on the realtime lane, without a provider call.
+    expect(byId['lost-ref']).toMatchObject({ status: 'failed', error: { code: 'reference_image_error' } });
+    expect(batch.counts).toMatchObject({ succeeded: 2, failed: 1 });
+    // The items with references ran in a job of their own, which carried both references.
+    const jobs = await simJobs(batchId);
+    expect(jobs.map((j) => [j.lines, j.reference_images]).sort()).toEqual([
+      [1, 0],
+      [1, 2],
+    ]);
+    expect(stack.sim.stats().images).toBe(0);
   });
 
   test('per-line errors: a blocked prompt fails, a retryable error moves the item to realtime', async () => {

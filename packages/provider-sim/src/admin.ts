@@ -31,6 +31,7 @@ export function registerAdmin(app: Hono<SimEnv>, state: SimState): void {
         display_name: j.displayName,
         metadata: j.metadata,
         lines: j.lines.length,
+        reference_images: j.lines.reduce((sum, l) => sum + l.references, 0),
         phase: progressOf(j, state.now()).phase,
       })),
       200,

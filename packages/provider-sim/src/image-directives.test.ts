@@ -55,9 +55,14 @@ describe('image directives over HTTP', () => {
   }
 
   it('reads the directives anywhere in the prompt, case-insensitively', () => {
-    expect(imageLook('shoe')).toEqual({ seed: 'shoe', blank: false });
-    expect(imageLook('x [BLANK] y')).toEqual({ seed: 'x [BLANK] y', blank: true });
-    expect(imageLook('a [Duplicate:grp-2] b')).toEqual({ seed: 'duplicate:grp-2', blank: false });
+    expect(imageLook('shoe')).toEqual({ seed: 'shoe', blank: false, padBytes: 0 });
+    expect(imageLook('x [BLANK] y')).toEqual({ seed: 'x [BLANK] y', blank: true, padBytes: 0 });
+    expect(imageLook('a [Duplicate:grp-2] b')).toEqual({
+      seed: 'duplicate:grp-2',
+      blank: false,
+      padBytes: 0,
+    });
+    expect(imageLook('big [sim-pad:300]').padBytes).toBe(300 * 1024);
     // [blank:<k>]: blank for the first k images of the prompt only.
     expect(imageLook('lamp [blank:2]', 0).blank).toBe(true);
     expect(imageLook('lamp [blank:2]', 1).blank).toBe(true);

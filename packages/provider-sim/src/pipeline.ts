@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { blockedWordIndex, drawOutcome } from './faults.js';
 import { imageLook } from './image-directives.js';
 import type { Denial, Grant } from './limits.js';
-import { makePng } from './png.js';
+import { makePng, padPng } from './png.js';
 import { sleep } from './shutdown.js';
 import type { SimState } from './state.js';
 import type { Outcome } from './stats.js';
@@ -60,7 +60,8 @@ export function json(body: unknown, status: number, headers: Record<string, stri
 
 /**
  * A new generated PNG; the image counter makes repeated prompts give distinct bytes. `[blank]`,
- * `[blank:<k>]` and `[duplicate:<group>]` in the prompt ask for a bad image (image-directives.ts).
+ * `[blank:<k>]` and `[duplicate:<group>]` in the prompt ask for a bad image, `[sim-pad:<kB>]` for a
+ * bigger file (image-directives.ts).
  */
 export function nextImage(state: SimState, width: number, height: number, prompt: string): Buffer {
   state.imageCounter++;
@@ -70,7 +71,7 @@ export function nextImage(state: SimState, width: number, height: number, prompt
     state.promptImages.set(prompt, seen + 1);
   }
   const look = imageLook(prompt, seen);
-  return makePng(width, height, look.seed, state.imageCounter, look.blank);
+  return padPng(makePng(width, height, look.seed, state.imageCounter, look.blank), look.padBytes);
 }
 
 /** Store a PNG for GET /__files/{id}.png, dropping the oldest beyond the cap. */

@@ -67,30 +67,34 @@ describe('mode on a batch', () => {
   });
 
   // A model without a lane (openai-chat) is refused naming `mode` / `items[i].model`: test/e2e/economy.test.ts.
-  test('refused with a 400 naming the field: references in economy', async () => {
-    const refs = await post({
+  test('economy takes items with reference images, packed apart from the items without', async () => {
+    const r = await post({
       model: MODEL,
       mode: 'economy',
-      items: [item('a', { reference_images: ['acme/ref.png'] })],
+      items: [item('a'), item('b', { reference_images: ['acme/ref.png'] }), item('c')],
     });
-    expect(expectError(refs, 400, 'invalid_request').map((d) => d.path)).toContain(
-      'items[0].reference_images',
-    );
+    expect(r.status, JSON.stringify(r.json)).toBe(201);
+    const jobs = (await allJobs(env.queues.economy)).filter((j) => j.data.batch_id === r.json.id);
+    const ids = (...customIds: string[]) => customIds.map((c) => itemIdFor(r.json.id, c));
+    expect(jobs.map((j) => j.data.item_ids).sort((x, y) => y.length - x.length)).toEqual([
+      ids('a', 'c'),
+      ids('b'),
+    ]);
   });
 
-  test('auto: items start in the economy lane where their model has one', async () => {
+  test('auto: items start in the economy lane where their model has one, with references too', async () => {
     const r = await post({
       model: MODEL,
       mode: 'auto',
       expires_at: new Date(Date.now() + 3_600_000).toISOString(),
-      items: [item('a'), item('b')],
+      items: [item('a'), item('b', { reference_images: ['acme/ref.png'] })],
     });
     expect(r.status, JSON.stringify(r.json)).toBe(201);
     expect(r.json.mode).toBe('auto');
     const items = await call(env.app, 'GET', `/v1/batches/${r.json.id}/items`, { key: env.acme.key });
     expect(items.json.data.map((i: { lane: string }) => i.lane)).toEqual(['economy', 'economy']);
     const jobs = (await allJobs(env.queues.economy)).filter((j) => j.data.batch_id === r.json.id);
-    expect(jobs).toHaveLength(1);
+    expect(jobs).toHaveLength(2);
   });
 
   test('retry runs failed economy items on the realtime lane', async () => {

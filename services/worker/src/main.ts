@@ -24,6 +24,7 @@ import {
 } from '@pixelmill/ratelimit';
 import { createS3Store } from '@pixelmill/storage';
 import { deliverySchedule } from '@pixelmill/webhooks';
+import sharp from 'sharp';
 import { checkRedisPersistence } from './check-redis.js';
 import { defaultQaThresholds } from './generate/qa/thresholds.js';
 import { configureLimits } from './generate/resources.js';
@@ -35,6 +36,10 @@ import { startOutboxRelay } from './outbox/relay.js';
 import { startWorkers } from './workers.js';
 
 const { env, config } = loadStartupConfigOrExit();
+
+// Every output is decoded once: libvips' operation cache (up to 50 MB by default) would only hold
+// memory, which a results file of 4K images turns into resident set growth.
+sharp.cache(false);
 
 const logger = createLogger({ name: 'worker', level: env.LOG_LEVEL });
 // BullMQ workers block on Redis: their connections must never give up on a command. While Redis is

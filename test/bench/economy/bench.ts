@@ -8,8 +8,8 @@
  * Accelerated time: the realtime limiter's "minute" is `--window` ms (default 6000) and a provider
  * batch job takes `--completion-ms` (default 30000) instead of up to 24 h.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { watchPeakGrowth } from '../../support/memory.js';
 import { call, type Stack, startStack } from '../../support/stack.js';
 
 const { values } = parseArgs({
@@ -40,21 +40,6 @@ providers:
         timeout_s: 60
 `;
 
-function memoryMb(pid: number): { rss: number; hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 'NaN');
-  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
-}
-
-function resetPeak(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 interface Run {
   mode: string;
   makespanMs: number;
@@ -70,10 +55,7 @@ async function runMode(
   mode: 'realtime' | 'economy' | 'auto',
   deadlineMs?: number,
 ): Promise<Run> {
-  const workerPid = stack.workers[0]?.child.pid ?? 0;
-  const before = memoryMb(workerPid);
-  const peakReset = resetPeak(workerPid);
-  let peakRss = before.rss;
+  const memory = watchPeakGrowth(stack.workers[0]?.child.pid ?? 0);
   const expiresAt = deadlineMs === undefined ? undefined : new Date(Date.now() + deadlineMs).toISOString();
   const r = await call(stack, stack.apiKey, 'POST', '/v1/batches', {
     model: MODEL,
@@ -90,12 +72,12 @@ async function runMode(
   // biome-ignore lint/suspicious/noExplicitAny: API JSON
   let batch: any;
   for (;;) {
-    peakRss = Math.max(peakRss, memoryMb(workerPid).rss);
+    memory.sample();
     batch = (await call(stack, stack.apiKey, 'GET', `/v1/batches/${id}`)).json;
     if (batch.status === 'completed') break;
     await new Promise((res) => setTimeout(res, 250));
   }
-  const after = memoryMb(workerPid);
+  const rssGrowthMb = memory.growthMb();
   const lanes: Record<string, number> = {};
   let cursor: string | null = null;
   do {
@@ -114,7 +96,7 @@ async function runMode(
     costUsd: batch.cost.actual_usd,
     succeeded: batch.counts.succeeded,
     ...(expiresAt ? { deadlineMet: Date.parse(batch.completed_at) <= Date.parse(expiresAt) } : {}),
-    rssGrowthMb: (peakReset ? Math.max(after.hwm, peakRss) : peakRss) - before.rss,
+    rssGrowthMb,
     lanes,
   };
 }

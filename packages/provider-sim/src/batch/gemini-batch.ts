@@ -73,11 +73,18 @@ function parseLine(state: SimState, model: string, raw: Record<string, unknown>,
   const request = (raw.request ?? {}) as Record<string, unknown>;
   const contents = Array.isArray(request.contents) ? (request.contents as Array<{ parts?: unknown }>) : [];
   const texts: string[] = [];
+  let references = 0;
+  let badReference = false;
   for (const content of contents) {
     for (const part of Array.isArray(content?.parts)
       ? (content.parts as Array<Record<string, unknown>>)
       : []) {
       if (typeof part?.text === 'string') texts.push(part.text);
+      const inline = part?.inlineData as Record<string, unknown> | undefined;
+      if (inline !== undefined) {
+        references++;
+        if (typeof inline.data !== 'string' || inline.data === '') badReference = true;
+      }
     }
   }
   const prompt = texts.join('\n');
@@ -85,10 +92,12 @@ function parseLine(state: SimState, model: string, raw: Record<string, unknown>,
     key,
     prompt,
     model,
+    references,
     outcome: { kind: 'invalid', status: 400, error: { code: 400, message, status: 'INVALID_ARGUMENT' } },
   });
   const gm = geminiModel(model)!;
   if (prompt === '') return refuse('* GenerateContentRequest.contents: contents is not specified\n');
+  if (badReference) return refuse('* inlineData.data: required base64 string\n');
   const gen = (request.generationConfig ?? {}) as Record<string, unknown>;
   const imageConfig = (gen.imageConfig ?? {}) as Record<string, unknown>;
   const ratio = imageConfig.aspectRatio === undefined ? '1:1' : String(imageConfig.aspectRatio);
@@ -98,7 +107,7 @@ function parseLine(state: SimState, model: string, raw: Record<string, unknown>,
   if (!gm.sizes.includes(size))
     return refuse(`* image_config.image_size: unsupported image size "${size}"\n`);
   const dims = sizeDirective(prompt) ?? geminiDims(gm, ratio, size);
-  return { key, prompt, model, outcome: drawLine(state, prompt, { ...dims, n: 1 }) };
+  return { key, prompt, model, references, outcome: drawLine(state, prompt, { ...dims, n: 1 }) };
 }
 
 function resultLine(job: SimJob, index: number): string {

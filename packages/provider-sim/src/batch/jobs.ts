@@ -22,6 +22,8 @@ export interface SimLine {
   key: string;
   prompt: string;
   model: string;
+  /** Reference images the request carried (Gemini inlineData parts, OpenAI edits `images[]`). */
+  references: number;
   outcome: LineOutcome;
 }
 

@@ -4,7 +4,7 @@
  */
 import { blockedWordIndex } from '../faults.js';
 import { imageLook } from '../image-directives.js';
-import { makePng } from '../png.js';
+import { makePng, padPng } from '../png.js';
 import type { SimState } from '../state.js';
 import type { LineOutcome, SimJob } from './jobs.js';
 
@@ -21,13 +21,13 @@ export function drawLine(
   return { kind: 'image', ...image };
 }
 
-/** The PNG of image `index` of line `line` of a job; `[blank]` and `[duplicate:…]` apply. */
+/** The PNG of image `index` of line `line` of a job; `[blank]`, `[duplicate:…]` and `[sim-pad:…]` apply. */
 export function lineImage(job: SimJob, line: number, index: number): Buffer {
   const l = job.lines[line];
   if (l === undefined || l.outcome.kind !== 'image') throw new Error(`line ${line} has no image`);
   const look = imageLook(l.prompt);
   const variant = job.serial * 1_000_000 + line * 16 + index;
-  return makePng(l.outcome.width, l.outcome.height, look.seed, variant, look.blank);
+  return padPng(makePng(l.outcome.width, l.outcome.height, look.seed, variant, look.blank), look.padBytes);
 }
 
 /** A 503 drawn for any batch or files call (batch.http5xxRate), before the call does anything. */

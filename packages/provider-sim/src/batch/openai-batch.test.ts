@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makePng } from '../png.js';
 import { type RunningSim, startSim } from '../server.js';
 import { pngDims, until } from '../test-support/helpers.js';
 
@@ -47,13 +48,29 @@ async function download(id: string, key?: string): Promise<any[]> {
     .map((l) => JSON.parse(l));
 }
 
-async function create(fileId: string, metadata?: Record<string, string>, key?: string) {
+async function create(
+  fileId: string,
+  metadata?: Record<string, string>,
+  key?: string,
+  endpoint = '/v1/images/generations',
+) {
   return call(
     'POST',
     '/v1/batches',
-    { input_file_id: fileId, endpoint: '/v1/images/generations', completion_window: '24h', metadata },
+    { input_file_id: fileId, endpoint, completion_window: '24h', metadata },
     key,
   );
+}
+
+/** A reference image uploaded as a file of purpose vision. */
+async function uploadImage(key?: string): Promise<string> {
+  const fd = new FormData();
+  fd.append('purpose', 'vision');
+  fd.append('file', new Blob([new Uint8Array(makePng(16, 16, 'ref'))], { type: 'image/png' }), 'ref.png');
+  const res = await fetch(`${sim.url}/v1/files`, { method: 'POST', headers: auth(key), body: fd });
+  expect(res.status).toBe(200);
+  // biome-ignore lint/suspicious/noExplicitAny: response JSON
+  return ((await res.json()) as any).id;
 }
 
 async function waitFor(id: string, statuses: string[], key?: string) {
@@ -167,6 +184,38 @@ describe('OpenAI Batch API (images)', () => {
         body: JSON.stringify({ batch: { createLostRate: 0 } }),
       });
     }
+  });
+
+  it('runs edits in the JSON form: images[] by file id (purpose vision) or URL; a bad reference fails its line', async () => {
+    const ref = await uploadImage();
+    const othersRef = await uploadImage('sk-other');
+    const edit = (id: string, images: unknown) => ({
+      custom_id: id,
+      method: 'POST',
+      url: '/v1/images/edits',
+      body: { model: 'gpt-image-2', prompt: `edit ${id} [sim:16x16]`, images },
+    });
+    const file = await upload([
+      edit('by-id', [{ file_id: ref }, { image_url: 'https://example.com/a.png' }]),
+      edit('none', []),
+      edit('not-mine', [{ file_id: othersRef }]),
+    ]);
+    const created = await create(file, undefined, undefined, '/v1/images/edits');
+    expect(created.status).toBe(200);
+    const done = await waitFor(created.json.id, ['completed']);
+    const out = await download(done.output_file_id);
+    expect(out.map((l) => l.custom_id)).toEqual(['by-id']);
+    expect(pngDims(out[0].response.body.data[0].b64_json)).toEqual({ width: 16, height: 16 });
+    const errors = await download(done.error_file_id);
+    expect(errors.map((l) => [l.custom_id, l.response.status_code, l.response.body.error.param])).toEqual([
+      ['none', 400, 'images'],
+      ['not-mine', 400, 'images'],
+    ]);
+    const jobs = (await (await fetch(`${sim.url}/__batches`)).json()) as Array<{
+      id: string;
+      reference_images: number;
+    }>;
+    expect(jobs.find((j) => j.id === created.json.id)?.reference_images).toBe(2);
   });
 
   it('duplicate custom_ids fail the whole batch at validation', async () => {

@@ -1,7 +1,9 @@
 /**
  * @module OpenAI's Files and Batch APIs for images (providers.md §3b): `POST /v1/files` (purpose
  * batch), `GET /v1/files/{id}[/content]`, `POST /v1/batches`, `GET /v1/batches[/{id}]`,
- * `POST /v1/batches/{id}/cancel`. One model per file; output lines carry the Images response.
+ * `POST /v1/batches/{id}/cancel`. One model per file; output lines carry the Images response. Edits
+ * (`/v1/images/edits`) take the JSON form: `images[]` of `{file_id}` (a file of purpose vision) or
+ * `{image_url}`, 1 to 16 of them.
  */
 import type { Hono } from 'hono';
 import { openaiDims, openaiModel, sizeDirective } from '../models.js';
@@ -23,6 +25,9 @@ import { drawLine, drawsOutage, lineImage } from './lines.js';
 
 const ENDPOINTS = ['/v1/images/generations', '/v1/images/edits'];
 const MAX_LINES = 50_000;
+const MAX_EDIT_IMAGES = 16;
+/** Purposes `POST /v1/files` takes here: batch input, and images for edits. */
+const PURPOSES = ['batch', 'vision'];
 const WINDOW_S = 24 * 3600;
 
 const STATUS: Record<Progress['phase'], string> = {
@@ -68,15 +73,45 @@ const fileObject = (f: {
   status: 'processed',
 });
 
+/**
+ * The edit's `images[]` as the JSON form takes them: how many, or why they are refused. A `file_id`
+ * must name a file of the caller with purpose vision; an `image_url` an http(s) or data URL.
+ */
+function editImages(state: SimState, owner: string, images: unknown): number | string {
+  if (!Array.isArray(images) || images.length === 0) return "Missing required parameter: 'images'.";
+  if (images.length > MAX_EDIT_IMAGES) return `Invalid 'images': at most ${MAX_EDIT_IMAGES} images.`;
+  for (const image of images as Array<Record<string, unknown> | null>) {
+    const fileId = image?.file_id;
+    const url = image?.image_url;
+    if (typeof fileId === 'string') {
+      const f = state.batches.files.get(fileId);
+      if (f === undefined || f.owner !== owner || f.purpose !== 'vision' || f.bytes === undefined) {
+        return `Invalid 'images': no such file '${fileId}' with purpose vision.`;
+      }
+    } else if (typeof url !== 'string' || !/^(https?:|data:image\/)/i.test(url)) {
+      return "Invalid 'images': each needs a file_id or an image_url.";
+    }
+  }
+  return images.length;
+}
+
 /** One input line checked as the Images API would; a bad request becomes that line's error. */
-function parseLine(state: SimState, raw: Record<string, unknown>, customId: string): SimLine {
+function parseLine(
+  state: SimState,
+  raw: Record<string, unknown>,
+  customId: string,
+  edits: { owner: string } | undefined,
+): SimLine {
   const body = (raw.body ?? {}) as Record<string, unknown>;
   const model = typeof body.model === 'string' ? body.model : 'dall-e-2';
   const prompt = typeof body.prompt === 'string' ? body.prompt : '';
+  const images = edits === undefined ? 0 : editImages(state, edits.owner, body.images);
+  const references = typeof images === 'number' ? images : 0;
   const refuse = (status: number, message: string, param: string | null, code: string | null): SimLine => ({
     key: customId,
     prompt,
     model,
+    references,
     outcome: { kind: 'invalid', status, error: { message, type: 'invalid_request_error', param, code } },
   });
   const om = openaiModel(model);
@@ -90,6 +125,7 @@ function parseLine(state: SimState, raw: Record<string, unknown>, customId: stri
   }
   if (prompt === '')
     return refuse(400, "Missing required parameter: 'prompt'.", 'prompt', 'missing_required_parameter');
+  if (typeof images === 'string') return refuse(400, images, 'images', 'invalid_value');
   const n = body.n === undefined ? 1 : Number(body.n);
   if (!Number.isInteger(n) || n < 1 || n > 10) {
     return refuse(400, `Invalid 'n': expected an integer between 1 and 10.`, 'n', 'invalid_value');
@@ -97,7 +133,7 @@ function parseLine(state: SimState, raw: Record<string, unknown>, customId: stri
   const dims = openaiDims(om, body.size === undefined ? 'auto' : String(body.size));
   if (typeof dims === 'string') return refuse(400, dims, 'size', 'invalid_value');
   const size = sizeDirective(prompt) ?? dims;
-  return { key: customId, prompt, model, outcome: drawLine(state, prompt, { ...size, n }) };
+  return { key: customId, prompt, model, references, outcome: drawLine(state, prompt, { ...size, n }) };
 }
 
 /** The batch's input, or why the whole batch fails validation (OpenAI fails the batch, not a line). */
@@ -105,6 +141,7 @@ function readInput(
   state: SimState,
   bytes: Buffer,
   endpoint: string,
+  owner: string,
 ): { lines: SimLine[] } | { failure: { code: string; message: string } } {
   const lines: SimLine[] = [];
   const seen = new Set<string>();
@@ -139,7 +176,7 @@ function readInput(
         failure: { code: 'invalid_url', message: `Line ${i + 1}: method must be POST and url ${endpoint}.` },
       };
     }
-    lines.push(parseLine(state, raw, customId));
+    lines.push(parseLine(state, raw, customId, endpoint === '/v1/images/edits' ? { owner } : undefined));
   }
   const models = new Set(lines.map((l) => l.model));
   if (models.size > 1) {
@@ -316,13 +353,14 @@ export function registerOpenAiBatch(app: Hono<SimEnv>, state: SimState): void {
     const form = await c.req.parseBody();
     const file = form.file;
     if (!(file instanceof File)) return invalidRequest("Missing required parameter: 'file'.", 'file');
-    if (form.purpose !== 'batch') return invalidRequest("Invalid value for 'purpose'.", 'purpose');
+    const purpose = String(form.purpose ?? '');
+    if (!PURPOSES.includes(purpose)) return invalidRequest("Invalid value for 'purpose'.", 'purpose');
     const id = `file-${newId()}`;
     const stored = {
       id,
       owner: key,
       filename: file.name,
-      purpose: 'batch',
+      purpose,
       createdAt: Math.floor(Date.now() / 1000),
       bytes: Buffer.from(await file.arrayBuffer()),
     };
@@ -369,7 +407,9 @@ export function registerOpenAiBatch(app: Hono<SimEnv>, state: SimState): void {
       return invalidRequest("Invalid value for 'completion_window'.", 'completion_window');
     const inputId = String(body.input_file_id ?? '');
     const input = state.batches.files.get(inputId);
-    if (input?.bytes === undefined || input.owner !== key) return notFound('file', inputId);
+    if (input?.bytes === undefined || input.owner !== key || input.purpose !== 'batch') {
+      return notFound('file', inputId);
+    }
     const metadata = (body.metadata ?? {}) as Record<string, unknown>;
     const entries = Object.entries(metadata);
     if (
@@ -381,7 +421,7 @@ export function registerOpenAiBatch(app: Hono<SimEnv>, state: SimState): void {
         'metadata',
       );
     }
-    const read = readInput(state, input.bytes, endpoint);
+    const read = readInput(state, input.bytes, endpoint, key);
     const job: SimJob = {
       id: `batch_${newId()}`,
       provider: 'openai',

@@ -3,10 +3,11 @@
  * submit, poll, stream the results, per-line errors classified like realtime answers, expiry, cancel,
  * and finding a job whose create answer was lost by its label.
  */
-import { type RunningSim, startSim } from '@pixelmill/provider-sim';
+import { makePng, type RunningSim, startSim } from '@pixelmill/provider-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRegistry, estimateCostUsd, type ModelRegistry } from '../registry.js';
 import { pngDimensions } from '../test-support/fixtures.js';
+import type { ReferenceImage } from '../types.js';
 import type { BatchImageModel, BatchJobStatus, BatchLine, BatchLineResult } from './types.js';
 
 let sim: RunningSim;
@@ -69,12 +70,36 @@ const cases = [
 describe.each(cases)('$name batch adapter', ({ model, key, n }) => {
   const spec = () => registry.resolve(model)!;
   const adapter = () => registry.batchAdapter(spec())!;
-  const line = (k: string, prompt: string): BatchLine => ({
+  const line = (k: string, prompt: string, referenceImages: ReferenceImage[] = []): BatchLine => ({
     key: k,
     prompt,
     size: '1K',
     aspectRatio: '1:1',
     n,
+    referenceImages,
+  });
+
+  it('sends reference images with their lines (Gemini inline, OpenAI uploaded and run as edits)', async () => {
+    const ref = (seed: string): ReferenceImage => ({ bytes: makePng(24, 24, seed), mimeType: 'image/png' });
+    const label = `pm-${model}-refs`;
+    const job = await adapter().submit({
+      upstreamModel: spec().upstreamId,
+      apiKey: key,
+      label,
+      lines: [
+        line('r1', 'shoe on a rock [sim:16x16]', [ref('shoe'), ref('rock')]),
+        line('r2', 'shoe on sand [sim:16x16]', [ref('shoe')]),
+      ],
+    });
+    const ended = await settle(adapter(), key, job.id);
+    expect(ended.state).toBe('succeeded');
+    const results = await collect(adapter(), key, ended);
+    expect([...results.values()].every((r) => 'images' in r)).toBe(true);
+    const jobs = (await (await fetch(`${sim.url}/__batches`)).json()) as Array<{
+      id: string;
+      reference_images: number;
+    }>;
+    expect(jobs.find((j) => j.id === job.id)?.reference_images).toBe(3);
   });
 
   it('submits, polls and streams images and classified per-line errors', async () => {

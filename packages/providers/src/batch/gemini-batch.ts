@@ -1,6 +1,7 @@
 /**
  * Gemini Batch API adapter (providers.md §3): the lines go up as a JSONL file through the Files API
- * (resumable upload), the job is created with `batchGenerateContent` and our label as its displayName,
+ * (resumable upload; reference images inlined in their line as inlineData, like the realtime request),
+ * the job is created with `batchGenerateContent` and our label as its displayName,
  * and the results come back as a responses file streamed line by line (file output only: inline
  * results of big image jobs could not be fetched back upstream).
  * @module
@@ -162,7 +163,7 @@ export function createGeminiBatchModel(opts: GeminiBatchOptions): BatchImageMode
       size: line.size,
       aspectRatio: line.aspectRatio,
       n: 1,
-      referenceImages: [],
+      referenceImages: line.referenceImages,
       apiKey: '',
       timeoutMs: 0,
     };

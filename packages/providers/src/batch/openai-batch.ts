@@ -1,16 +1,21 @@
 /**
  * OpenAI Batch API adapter for images (providers.md §3b) on the official SDK: the lines go up as a
  * JSONL file (`purpose: batch`), the job runs `/v1/images/generations` with our label in its metadata,
- * and the output and error files are streamed line by line. SDK retries are off (one retry loop only).
+ * and the output and error files are streamed line by line. Lines with reference images run
+ * `/v1/images/edits` in its JSON form instead: each distinct reference is uploaded once per job
+ * (Files API, `purpose: vision`) and named by file id in `images[]`. SDK retries are off (one retry
+ * loop only).
  * @module
  */
+import { createHash } from 'node:crypto';
+import { ProviderError } from '@pixelmill/core';
 import OpenAI, { toFile } from 'openai';
 import { decodeBase64Image } from '../image-data.js';
 import { asArray, asNumber, asRecord, asString, parseJson } from '../json.js';
 import { fromSdkError } from '../openai-images.js';
 import { openAiImagesError } from '../openai-images-error.js';
 import { type OpenAiSizeMode, openAiImageSize, openAiSizeMode } from '../openai-images-size.js';
-import type { GeneratedImage } from '../types.js';
+import type { GeneratedImage, ReferenceImage } from '../types.js';
 import { jsonlLines } from './jsonl.js';
 import {
   type BatchImageModel,
@@ -30,7 +35,14 @@ export interface OpenAiBatchOptions {
 
 /** The metadata key that carries our label (metadata values are strings of ≤ 512 characters). */
 export const OPENAI_LABEL_KEY = 'pixelmill_job';
-const ENDPOINT = '/v1/images/generations';
+const GENERATIONS = '/v1/images/generations';
+const EDITS = '/v1/images/edits';
+const EXTENSIONS: Record<string, string> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/webp': 'webp',
+  'image/gif': 'gif',
+};
 
 const STATES: Record<string, BatchJobState> = {
   validating: 'pending',
@@ -107,31 +119,62 @@ export function createOpenAiBatchModel(opts: OpenAiBatchOptions): BatchImageMode
     kind: 'openai-images',
     async submit(req) {
       const mode = opts.sizeMode ?? openAiSizeMode(req.upstreamModel);
-      const text = req.lines
-        .map((l) =>
-          JSON.stringify({
-            custom_id: l.key,
-            method: 'POST',
-            url: ENDPOINT,
-            body: {
-              model: req.upstreamModel,
-              prompt: l.prompt,
-              n: l.n,
-              size: openAiImageSize(mode, l.size, l.aspectRatio),
-            },
-          }),
-        )
-        .join('\n');
+      const withRefs = req.lines.filter((l) => l.referenceImages.length > 0).length;
+      if (withRefs > 0 && withRefs < req.lines.length) {
+        throw new ProviderError({
+          code: 'config_error',
+          message:
+            'An OpenAI batch job runs one endpoint: lines with and without reference images cannot share one',
+          retryable: false,
+          scope: 'model',
+        });
+      }
+      const endpoint = withRefs > 0 ? EDITS : GENERATIONS;
       const client = clientFor(req.apiKey);
       return guard(async () => {
+        /** File id of each distinct reference (by content), uploaded once per job. */
+        const fileIds = new Map<string, string>();
+        const fileIdOf = async (ref: ReferenceImage): Promise<string> => {
+          const digest = createHash('sha256').update(ref.bytes).digest('hex');
+          let id = fileIds.get(digest);
+          if (id === undefined) {
+            const name = `${req.label}-ref-${fileIds.size}.${EXTENSIONS[ref.mimeType] ?? 'png'}`;
+            const uploaded = await client.files.create(
+              { file: await toFile(ref.bytes, name, { type: ref.mimeType }), purpose: 'vision' },
+              { signal: req.signal },
+            );
+            id = uploaded.id;
+            fileIds.set(digest, id);
+          }
+          return id;
+        };
+        const lines: string[] = [];
+        for (const l of req.lines) {
+          const images = [];
+          for (const ref of l.referenceImages) images.push({ file_id: await fileIdOf(ref) });
+          lines.push(
+            JSON.stringify({
+              custom_id: l.key,
+              method: 'POST',
+              url: endpoint,
+              body: {
+                model: req.upstreamModel,
+                prompt: l.prompt,
+                n: l.n,
+                size: openAiImageSize(mode, l.size, l.aspectRatio),
+                ...(images.length > 0 ? { images } : {}),
+              },
+            }),
+          );
+        }
         const file = await client.files.create(
-          { file: await toFile(Buffer.from(text), `${req.label}.jsonl`), purpose: 'batch' },
+          { file: await toFile(Buffer.from(lines.join('\n')), `${req.label}.jsonl`), purpose: 'batch' },
           { signal: req.signal },
         );
         const batch = await client.batches.create(
           {
             input_file_id: file.id,
-            endpoint: ENDPOINT,
+            endpoint,
             completion_window: '24h',
             metadata: { [OPENAI_LABEL_KEY]: req.label },
           },

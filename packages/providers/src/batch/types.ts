@@ -4,7 +4,7 @@
  * @module
  */
 import type { ProviderError } from '@pixelmill/core';
-import type { GeneratedImage, ProviderKind, Size } from '../types.js';
+import type { GeneratedImage, ProviderKind, ReferenceImage, Size } from '../types.js';
 
 /** One request of a job: one item, all of its images (Gemini: n must be 1). */
 export interface BatchLine {
@@ -14,6 +14,12 @@ export interface BatchLine {
   size: Size;
   aspectRatio: string | undefined;
   n: number;
+  /**
+   * The item's reference images: Gemini inlines them in the line (inlineData), OpenAI uploads each
+   * (Files API, purpose vision) and runs the job on /v1/images/edits. An OpenAI job's lines either
+   * all have references or none do (one endpoint per job).
+   */
+  referenceImages: ReferenceImage[];
 }
 
 export type BatchJobState = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'expired';

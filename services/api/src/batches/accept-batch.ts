@@ -33,22 +33,41 @@ import { releaseTenantQuota, reserveTenantQuota } from './tenant-quota.js';
 /** Items per provider batch job unless PIXELMILL_ECONOMY_JOB_SIZE says otherwise. */
 const DEFAULT_ECONOMY_JOB_SIZE = 25;
 
+/** An economy item as packing sees it. */
+interface PackedItem {
+  id: string;
+  model: string;
+  /** Items with reference images go to packs of their own (OpenAI runs them on another endpoint). */
+  withReferences: boolean;
+}
+
+/** The items of each pack group (model, with or without references), in submission order. */
+function packGroups(items: PackedItem[]): Map<string, { model: string; ids: string[] }> {
+  const groups = new Map<string, { model: string; ids: string[] }>();
+  for (const item of items) {
+    const key = `${item.model}\u0000${item.withReferences ? 'references' : ''}`;
+    const group = groups.get(key) ?? { model: item.model, ids: [] };
+    group.ids.push(item.id);
+    groups.set(key, group);
+  }
+  return groups;
+}
+
 /**
- * Economy items go to provider batch jobs instead of the model queues: packed per model, in order,
- * `size` items a pack; one economy job per pack, numbered from `firstPack`. Returns the packs added.
+ * Economy items go to provider batch jobs instead of the model queues: packed per model (items with
+ * reference images apart), in order, `size` items a pack; one economy job per pack, numbered from
+ * `firstPack`. Returns the packs added.
  */
 async function enqueueEconomy(
   deps: AppDeps,
   batch: { id: string; tenantId: string },
-  items: { id: string; model: string }[],
+  items: PackedItem[],
   firstPack: number,
 ): Promise<number> {
   const size = deps.options.economyJobSize ?? DEFAULT_ECONOMY_JOB_SIZE;
-  const byModel = new Map<string, string[]>();
-  for (const item of items) byModel.set(item.model, [...(byModel.get(item.model) ?? []), item.id]);
   const packs: ReturnType<typeof jobFor<typeof jobs.economy.schema>>[] = [];
   let pack = firstPack;
-  for (const [model, ids] of byModel) {
+  for (const { model, ids } of packGroups(items).values()) {
     for (let i = 0; i < ids.length; i += size) {
       const data: EconomyJob = {
         batch_id: batch.id,
@@ -66,10 +85,8 @@ async function enqueueEconomy(
 }
 
 /** Packs enqueueEconomy makes of these items. */
-function packCount(items: { model: string }[], size: number): number {
-  const perModel = new Map<string, number>();
-  for (const item of items) perModel.set(item.model, (perModel.get(item.model) ?? 0) + 1);
-  return [...perModel.values()].reduce((sum, n) => sum + Math.ceil(n / size), 0);
+function packCount(items: PackedItem[], size: number): number {
+  return [...packGroups(items).values()].reduce((sum, g) => sum + Math.ceil(g.ids.length / size), 0);
 }
 
 /** addBulk chunk size: BullMQ's addBulk latency grows past ~1,000 jobs per call (bullmq#1670). */
@@ -320,14 +337,12 @@ export class BatchAcceptance {
     const spec = resolveItem(this.ctx, input, locate, found);
     if (spec !== null) found.push(...itemKeyProblems(this.keys, spec, locate));
     const model = this.ctx.models.get(input.model ?? this.ctx.header.model);
-    // Mode auto starts in economy where the model has a lane and the item no references, else realtime.
+    // Mode auto starts in economy where the model has a lane, else realtime.
     const economy =
       this.spec.mode === 'economy' ||
-      (this.spec.mode === 'auto' &&
-        (model as ModelSpec | undefined)?.economy === true &&
-        (input.reference_images ?? []).length === 0);
+      (this.spec.mode === 'auto' && (model as ModelSpec | undefined)?.economy === true);
     if (this.spec.mode === 'economy' && spec !== null) {
-      found.push(...economyProblems(model as ModelSpec, spec, locate));
+      found.push(...economyProblems(model as ModelSpec, locate));
     }
     this.report(found);
     this.references.check(input.reference_images, locate);
@@ -395,7 +410,11 @@ export class BatchAcceptance {
     const economy = items.filter((i) => i.spec.lane === 'economy');
     if (economy.length > 0) {
       const first = this.packs;
-      const packed = economy.map((i) => ({ id: i.id, model: i.spec.model }));
+      const packed = economy.map((i) => ({
+        id: i.id,
+        model: i.spec.model,
+        withReferences: i.spec.reference_images.length > 0,
+      }));
       // Counted before the write: a failed addBulk may still have written some packs (rollback).
       this.packs += packCount(packed, this.deps.options.economyJobSize ?? DEFAULT_ECONOMY_JOB_SIZE);
       await enqueueEconomy(this.deps, { id: this.id, tenantId: this.tenantId }, packed, first);
@@ -488,22 +507,11 @@ export class BatchAcceptance {
   }
 }
 
-/**
- * What the economy lane cannot take for this item: a model without a batch API for images, or
- * reference images (not sent through the batch APIs yet).
- */
-function economyProblems(model: ModelSpec, spec: ItemSpec, locate: Locate): FieldProblem[] {
-  const problems: FieldProblem[] = [];
-  if (!model.economy) {
-    problems.push({ path: locate('model'), message: `${model.id} has no economy lane; see GET /v1/models` });
-  }
-  if (spec.reference_images.length > 0) {
-    problems.push({
-      path: locate('reference_images'),
-      message: 'Reference images are not supported in mode "economy" yet',
-    });
-  }
-  return problems;
+/** What the economy lane cannot take for this item: a model without a batch API for images. */
+function economyProblems(model: ModelSpec, locate: Locate): FieldProblem[] {
+  return model.economy
+    ? []
+    : [{ path: locate('model'), message: `${model.id} has no economy lane; see GET /v1/models` }];
 }
 
 /** The deadline job: at `expires_at` the finalize worker ends the batch's queued items `expired` (finalize/expire.ts). */

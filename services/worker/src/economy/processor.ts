@@ -17,6 +17,7 @@ import { crashPoint } from '../test-crash.js';
 import { autoSwitchInMs } from './auto.js';
 import { handToRealtime } from './hand-over.js';
 import { linesOf } from './lines.js';
+import { loadPackReferences } from './references.js';
 import { settleResults } from './results.js';
 
 const DEFAULT_POLL = { pollMinMs: 30_000, pollMaxMs: 600_000 };
@@ -94,8 +95,9 @@ export function createEconomyProcessor(deps: WorkerDeps) {
     };
 
     if (record?.providerId === undefined) {
-      const items = await runnable(data);
-      if (items === 'pending') return later(job, token, PENDING_MS);
+      const runnableItems = await runnable(data);
+      if (runnableItems === 'pending') return later(job, token, PENDING_MS);
+      let items = runnableItems;
       const switchIn =
         items.length > 0 ? await autoSwitchInMs(deps, batch.spec, model, await openImages()) : undefined;
       if (switchIn !== undefined && switchIn <= 0) {
@@ -116,7 +118,12 @@ export function createEconomyProcessor(deps: WorkerDeps) {
           'found the provider batch job an earlier run created; not submitting again',
         );
       } else {
-        const lines = linesOf(model, items);
+        const references = await loadPackReferences(
+          { deps, log, batch: { ...batch, priority: batch.spec.priority }, model },
+          items,
+        );
+        items = items.filter((item) => references.has(item.id));
+        const lines = linesOf(model, items, references);
         if (lines.length === 0) {
           await economy.finish(data.batch_id, data.pack);
           return;

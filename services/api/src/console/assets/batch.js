@@ -6,7 +6,7 @@ import { createActions } from './batch-actions.js';
 import { createDeliveries } from './deliveries.js';
 import { createDetail } from './detail.js';
 import { $, el, factNodes, fill, setBadge } from './dom.js';
-import { clock, isActive, usd, when } from './format.js';
+import { clock, isActive, modeLabel, usd, when } from './format.js';
 import { createGallery } from './gallery.js';
 import { poll, showLive } from './poll.js';
 import { countsLine, setProgress } from './progress.js';
@@ -43,6 +43,7 @@ export async function start(root) {
         ['Model', batch.model],
         ['Items', countsLine(el('span', { class: 'counts' }), batch.counts)],
         ['Images', `${images.generated ?? 0} of ${images.requested ?? '?'}`],
+        ['Mode', modeLabel(batch.mode)],
         ['Spend / estimate', `${usd(batch.cost.actual_usd)} / ${usd(batch.cost.estimated_usd)}`],
         ['Created', when(batch.created_at)],
         ['Finished', when(batch.completed_at)],

@@ -2,7 +2,7 @@
 // A native modal <dialog>: focus moves into it, Escape closes it, focus returns to the card.
 
 import { $, el, factNodes, fill, setBadge } from './dom.js';
-import { bytes, usd, when } from './format.js';
+import { bytes, laneLabel, usd, when } from './format.js';
 
 export function createDetail() {
   const dialog = $('#detail');
@@ -100,6 +100,7 @@ export function createDetail() {
         ['Aspect ratio', item.aspect_ratio],
         ['Images', `${list.length} of ${item.n}`],
         ['Attempts', String(item.attempts)],
+        ['Lane', laneLabel(item.lane)],
         ['Cost', usd(item.cost_usd)],
         ['Started', when(item.started_at)],
         ['Finished', when(item.finished_at)],

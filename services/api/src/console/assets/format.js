@@ -44,3 +44,17 @@ export function percent(counts) {
 export const isActive = (batch) => ['queued', 'running', 'cancelling'].includes(batch.status);
 
 export const capitalize = (s) => (s ? s[0].toUpperCase() + s.slice(1) : s);
+
+/** How a batch obtains its images, and at which prices (docs/api.md "Economy mode"). */
+export function modeLabel(mode) {
+  if (mode === 'economy') return 'Economy · provider batch APIs, batch prices';
+  if (mode === 'auto') return 'Auto · economy at batch prices, realtime when the deadline needs it';
+  return 'Realtime';
+}
+
+/** An item's lane and the price its cost was counted at. */
+export function laneLabel(lane) {
+  if (lane === 'economy') return 'Economy · provider batch API, batch price';
+  if (lane === 'realtime') return 'Realtime';
+  return lane ?? null;
+}

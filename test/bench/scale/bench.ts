@@ -15,6 +15,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -178,16 +179,29 @@ async function main(): Promise<void> {
   const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
   const f: Figures = { items: ITEMS };
 
+  /** POSTs a streamed body through node:http (fetch gives up after 300 s without response headers). */
   async function post(body: ReadableStream): Promise<{ ms: number; status: number; json: { id?: string } }> {
     const started = performance.now();
-    const res = await fetch(`${apiUrl}/v1/batches`, {
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'application/x-ndjson' },
-      body,
-      duplex: 'half',
-    } as RequestInit);
-    const json = (await res.json()) as { id?: string };
-    return { ms: performance.now() - started, status: res.status, json };
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(
+        `${apiUrl}/v1/batches`,
+        { method: 'POST', headers: { ...auth, 'content-type': 'application/x-ndjson' } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => {
+            text += d;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      const source = Readable.fromWeb(body as never);
+      source.on('error', reject);
+      source.pipe(req);
+    });
+    return { ms: performance.now() - started, status, json: JSON.parse(text) as { id?: string } };
   }
   const timed = async (what: string, path: string, init: RequestInit = {}, show = true) => {
     const started = performance.now();

@@ -37,6 +37,7 @@ export { finishedWithin, shutdownInOrder } from './shutdown.js';
 export { BatchSpecCache } from './store/batch-spec-cache.js';
 export {
   BatchStore,
+  type IngestJob,
   InvalidCursorError,
   type ItemFilter,
   type ItemLease,

@@ -21,6 +21,13 @@ export interface ItemLease {
   ms: number;
 }
 
+/** A job an accepted upload's item needs: its lane's queue and model. */
+export interface IngestJob {
+  lane: Lane;
+  model: string;
+  itemId: string;
+}
+
 export interface NewItem {
   id: string;
   spec: ItemSpec;
@@ -147,9 +154,34 @@ export class BatchStore {
     } while (cursor !== '0');
   }
 
-  /** After acceptance: forgets the custom_ids the ingest checked for duplicates (insertChunk). */
+  /**
+   * Notes the jobs a chunk's items need, to be created once the whole upload is valid (no job exists
+   * for a batch that is refused). Sent right behind the chunk's insertChunk on the same connection.
+   */
+  async noteIngestJobs(batchId: string, jobs: IngestJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.redis.rpush(
+      this.keys.ingestJobs(batchId),
+      ...jobs.map((j) => `${j.lane}\t${j.model}\t${j.itemId}`),
+    );
+  }
+
+  /** The jobs noted by noteIngestJobs, in order, a window at a time. */
+  async *ingestJobs(batchId: string, window = 1000): AsyncGenerator<IngestJob[]> {
+    for (let pos = 0; ; pos += window) {
+      const rows = await this.redis.lrange(this.keys.ingestJobs(batchId), pos, pos + window - 1);
+      if (rows.length === 0) return;
+      yield rows.map((row) => {
+        const [lane, model, itemId] = row.split('\t') as [Lane, string, string];
+        return { lane, model, itemId };
+      });
+      if (rows.length < window) return;
+    }
+  }
+
+  /** After acceptance: forgets the custom_ids the ingest checked for duplicates and its job notes. */
   async endIngest(batchId: string): Promise<void> {
-    await this.redis.del(this.keys.ingestIds(batchId));
+    await this.redis.unlink(this.keys.ingestIds(batchId), this.keys.ingestJobs(batchId));
   }
 
   /** Removes everything an unfinished acceptance wrote, a window of items at a time. */
@@ -160,13 +192,13 @@ export class BatchStore {
       if (ids.length === 0) break;
       await this.redis
         .multi()
-        .del(...ids.map((id) => this.keys.item(id)))
+        .unlink(...ids.map((id) => this.keys.item(id)))
         .ltrim(listKey, ids.length, -1)
         .exec();
     }
     await this.redis
       .multi()
-      .del(listKey, this.keys.batch(batchId), this.keys.ingestIds(batchId))
+      .unlink(listKey, this.keys.batch(batchId), this.keys.ingestIds(batchId), this.keys.ingestJobs(batchId))
       .zrem(this.keys.tenantBatches(tenantId), batchId)
       .exec();
   }

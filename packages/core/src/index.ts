@@ -20,6 +20,7 @@ export {
   jobFor,
   jobIdOf,
   jobs,
+  roundOfGenerateJob,
 } from './jobs/catalog.js';
 export * from './money.js';
 export * from './object-keys.js';

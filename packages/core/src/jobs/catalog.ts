@@ -36,6 +36,9 @@ const kind = <S extends z.ZodType, Q extends QueueKind>(k: JobKind<S, Q>): JobKi
 export const generateJobId = (itemId: string, round: number): string =>
   round > 0 ? `${itemId}-r${round}` : itemId;
 
+/** The retry round a generation job was made for, from its id (generateJobId's inverse). */
+export const roundOfGenerateJob = (jobId: string): number => Number(/-r(\d+)$/.exec(jobId)?.[1] ?? 0);
+
 const WEEK_S = 7 * 24 * 3600;
 /** Finalize and expire: a crash or a Redis error is retried; the job id keeps one per batch. */
 const finalizeOptions: JobsOptions = {

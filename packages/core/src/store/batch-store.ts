@@ -561,12 +561,14 @@ export class BatchStore {
   /**
    * Whether a worker may run an item now (see gateItem-3.lua): `pending` while the batch is being
    * ingested; `busy` while another runner holds its lease; a queued item of a cancelled or expired
-   * batch ends here.
+   * batch ends here. With `round` (the job's retry round), a job older than the item's round is
+   * `ended` (stale).
    */
   async gateItem(
     batchId: string,
     itemId: string,
     runner = '',
+    round?: number,
   ): Promise<{
     state: 'go' | 'busy' | 'pending' | 'missing' | 'ended' | 'cancelled' | 'expired';
     last: boolean;
@@ -577,7 +579,7 @@ export class BatchStore {
       this.redis,
       'gateItem-3',
       [this.keys.item(itemId), this.keys.batch(batchId), this.keys.outbox()],
-      [now.toISOString(), now.getTime(), runner, batchId, itemId],
+      [now.toISOString(), now.getTime(), runner, batchId, itemId, round ?? ''],
     )) as [string, number, number | undefined];
     return { state: state as 'go', last: Number(last) === 1, waitMs: Number(waitMs ?? 0) };
   }

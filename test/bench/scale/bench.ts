@@ -35,6 +35,9 @@ const { values: args } = parseArgs({
 });
 const ITEMS = Number(args.items);
 if (!Number.isSafeInteger(ITEMS) || ITEMS < 1000) throw new Error('--items: a whole number ≥ 1000');
+// The API and worker run with the heap bound the Docker image sets (NODE_OPTIONS there), unless
+// PIXELMILL_SERVICE_NODE_ARGS says otherwise (e.g. '' to measure node's default).
+process.env.PIXELMILL_SERVICE_NODE_ARGS ??= '--max-old-space-size=1024';
 /** Items of the batch whose first provider call is timed (a worker runs then). */
 const FIRST_CALL_ITEMS = 100;
 const MODEL = 'gemini-3-pro-image';
@@ -407,8 +410,8 @@ Command: \`pnpm bench:scale --items ${f.items}\` · date: ${new Date().toISOStri
 load average (1 min) ${load.before[0]?.toFixed(1)} before, ${load.after[0]?.toFixed(1)} after, on 2 cores (other work
 shares the machine: compare the ratios, not the absolute times)
 
-The API runs as a child process on a private redis-server started by the benchmark (nothing else in
-it); the body is NDJSON with ~90-character prompts, generated as it is sent. RSS growth is the API's
+The API runs as a child process (node flags: \`${process.env.PIXELMILL_SERVICE_NODE_ARGS || 'none'}\`) on a
+private redis-server started by the benchmark (nothing else in it); the body is NDJSON with ~90-character prompts, generated as it is sent. RSS growth is the API's
 peak (VmRSS sampled every 50 ms, and VmHWM) minus its VmRSS before the upload. Redis memory is the
 change of \`used_memory\` across the accepted upload, divided by its items. Ratios are against the
 baseline in the same run. The first-call figure runs last, with one worker and the provider

@@ -77,6 +77,17 @@ export const jobs = {
     jobId: (data) => `expire-${data.batch_id}`,
   }),
   /**
+   * After a cancel: removes the jobs of the batch's cancelled items from their queues, off the request
+   * (a job it misses is dropped by the worker's gate). One per cancel request at a time.
+   */
+  sweepCancelled: kind({
+    name: 'sweep-cancelled',
+    queue: 'finalize',
+    schema: finalizeJobSchema,
+    options: finalizeOptions,
+    jobId: (data) => `sweep-${data.batch_id}`,
+  }),
+  /**
    * Rewrites a completed batch's manifest.jsonl and results.csv after a review or a choice changed an
    * item (api.md "Review and versions"). Delayed, so a burst of reviews is written once; `change` is
    * the batch's change counter (BatchStore.markFilesChanged): a job whose change is no longer the

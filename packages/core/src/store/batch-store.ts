@@ -684,6 +684,18 @@ export class BatchStore {
     }
   }
 
+  /** Each item's status and retry round (its job id), in one pipeline; null for an item that is gone. */
+  async itemRounds(ids: string[]): Promise<({ status: ItemStatus; round: number } | null)[]> {
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hmget(this.keys.item(id), 'status', 'retries');
+    const rows = (await pipe.exec()) ?? [];
+    return rows.map(([err, r]) => {
+      if (err) throw err;
+      const [status, retries] = r as [string | null, string | null];
+      return status === null ? null : { status: status as ItemStatus, round: Number(retries ?? 0) };
+    });
+  }
+
   async getItems(ids: string[]): Promise<Item[]> {
     const pipe = this.redis.pipeline();
     for (const id of ids) pipe.hgetall(this.keys.item(id));

@@ -12,10 +12,11 @@ async function batchOrNotFound(deps: AppDeps, tenantId: string, batchId: string)
 
 /**
  * `POST /v1/batches/{id}/cancel`: queued items end `cancelled` (a pipeline of closeItem-3 per 1,000
- * items, so the counts are right in the answer); running items finish. Their jobs are not removed here
- * (that was one BullMQ call per item): a worker that picks one up finds the item ended and drops it
- * before any provider capacity is taken (gateItem-3.lua), as it does for a queued item this scan
- * misses (a job a worker already holds, an item a failed attempt puts back). The batch is
+ * items, so the counts are right in the answer); running items finish. Their jobs leave the queues
+ * in the background (the sweep-cancelled job, sweep-cancelled.ts); until then, and for a job it
+ * misses, a worker that picks one up finds the item ended and drops it before any provider capacity
+ * is taken (gateItem-3.lua), as it does for a queued item this scan misses (a job a worker already
+ * holds, an item a failed attempt puts back). The batch is
  * `cancelling` until its last item ends, then `cancelled`. Ended batches are returned unchanged.
  */
 export async function cancelBatch(deps: AppDeps, tenantId: string, batchId: string): Promise<Batch> {
@@ -26,6 +27,7 @@ export async function cancelBatch(deps: AppDeps, tenantId: string, batchId: stri
     if ((await deps.store.closeItems(batchId, ids, 'cancelled')).some((c) => c.closed && c.last)) last = true;
   }
   if (last) await enqueue(deps.queues, jobs.finalize, { batch_id: batchId, tenant_id: tenantId });
+  await enqueue(deps.queues, jobs.sweepCancelled, { batch_id: batchId, tenant_id: tenantId });
   return batchOrNotFound(deps, tenantId, batchId);
 }
 

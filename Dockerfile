@@ -30,6 +30,9 @@ RUN pnpm turbo run build --filter=@pixelmill/api --filter=@pixelmill/worker \
 
 FROM node:20.20-bookworm-slim AS api
 ENV NODE_ENV=production
+# A bounded heap makes V8 collect an upload's garbage as it goes: without it, on a host with lots of
+# memory, the API's RSS rises ~150 MB during a large streamed upload (BENCHMARKS.md "Catalog scale").
+ENV NODE_OPTIONS=--max-old-space-size=1024
 WORKDIR /app
 COPY --from=build /out/api .
 USER node

@@ -1,13 +1,14 @@
 /**
  * Streaming ingest over real HTTP (the API as a process, node-server's request streams): large NDJSON and
  * CSV uploads, a bad last line that leaves nothing behind, and the size limits while streaming. No
- * workers run, so accepted items stay queued.
+ * worker runs (accepted items stay queued) except the one that drops a cancelled batch's jobs.
  */
 import { Readable } from 'node:stream';
 import { queuePrefix } from '@pixelmill/core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { errorLines, stopService, waitFor } from '../support/processes.js';
 import { call, REDIS_URL, type Stack, startStack } from '../support/stack.js';
 
 let stack: Stack;
@@ -108,10 +109,19 @@ describe('streaming ingest over HTTP', () => {
     expect(last.json.data.map((i: { custom_id: string }) => i.custom_id)).toEqual(
       [29_995, 29_996, 29_997, 29_998, 29_999].map((i) => `n-${i}`),
     );
-    // Cancelled here so the queue is empty again for the next test.
+    // Cancel ends every item at once; a worker then removes their jobs in the background (or drops one
+    // it picks up at the gate), without a provider call.
     const cancelled = await call(stack, stack.apiKey, 'POST', `/v1/batches/${r.json.id}/cancel`);
     expect(cancelled.json.counts).toMatchObject({ cancelled: 30_000, queued: 0 });
-    expect(await queuedJobs()).toBe(jobsBefore);
+    const worker = stack.startWorker();
+    await waitFor(
+      'the cancelled jobs to be dropped',
+      async () => ((await queuedJobs()) === jobsBefore ? true : undefined),
+      { timeoutMs: 120_000, intervalMs: 200 },
+    );
+    await stopService(worker);
+    expect(stack.sim.stats().requests).toBe(0);
+    expect(errorLines(worker)).toEqual([]);
   });
 
   test('past PIXELMILL_MAX_ITEMS_PER_BATCH or PIXELMILL_MAX_BODY_BYTES: 413 while streaming, nothing kept', async () => {

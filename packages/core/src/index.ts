@@ -20,6 +20,7 @@ export {
   jobFor,
   jobIdOf,
   jobs,
+  roundOfGenerateJob,
 } from './jobs/catalog.js';
 export * from './money.js';
 export * from './object-keys.js';
@@ -47,6 +48,7 @@ export { finishedWithin, shutdownInOrder } from './shutdown.js';
 export { BatchSpecCache } from './store/batch-spec-cache.js';
 export {
   BatchStore,
+  type IngestJob,
   InvalidCursorError,
   type ItemFilter,
   type ItemLease,

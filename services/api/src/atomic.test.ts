@@ -1,6 +1,7 @@
 /**
- * A batch is accepted whole or not at all (api.md "Errors"): when enqueueing fails midway, what was
- * already written (batch, items, the first chunk's jobs) is removed.
+ * A batch is accepted whole or not at all (api.md "Errors"): jobs are created only once the whole upload
+ * is valid, and when enqueueing fails midway, what was already written (batch, items, the first
+ * chunk's jobs) is removed.
  */
 import { itemIdFor, Queues } from '@pixelmill/core';
 import type { Queue } from 'bullmq';
@@ -104,6 +105,21 @@ describe('atomic acceptance', () => {
     expectError(r, 503, 'service_unavailable');
     expect(queues.jobsAtFailure).toBe(ITEMS);
     await expectNothingLeft(queues.batchId as string);
+  });
+
+  test('an upload refused for its last item never created a job: only its items are removed', async () => {
+    queues.mode = 'none';
+    const items = customIds.map((c) => item(c));
+    // Found while resolving the item (after the first chunk was written), not by the request schema.
+    items[ITEMS - 1] = item(`sku-${ITEMS - 1}`, { model: 'no-such-model' });
+    const r = await call(env.app, 'POST', '/v1/batches', {
+      key: env.acme.key,
+      body: { model: MODEL, items },
+    });
+    const details = expectError(r, 400, 'invalid_request');
+    expect(details.map((d) => d.path)).toEqual([`items[${ITEMS - 1}].model`]);
+    expect(queues.calls).toBe(0);
+    expect(await dataKeys(env)).toEqual([]);
   });
 
   test('the same batch is accepted in two chunks once Redis answers', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Queues } from '../queues.js';
 import { useTestRedis } from '../test-support/index.js';
-import { enqueue, jobFor, jobIdOf, jobs } from './catalog.js';
+import { enqueue, generateJobId, jobFor, jobIdOf, jobs, roundOfGenerateJob } from './catalog.js';
 
 const db = useTestRedis('jobs');
 const { prefix } = db;
@@ -16,6 +16,10 @@ afterAll(async () => {
 });
 
 describe('the job catalog', () => {
+  test("a generation job's id gives back the retry round it was made for", () => {
+    for (const round of [0, 1, 12]) expect(roundOfGenerateJob(generateJobId('item_abc', round))).toBe(round);
+  });
+
   test('parses the payload on enqueue: a malformed job never reaches a queue', () => {
     expect(() => jobFor(jobs.finalize, { batch_id: 'b' } as never)).toThrow(/tenant_id/);
     expect(() =>

@@ -36,6 +36,9 @@ const kind = <S extends z.ZodType, Q extends QueueKind>(k: JobKind<S, Q>): JobKi
 export const generateJobId = (itemId: string, round: number): string =>
   round > 0 ? `${itemId}-r${round}` : itemId;
 
+/** The retry round a generation job was made for, from its id (generateJobId's inverse). */
+export const roundOfGenerateJob = (jobId: string): number => Number(/-r(\d+)$/.exec(jobId)?.[1] ?? 0);
+
 const WEEK_S = 7 * 24 * 3600;
 /** Finalize and expire: a crash or a Redis error is retried; the job id keeps one per batch. */
 const finalizeOptions: JobsOptions = {
@@ -72,6 +75,17 @@ export const jobs = {
     schema: finalizeJobSchema,
     options: finalizeOptions,
     jobId: (data) => `expire-${data.batch_id}`,
+  }),
+  /**
+   * After a cancel: removes the jobs of the batch's cancelled items from their queues, off the request
+   * (a job it misses is dropped by the worker's gate). One per cancel request at a time.
+   */
+  sweepCancelled: kind({
+    name: 'sweep-cancelled',
+    queue: 'finalize',
+    schema: finalizeJobSchema,
+    options: finalizeOptions,
+    jobId: (data) => `sweep-${data.batch_id}`,
   }),
   /**
    * Rewrites a completed batch's manifest.jsonl and results.csv after a review or a choice changed an

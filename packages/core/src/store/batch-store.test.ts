@@ -207,6 +207,18 @@ describe('BatchStore', () => {
     expect(await store.requestCancel(id)).toBe(false);
   });
 
+  test('a job of an older retry round than its item is stale at the gate; the current round goes', async () => {
+    const { id, itemIds } = await makeBatch('acme', 1);
+    const itemId = itemIds[0] as string;
+    expect((await store.closeItems(id, [itemId], 'cancelled'))[0]?.closed).toBe(true);
+    const [retried] = await store.retryItems(id, [itemId], ['cancelled']);
+    expect(retried?.round).toBe(1);
+    // The round-0 job a cancel left in its queue must not run the retried item.
+    expect(await store.gateItem(id, itemId, '', 0)).toEqual({ state: 'ended', last: false, waitMs: 0 });
+    expect(await store.gateItem(id, itemId, '', 1)).toEqual({ state: 'go', last: false, waitMs: 0 });
+    expect((await store.getItem(itemId))?.status).toBe('queued');
+  });
+
   test('a passed deadline expires queued items at the gate', async () => {
     const id = newBatchId();
     await store.insertBatch({

@@ -22,6 +22,14 @@ export interface ItemLease {
   ms: number;
 }
 
+/** A job an accepted upload's item needs: its lane's queue and model (economy: packed apart when it has reference images). */
+export interface IngestJob {
+  lane: Lane;
+  model: string;
+  itemId: string;
+  withReferences: boolean;
+}
+
 export interface NewItem {
   id: string;
   spec: ItemSpec;
@@ -145,9 +153,34 @@ export class BatchStore {
     }
   }
 
-  /** After acceptance: forgets the custom_ids the ingest checked for duplicates (insertChunk). */
+  /**
+   * Notes the jobs a chunk's items need, to be created once the whole upload is valid (no job exists
+   * for a batch that is refused). Sent right behind the chunk's insertChunk on the same connection.
+   */
+  async noteIngestJobs(batchId: string, jobs: IngestJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.redis.rpush(
+      this.keys.ingestJobs(batchId),
+      ...jobs.map((j) => `${j.lane}\t${j.model}\t${j.itemId}\t${j.withReferences ? 1 : 0}`),
+    );
+  }
+
+  /** The jobs noted by noteIngestJobs, in order, a window at a time. */
+  async *ingestJobs(batchId: string, window = 1000): AsyncGenerator<IngestJob[]> {
+    for (let pos = 0; ; pos += window) {
+      const rows = await this.redis.lrange(this.keys.ingestJobs(batchId), pos, pos + window - 1);
+      if (rows.length === 0) return;
+      yield rows.map((row) => {
+        const [lane, model, itemId, refs] = row.split('\t') as [Lane, string, string, string];
+        return { lane, model, itemId, withReferences: refs === '1' };
+      });
+      if (rows.length < window) return;
+    }
+  }
+
+  /** After acceptance: forgets the custom_ids the ingest checked for duplicates and its job notes. */
   async endIngest(batchId: string): Promise<void> {
-    await this.redis.del(this.keys.ingestIds(batchId));
+    await this.redis.unlink(this.keys.ingestIds(batchId), this.keys.ingestJobs(batchId));
   }
 
   /** Removes everything an unfinished acceptance wrote, a window of items at a time. */
@@ -158,13 +191,13 @@ export class BatchStore {
       if (ids.length === 0) break;
       await this.redis
         .multi()
-        .del(...ids.map((id) => this.keys.item(id)))
+        .unlink(...ids.map((id) => this.keys.item(id)))
         .ltrim(listKey, ids.length, -1)
         .exec();
     }
     await this.redis
       .multi()
-      .del(listKey, this.keys.batch(batchId), this.keys.ingestIds(batchId))
+      .unlink(listKey, this.keys.batch(batchId), this.keys.ingestIds(batchId), this.keys.ingestJobs(batchId))
       .zrem(this.keys.tenantBatches(tenantId), batchId)
       .exec();
   }
@@ -527,12 +560,14 @@ export class BatchStore {
   /**
    * Whether a worker may run an item now (see gateItem-3.lua): `pending` while the batch is being
    * ingested; `busy` while another runner holds its lease; a queued item of a cancelled or expired
-   * batch ends here.
+   * batch ends here. With `round` (the job's retry round), a job older than the item's round is
+   * `ended` (stale).
    */
   async gateItem(
     batchId: string,
     itemId: string,
     runner = '',
+    round?: number,
   ): Promise<{
     state: 'go' | 'busy' | 'pending' | 'missing' | 'ended' | 'cancelled' | 'expired';
     last: boolean;
@@ -543,7 +578,7 @@ export class BatchStore {
       this.redis,
       'gateItem-3',
       [this.keys.item(itemId), this.keys.batch(batchId), this.keys.outbox()],
-      [now.toISOString(), now.getTime(), runner, batchId, itemId],
+      [now.toISOString(), now.getTime(), runner, batchId, itemId, round ?? ''],
     )) as [string, number, number | undefined];
     return { state: state as 'go', last: Number(last) === 1, waitMs: Number(waitMs ?? 0) };
   }
@@ -646,6 +681,18 @@ export class BatchStore {
       yield ids;
       if (ids.length < window) return;
     }
+  }
+
+  /** Each item's status and retry round (its job id), in one pipeline; null for an item that is gone. */
+  async itemRounds(ids: string[]): Promise<({ status: ItemStatus; round: number } | null)[]> {
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hmget(this.keys.item(id), 'status', 'retries');
+    const rows = (await pipe.exec()) ?? [];
+    return rows.map(([err, r]) => {
+      if (err) throw err;
+      const [status, retries] = r as [string | null, string | null];
+      return status === null ? null : { status: status as ItemStatus, round: Number(retries ?? 0) };
+    });
   }
 
   async getItems(ids: string[]): Promise<Item[]> {

@@ -19,6 +19,8 @@ export function storeKeys(deploymentPrefix: string) {
     idempotency: (tenantId: string, key: string) => `${prefix}:idem:${tenantId}:${key}`,
     /** custom_id → where it was first seen, while one ingest runs (duplicate detection); deleted after. */
     ingestIds: (batchId: string) => `${prefix}:batch:${batchId}:ingest-ids`,
+    /** The jobs an ingest will create once its whole upload is valid ("lane\tmodel\titem id"); deleted after. */
+    ingestJobs: (batchId: string) => `${prefix}:batch:${batchId}:ingest-jobs`,
     /** A tenant's earlier generation of one exact request (batch `dedupe`). */
     dedupe: (tenantId: string, fingerprint: string) => `${prefix}:dedupe:${tenantId}:${fingerprint}`,
     /** One provider batch job of the economy lane: intent, provider id, polls (economy-store.ts). */

@@ -140,10 +140,11 @@ export async function enqueueItems(
 
 /**
  * Accepts a batch whose items arrive one at a time (a JSON array, NDJSON lines, CSV rows): each item is
- * validated as it comes, valid items are written and enqueued a chunk at a time (the next chunk is
- * validated while the previous one is written), and memory stays flat whatever the size. Acceptance is
- * still whole or nothing: the batch stays invisible until `finish()`, its workers do not start its items
- * before that (gateItem-3.lua), and any problem removes what was written.
+ * validated as it comes, valid items are written a chunk at a time (the next chunk is validated while
+ * the previous one is written), and memory stays flat whatever the size. Jobs are created only once the
+ * whole upload is valid (`finish()`), so a refused upload removes its items and nothing else. Acceptance
+ * is whole or nothing: the batch stays invisible until `finish()` publishes it, and its workers do not
+ * start its items before that (gateItem-3.lua).
  */
 export class BatchAcceptance {
   private readonly problems: FieldProblem[] = [];
@@ -158,6 +159,8 @@ export class BatchAcceptance {
   private readonly modelsUsed = new Set<string>();
   /** Economy packs enqueued so far (their jobs are economyJobId(id, 0..packs-1)). */
   private packs = 0;
+  /** True once enqueueAll began creating jobs (a rollback must then remove them). */
+  private enqueueStarted = false;
   private closed = false;
   /** reference_images URLs (SSRF guard, one lookup per host) and keys (tenant's root). */
   private readonly references: ReferenceChecks;
@@ -387,38 +390,65 @@ export class BatchAcceptance {
     }));
     // Duplicate custom_ids across the whole stream, without holding every id in memory: a Redis hash of
     // custom_id → where it was first seen, for this ingest only (deleted when it ends). The same script
-    // writes the chunk's items, so a chunk costs one round trip before its jobs are enqueued. Once
-    // anything is wrong nothing more is written: the batch is refused and rolled back.
-    const dups = await this.deps.store.insertChunk(this.id, this.tenantId, items, this.problems.length === 0);
+    // writes the chunk's items, so a chunk costs one round trip. Once anything is wrong nothing more is
+    // written: the batch is refused and rolled back. The chunk's jobs are only noted (sent behind the
+    // script on the same connection): they are created once the whole upload is valid (enqueueAll).
+    const [dups] = await Promise.all([
+      this.deps.store.insertChunk(this.id, this.tenantId, items, this.problems.length === 0),
+      this.problems.length === 0
+        ? this.deps.store.noteIngestJobs(
+            this.id,
+            items.map((i) => ({
+              lane: i.spec.lane ?? 'realtime',
+              model: i.spec.model,
+              itemId: i.id,
+              withReferences: i.spec.reference_images.length > 0,
+            })),
+          )
+        : undefined,
+    ]);
     this.report(
       dups.map((d) => ({
         path: chunk[d.index]?.where ?? '(body)',
         message: `Duplicate custom_id (also used by ${d.firstSeen})`,
       })),
     );
-    if (this.problems.length > 0) return;
-    // The items are recorded before their jobs: the rollback finds every job id to remove in the
-    // batch's item list, even for an addBulk that failed after writing (its reply lost).
-    const realtime = items.filter((i) => i.spec.lane !== 'economy');
-    if (realtime.length > 0) {
-      await enqueueItems(
-        this.deps,
-        { id: this.id, tenantId: this.tenantId, priority: this.spec.priority },
-        realtime.map((i) => ({ id: i.id, model: i.spec.model, round: 0 })),
+  }
+
+  /**
+   * Creates the jobs of a whole, valid upload, a window of noted jobs at a time (two windows in flight):
+   * realtime items through the fair scheduler, economy items packed into provider batch jobs. The
+   * items stay gated (`pending`) until publishBatch.
+   */
+  private async enqueueAll(): Promise<void> {
+    this.enqueueStarted = true;
+    const batch = { id: this.id, tenantId: this.tenantId, priority: this.spec.priority };
+    const inFlight: Promise<void>[] = [];
+    for await (const window of this.deps.store.ingestJobs(this.id)) {
+      const realtime = window.filter((j) => j.lane !== 'economy');
+      const economy = window
+        .filter((j) => j.lane === 'economy')
+        .map((j) => ({ id: j.itemId, model: j.model, withReferences: j.withReferences }));
+      const first = this.packs;
+      // Counted before the write: a failed addBulk may still have written some packs (rollback).
+      this.packs += packCount(economy, this.deps.options.economyJobSize ?? DEFAULT_ECONOMY_JOB_SIZE);
+      if (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
+      inFlight.push(
+        (async () => {
+          if (realtime.length > 0)
+            await enqueueItems(
+              this.deps,
+              batch,
+              realtime.map((j) => ({ id: j.itemId, model: j.model, round: 0 })),
+            );
+          if (economy.length > 0) await enqueueEconomy(this.deps, batch, economy, first);
+        })(),
       );
     }
-    const economy = items.filter((i) => i.spec.lane === 'economy');
-    if (economy.length > 0) {
-      const first = this.packs;
-      const packed = economy.map((i) => ({
-        id: i.id,
-        model: i.spec.model,
-        withReferences: i.spec.reference_images.length > 0,
-      }));
-      // Counted before the write: a failed addBulk may still have written some packs (rollback).
-      this.packs += packCount(packed, this.deps.options.economyJobSize ?? DEFAULT_ECONOMY_JOB_SIZE);
-      await enqueueEconomy(this.deps, { id: this.id, tenantId: this.tenantId }, packed, first);
-    }
+    // Every write settles before a failure is thrown: the rollback then sees every job written.
+    const results = await Promise.allSettled(inFlight);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /**
@@ -451,6 +481,7 @@ export class BatchAcceptance {
     };
     try {
       await reserveTenantQuota(this.deps, this.tenantId, this.id, this.count);
+      await this.enqueueAll();
       await this.deps.store.publishBatch(this.id, this.tenantId, spec);
     } catch (err) {
       await this.rollback();
@@ -489,20 +520,26 @@ export class BatchAcceptance {
   private async rollback(): Promise<void> {
     this.closed = true;
     try {
-      const queues = [...new Set([this.spec.model, ...this.modelsUsed])].map((m) =>
-        this.deps.queues.generate(m),
-      );
-      for await (const ids of this.deps.store.itemIds(this.id)) {
-        await Promise.all(ids.flatMap((id) => queues.map((q) => q.remove(id).catch(() => 0))));
-      }
-      // Economy packs: a pack whose job a worker holds finds its items missing and ends (economy worker).
-      for (let pack = 0; pack < this.packs; pack++) {
-        await this.deps.queues.economy.remove(economyJobId(this.id, pack)).catch(() => 0);
-      }
+      // Jobs exist only when creating them failed part-way (a refused upload never had any).
+      if (this.enqueueStarted) await this.removeJobs();
       await releaseTenantQuota(this.deps, this.tenantId, this.id);
       await this.deps.store.discardBatch(this.id, this.tenantId);
     } catch (err) {
       this.deps.logger.error({ err, batch_id: this.id }, 'rollback incomplete');
+    }
+  }
+
+  /** Removes the jobs enqueueAll wrote before it failed, one by one (rare: Redis failed mid-way). */
+  private async removeJobs(): Promise<void> {
+    const queues = [...new Set([this.spec.model, ...this.modelsUsed])].map((m) =>
+      this.deps.queues.generate(m),
+    );
+    for await (const ids of this.deps.store.itemIds(this.id)) {
+      await Promise.all(ids.flatMap((id) => queues.map((q) => q.remove(id).catch(() => 0))));
+    }
+    // Economy packs: a pack whose job a worker holds finds its items missing and ends (economy worker).
+    for (let pack = 0; pack < this.packs; pack++) {
+      await this.deps.queues.economy.remove(economyJobId(this.id, pack)).catch(() => 0);
     }
   }
 }

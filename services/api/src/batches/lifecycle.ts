@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { type Batch, enqueue, generateJobId, type ItemStatus, jobIdOf, jobs } from '@pixelmill/core';
+import { type Batch, enqueue, type ItemStatus, jobIdOf, jobs } from '@pixelmill/core';
 import type { Job } from 'bullmq';
 import type { AppDeps } from '../deps.js';
 import { ApiError, notFound } from '../errors.js';
@@ -35,31 +35,24 @@ async function removeFinishedJob(job: Job): Promise<boolean> {
   }
 }
 
-async function modelsOf(deps: AppDeps, batchId: string): Promise<string[]> {
-  const found = await deps.store.getBatchInternal(batchId);
-  return found ? (found.spec.models ?? [found.spec.model]) : [];
-}
-
 /**
- * `POST /v1/batches/{id}/cancel`: queued items end `cancelled` and their jobs leave the queues; running
- * items finish. A queued item this scan misses (a job a worker already holds, an item a failed attempt
- * puts back) is cancelled by the worker's gate when it picks the job up (gateItem-3.lua). The batch
- * is `cancelling` until its last item ends, then `cancelled`. Ended batches are returned unchanged.
+ * `POST /v1/batches/{id}/cancel`: queued items end `cancelled` (a pipeline of closeItem-3 per 1,000
+ * items, so the counts are right in the answer); running items finish. Their jobs leave the queues
+ * in the background (the sweep-cancelled job, sweep-cancelled.ts); until then, and for a job it
+ * misses, a worker that picks one up finds the item ended and drops it before any provider capacity
+ * is taken (gateItem-3.lua), as it does for a queued item this scan misses (a job a worker already
+ * holds, an item a failed attempt puts back). The batch is
+ * `cancelling` until its last item ends, then `cancelled`. Ended batches are returned unchanged.
  */
 export async function cancelBatch(deps: AppDeps, tenantId: string, batchId: string): Promise<Batch> {
   const batch = await batchOrNotFound(deps, tenantId, batchId);
   if (!(await deps.store.requestCancel(batchId))) return batch;
-  const queues = (await modelsOf(deps, batchId)).map((m) => deps.queues.generate(m));
   let last = false;
   for await (const ids of deps.store.itemIds(batchId)) {
-    const closed = (await deps.store.closeItems(batchId, ids, 'cancelled')).filter((c) => c.closed);
-    // A job a worker holds is locked and stays; its worker finds the item ended and drops it.
-    await Promise.all(
-      closed.flatMap((c) => queues.map((q) => q.remove(generateJobId(c.itemId, c.retries)).catch(() => 0))),
-    );
-    if (closed.some((c) => c.last)) last = true;
+    if ((await deps.store.closeItems(batchId, ids, 'cancelled')).some((c) => c.closed && c.last)) last = true;
   }
   if (last) await enqueue(deps.queues, jobs.finalize, { batch_id: batchId, tenant_id: tenantId });
+  await enqueue(deps.queues, jobs.sweepCancelled, { batch_id: batchId, tenant_id: tenantId });
   return batchOrNotFound(deps, tenantId, batchId);
 }
 

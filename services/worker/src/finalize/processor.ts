@@ -4,6 +4,7 @@ import type { WorkerDeps } from '../deps.js';
 import { expireBatch } from './expire.js';
 import { manifestLines } from './manifest.js';
 import { resultsCsv } from './results.js';
+import { sweepCancelled } from './sweep-cancelled.js';
 
 /**
  * Runs once per batch, after its last item ended: writes manifest.jsonl and results.csv and marks the
@@ -14,10 +15,11 @@ export function createFinalizeProcessor(deps: WorkerDeps) {
   return async function finalize(job: Job<FinalizeJob>): Promise<void> {
     const data = finalizeJobSchema.parse(job.data);
     const startedAt = Date.now();
-    // The same queue carries a batch's deadline (scheduled at acceptance for `expires_at`) and the
-    // rewrite of a completed batch's files after a review.
+    // The same queue carries a batch's deadline (scheduled at acceptance for `expires_at`), the
+    // rewrite of a completed batch's files after a review and the removal of a cancelled batch's jobs.
     if (job.name === 'expire') return expireBatch(deps, data);
     if (job.name === 'refresh-files') return refreshFiles(deps, data);
+    if (job.name === 'sweep-cancelled') return sweepCancelled(deps, data);
     const found = await deps.store.getBatchInternal(data.batch_id);
     if (found === null) return;
     const { manifestKey, resultsKey } = await writeFiles(deps, data.batch_id, found.spec);

@@ -1,11 +1,15 @@
-import { enqueue, type GenerateJob, jobs } from '@pixelmill/core';
+import { enqueue, type GenerateJob, jobs, roundOfGenerateJob } from '@pixelmill/core';
 import { DelayedError, type Job } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
 import { waitForLease } from './item-lease.js';
 import { dropSpoolOfTurnedAway } from './unwanted-spool.js';
 
-/** How long a job of a batch still being ingested waits before it looks again. */
-const PENDING_RETRY_MS = 1000;
+/**
+ * How long a job of a batch still being ingested waits before it looks again. Jobs are created in the
+ * last step of acceptance, just before the batch is published: the wait bounds how long after the 201
+ * the first of them runs.
+ */
+const PENDING_RETRY_MS = 200;
 
 /**
  * Asks the batch store whether this job's item may run now (gateItem-3.lua). A batch still being
@@ -22,7 +26,12 @@ export async function admitItem(
   token: string | undefined,
   runner: string,
 ): Promise<boolean> {
-  const gate = await deps.store.gateItem(data.batch_id, data.item_id, runner);
+  const gate = await deps.store.gateItem(
+    data.batch_id,
+    data.item_id,
+    runner,
+    roundOfGenerateJob(job.id ?? data.item_id),
+  );
   if (gate.state === 'go') return true;
   if (gate.state === 'busy') {
     deps.logger.info(

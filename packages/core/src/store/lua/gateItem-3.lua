@@ -10,6 +10,8 @@
   ARGV[3] runner asking ('' for any): see the lease in startItem-2.lua
   ARGV[4] batch id
   ARGV[5] item id
+  ARGV[6] the retry round the job was made for ('' for a caller without one): a job of an older round
+          than the item's (a job a cancel left in its queue, then a retry made a new one) is stale
 
   Returns {state, last, waitMs}:
     'go'        run it (queued, or running with no live lease of another runner: a crashed worker)
@@ -18,7 +20,7 @@
     'pending'   the batch is still being ingested (invisible): try again shortly; never pay before
                 acceptance is complete, since a failed ingest is rolled back
     'missing'   no such item (a rolled-back ingest)
-    'ended'     already ended
+    'ended'     already ended, or the job is stale (ARGV[6])
     'cancelled' / 'expired'  ended by this call; last as in endItem-3
 ]]
 --- @include "@pixelmill/redis-scripts/clock.lua"
@@ -28,6 +30,9 @@
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing', 0} end
 if status ~= 'queued' and status ~= 'running' then return {'ended', 0} end
+if ARGV[6] ~= '' and tonumber(redis.call('HGET', KEYS[1], 'retries') or '0') > tonumber(ARGV[6]) then
+  return {'ended', 0}
+end
 local b = redis.call('HMGET', KEYS[2], 'visible', 'cancel_requested', 'expires_at_ms')
 if b[1] ~= '1' then return {'pending', 0} end
 if status == 'running' then

@@ -57,6 +57,7 @@ test('retry right after completion waits for the finalize job to leave the activ
   const held = new Promise<void>((resolve) => {
     letGo = resolve;
   });
+  const connection = env.redis.duplicate();
   const worker = new Worker(
     env.queues.finalize.name,
     async () => {
@@ -65,7 +66,7 @@ test('retry right after completion waits for the finalize job to leave the activ
       completed = true;
       await held;
     },
-    { connection: env.redis.duplicate(), prefix: env.prefix },
+    { connection, prefix: env.queues.finalize.opts.prefix },
   );
   try {
     await enqueue(env.queues, jobs.finalize, { batch_id: batchId, tenant_id: env.acme.id });
@@ -90,5 +91,6 @@ test('retry right after completion waits for the finalize job to leave the activ
   } finally {
     letGo();
     await worker.close();
+    connection.disconnect();
   }
 });

@@ -156,6 +156,8 @@ describe('on a 3-master Redis Cluster', () => {
     const list = await call(stack, stack.apiKey, 'GET', `/v1/batches/${id}/items?limit=100`);
     const ids = (list.json.data as Item[]).map((i) => i.custom_id);
     expect(ids).toEqual(Array.from({ length: count }, (_, i) => `restart-${i}`));
-    expect((list.json.data as Item[]).every((i) => i.status === 'succeeded' && i.outputs.length === 1)).toBe(true);
+    expect((list.json.data as Item[]).every((i) => i.status === 'succeeded' && i.outputs.length === 1)).toBe(
+      true,
+    );
   });
 });

@@ -135,9 +135,9 @@ describe('lifecycle', () => {
     }
     // No job of the batch is left waiting in the queue.
     const queue = new Queue('generate-gemini-3-pro-image', {
-    connection: redis,
-    prefix: queuePrefix(stack.prefix, 'generate-gemini-3-pro-image'),
-  });
+      connection: redis,
+      prefix: queuePrefix(stack.prefix, 'generate-gemini-3-pro-image'),
+    });
     const left = await queue.getJobs(['wait', 'prioritized', 'delayed', 'active']);
     await queue.close();
     expect(left.filter((j) => j?.data?.batch_id === id)).toEqual([]);

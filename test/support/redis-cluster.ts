@@ -60,14 +60,23 @@ function serverArgs(port: number, durable: boolean): string[] {
 
 function startNode(port: number, dir: string, durable: boolean): ChildProcess {
   // The node's files (nodes.conf, AOF) live in its own folder, its working directory.
-  const child = spawn('redis-server', serverArgs(port, durable), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('redis-server', serverArgs(port, durable), {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout?.resume();
   child.stderr?.resume();
   return child;
 }
 
 async function clusterInfo(port: number): Promise<string> {
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const client = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -105,16 +114,28 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
     rmSync(root, { recursive: true, force: true });
   };
   try {
-    await waitFor('the cluster nodes to answer', async () => {
-      for (const n of nodes) await clusterInfo(n.port);
-      return true;
-    }, { timeoutMs, intervalMs: 100 });
+    await waitFor(
+      'the cluster nodes to answer',
+      async () => {
+        for (const n of nodes) await clusterInfo(n.port);
+        return true;
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
     const create = spawnSync(
       'redis-cli',
-      ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'],
+      [
+        '--cluster',
+        'create',
+        ...nodes.map((n) => `127.0.0.1:${n.port}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ],
       { encoding: 'utf8', timeout: timeoutMs },
     );
-    if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
+    if (create.status !== 0)
+      throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
     await untilClusterOk(
       nodes.map((n) => n.port),
       timeoutMs,

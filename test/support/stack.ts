@@ -90,7 +90,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const clusterNodes = opts.redisCluster?.nodes.map((n) => ({ host: '127.0.0.1', port: n.port }));
   const env: Record<string, string> = {
     REDIS_URL,
-    ...(clusterNodes ? { REDIS_CLUSTER_NODES: clusterNodes.map((n) => `${n.host}:${n.port}`).join(',') } : {}),
+    ...(clusterNodes
+      ? { REDIS_CLUSTER_NODES: clusterNodes.map((n) => `${n.host}:${n.port}`).join(',') }
+      : {}),
     PIXELMILL_QUEUE_PREFIX: prefix,
     PIXELMILL_CONFIG: configPath,
     PIXELMILL_API_KEYS: `acme:${apiKey},globex:${otherApiKey}`,

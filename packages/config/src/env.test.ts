@@ -40,14 +40,18 @@ describe('loadEnv', () => {
   });
 
   test('REDIS_CLUSTER_NODES: seed nodes, or an error naming the variable and the bad entry', () => {
-    expect(loadEnv({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-b:7001,[::1]:7002' }).REDIS_CLUSTER_NODES).toEqual([
+    expect(
+      loadEnv({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-b:7001,[::1]:7002' }).REDIS_CLUSTER_NODES,
+    ).toEqual([
       { host: '10.0.0.1', port: 7000 },
       { host: 'redis-b', port: 7001 },
       { host: '::1', port: 7002 },
     ]);
     expect(loadEnv({}).REDIS_CLUSTER_NODES).toBeUndefined();
     for (const bad of ['10.0.0.1', '10.0.0.1:7000,redis-b', 'a:0', 'a:70000', 'redis://a:7000']) {
-      expect(() => loadEnv({ REDIS_CLUSTER_NODES: bad }), bad).toThrow(/REDIS_CLUSTER_NODES.*entry \d must be host:port/);
+      expect(() => loadEnv({ REDIS_CLUSTER_NODES: bad }), bad).toThrow(
+        /REDIS_CLUSTER_NODES.*entry \d must be host:port/,
+      );
     }
   });
 });

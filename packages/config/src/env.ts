@@ -35,7 +35,10 @@ const apiKeys = z.string().transform((raw, ctx) => {
 /** `host:port,host:port`: the seed nodes of a Redis Cluster (api.md "Configuration"). */
 const clusterNodes = z.string().transform((raw, ctx) => {
   const nodes: { host: string; port: number }[] = [];
-  for (const [i, part] of raw.split(',').map((p) => p.trim()).entries()) {
+  for (const [i, part] of raw
+    .split(',')
+    .map((p) => p.trim())
+    .entries()) {
     const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/.exec(part);
     const port = Number(match?.[2]);
     if (!match || port < 1 || port > 65_535) {

@@ -24,15 +24,6 @@ export {
 export * from './money.js';
 export * from './object-keys.js';
 export { Queues, queuePrefix } from './queues.js';
-export * from './retry-after.js';
-export * from './schemas/batch.js';
-export * from './schemas/batch-request.js';
-export * from './schemas/common.js';
-export * from './schemas/jobs.js';
-export * from './schemas/key-template.js';
-export * from './schemas/prompt-template.js';
-export * from './schemas/review.js';
-export * from './schemas/webhook-endpoint.js';
 export {
   type ClusterNode,
   connectRedis,
@@ -43,6 +34,15 @@ export {
   untilReady,
 } from './redis/connection.js';
 export { scanEveryMaster } from './redis/scan.js';
+export * from './retry-after.js';
+export * from './schemas/batch.js';
+export * from './schemas/batch-request.js';
+export * from './schemas/common.js';
+export * from './schemas/jobs.js';
+export * from './schemas/key-template.js';
+export * from './schemas/prompt-template.js';
+export * from './schemas/review.js';
+export * from './schemas/webhook-endpoint.js';
 export { finishedWithin, shutdownInOrder } from './shutdown.js';
 export { BatchSpecCache } from './store/batch-spec-cache.js';
 export {

@@ -24,7 +24,9 @@ export function assertOneHashTag(what: string, keys: readonly string[]): void {
   const tag = hashedPart(first);
   for (const key of keys) {
     if (hashedPart(key) !== tag) {
-      throw new Error(`${what}: keys hash on different parts ("${tag}" and "${hashedPart(key)}"): ${first}, ${key}`);
+      throw new Error(
+        `${what}: keys hash on different parts ("${tag}" and "${hashedPart(key)}"): ${first}, ${key}`,
+      );
     }
   }
 }

@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { serve } from '@hono/node-server';
 import { loadStartupConfigOrExit, s3OptionsFromEnv } from '@pixelmill/config';
-import { BatchStore, connectRedis, finishedWithin, Queues, QuotaStore, shutdownInOrder } from '@pixelmill/core';
+import {
+  BatchStore,
+  connectRedis,
+  finishedWithin,
+  Queues,
+  QuotaStore,
+  shutdownInOrder,
+} from '@pixelmill/core';
 import { createLogger } from '@pixelmill/logger';
 import { buildRegistry } from '@pixelmill/providers';
 import { createS3Store } from '@pixelmill/storage';

@@ -39,7 +39,10 @@ const { env, config } = loadStartupConfigOrExit();
 const logger = createLogger({ name: 'worker', level: env.LOG_LEVEL });
 // BullMQ workers block on Redis: their connections must never give up on a command. While Redis is
 // away, commands wait for the reconnection and then carry on.
-const redis = connectRedis({ url: env.REDIS_URL, clusterNodes: env.REDIS_CLUSTER_NODES }, { maxRetriesPerRequest: null });
+const redis = connectRedis(
+  { url: env.REDIS_URL, clusterNodes: env.REDIS_CLUSTER_NODES },
+  { maxRetriesPerRequest: null },
+);
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 // The delivery path's own reads and writes (never BullMQ's), auto-pipelined: what the concurrent
 // attempts send in one tick leaves in one write.

@@ -21,7 +21,10 @@ export interface RedisTarget {
  * CLUSTERDOWN, a failover moves them): 60 redirections 500 ms apart, about half a minute. Connections
  * that give up at once (the API's) fail fast anyway: their nodes have no offline queue.
  */
-const CLUSTER_RETRY: Pick<ClusterOptions, 'retryDelayOnClusterDown' | 'retryDelayOnTryAgain' | 'maxRedirections'> = {
+const CLUSTER_RETRY: Pick<
+  ClusterOptions,
+  'retryDelayOnClusterDown' | 'retryDelayOnTryAgain' | 'maxRedirections'
+> = {
   retryDelayOnClusterDown: 500,
   retryDelayOnTryAgain: 500,
   maxRedirections: 60,
@@ -41,7 +44,9 @@ function clusterOptions(url: string, options: RedisOptions): ClusterOptions {
   return {
     ...CLUSTER_RETRY,
     enableOfflineQueue: options.enableOfflineQueue ?? true,
-    ...(options.enableAutoPipelining !== undefined ? { enableAutoPipelining: options.enableAutoPipelining } : {}),
+    ...(options.enableAutoPipelining !== undefined
+      ? { enableAutoPipelining: options.enableAutoPipelining }
+      : {}),
     redisOptions: { ...nodeOptions(url), ...options },
   };
 }
@@ -53,7 +58,8 @@ function clusterOptions(url: string, options: RedisOptions): ClusterOptions {
  * duplicateConnection().
  */
 export function connectRedis(target: RedisTarget, options: RedisOptions = {}): Redis {
-  if (target.clusterNodes === undefined || target.clusterNodes.length === 0) return new Redis(target.url, options);
+  if (target.clusterNodes === undefined || target.clusterNodes.length === 0)
+    return new Redis(target.url, options);
   const cluster = new Cluster(
     target.clusterNodes.map((n) => ({ host: n.host, port: n.port })),
     clusterOptions(target.url, options),
@@ -76,7 +82,9 @@ export function duplicateConnection(redis: Redis, options: RedisOptions = {}): R
   if (!isCluster(redis)) return redis.duplicate(options);
   const cluster = redis as unknown as Cluster;
   return cluster.duplicate(undefined, {
-    ...(options.enableAutoPipelining !== undefined ? { enableAutoPipelining: options.enableAutoPipelining } : {}),
+    ...(options.enableAutoPipelining !== undefined
+      ? { enableAutoPipelining: options.enableAutoPipelining }
+      : {}),
     redisOptions: { ...cluster.options.redisOptions, ...options },
   }) as unknown as Redis;
 }

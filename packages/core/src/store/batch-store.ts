@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { scanEveryMaster } from '../redis/scan.js';
 import type {
   Batch,
   Item,
@@ -10,7 +11,6 @@ import type {
 } from '../schemas/batch.js';
 import type { Lane } from '../schemas/common.js';
 import { MAX_ITEM_VERSIONS, type ReviewStatus } from '../schemas/review.js';
-import { scanEveryMaster } from '../redis/scan.js';
 import { type StoreKeys, storeKeys } from './keys.js';
 import { decodeCursor, encodeCursor, lexPage } from './paging.js';
 import { type BatchSpec, batchFromHash, type ItemSpec, itemFromHash, qaSummary } from './records.js';

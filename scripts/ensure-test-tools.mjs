@@ -8,7 +8,6 @@
 // not take port 9090 from anything). Used by `pnpm test`, so .ci/run is just the README's command.
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import { redisAnswers } from './local-redis.mjs';
 
 const ok = (cmd, args) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 const run = (cmd, args) => spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] }).status === 0;

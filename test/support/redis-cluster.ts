@@ -6,11 +6,11 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { waitFor } from './processes.js';
-import { freePort } from './stack.js';
 
 export interface ClusterNodeProcess {
   port: number;
@@ -34,6 +34,30 @@ export interface TestRedisCluster {
   /** Starts it again on its port, with its nodes.conf and AOF, and waits for `cluster_state:ok`. */
   restart(node: ClusterNodeProcess): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Binds and releases the port: true when nothing listens on it now. */
+async function portFree(port: number): Promise<boolean> {
+  const srv = createServer();
+  const bound = await new Promise<boolean>((resolve) => {
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (bound) await new Promise((resolve) => srv.close(resolve));
+  return bound;
+}
+
+/**
+ * A port for a cluster node: it and its cluster bus port (port + 10000, which must stay below 65536,
+ * so not the kernel's ephemeral range above 55535) are both free now.
+ */
+async function clusterPort(taken: readonly number[]): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 30_000);
+    if (taken.includes(port) || taken.includes(port + 10_000) || taken.includes(port - 10_000)) continue;
+    if ((await portFree(port)) && (await portFree(port + 10_000))) return port;
+  }
+  throw new Error('no free port pair for a cluster node');
 }
 
 function serverArgs(port: number, durable: boolean): string[] {
@@ -104,7 +128,7 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
   const root = mkdtempSync(join(tmpdir(), 'pixelmill-cluster-'));
   const nodes: ClusterNodeProcess[] = [];
   for (let i = 0; i < 3; i++) {
-    const port = await freePort();
+    const port = await clusterPort(nodes.map((n) => n.port));
     const dir = join(root, String(port));
     mkdirSync(dir);
     nodes.push({ port, dir, child: startNode(port, dir, durable) });

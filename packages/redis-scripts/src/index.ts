@@ -2,7 +2,6 @@
  * @module @pixelmill/redis-scripts: the one loader and runner of every package's Lua scripts, and the
  * decoders of their replies.
  */
-export { assertOneHashTag, hashedPart } from './hash-tag.js';
 export {
   type LuaScript,
   type LuaScripts,

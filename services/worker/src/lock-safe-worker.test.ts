@@ -172,6 +172,9 @@ describe('LockSafeWorker', () => {
       // the queue; the main loop sleeps out the pause while the blocked fetch takes the next job.
       await queue.add('limit', {}, { jobId: 'limit' });
       await rateLimited;
+      // Only once the worker has handed 'limit' back (its main loop then sleeps out the pause): a job
+      // added before that would be taken and run at once, and the case would not happen.
+      const handedBack = await until(async () => (await queue.getJobState('limit')) !== 'active', 5_000);
       await queue.add('late', {}, { jobId: 'late' });
       const ended = await until(
         async () =>
@@ -180,6 +183,7 @@ describe('LockSafeWorker', () => {
         LOCK_MS * 6,
       );
       expect(blocked).toBe(true);
+      expect(handedBack).toBe(true);
       expect(problems).toEqual([]);
       expect(ended).toBe(true);
       expect(waitedMs).toBeGreaterThan(LOCK_MS);

@@ -26,6 +26,9 @@ console.log(
   `throughput: pixelmill ${f(t.pixelmillPerS)} deliveries/s, fetch loop ${f(t.fetchPerS)}/s, ratio ${f(t.pixelmillPerS / t.fetchPerS, 2)}`,
 );
 if (t.warmup > 0) console.log(`after ${t.warmup} uncounted requests on each side`);
+console.log(
+  `connections opened to the receiver: fetch loop ${t.connections.fetchLoop}, pixelmill ${t.connections.pixelmill}`,
+);
 console.log(`all queued after ${f(t.queuedAfterS, 2)} s, all delivered after ${f(t.pixelmillS, 2)} s`);
 const cpu = t.cpuUsPerDelivery;
 console.log(

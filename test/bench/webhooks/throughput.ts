@@ -28,6 +28,8 @@ export interface ThroughputResult {
    * receiver; the worker process delivering; the benchmark process queueing and receiving meanwhile.
    * Less sensitive to other load on the machine than the rates. The worker's is null off Linux.
    */
+  /** Connections the receiver accepted during each counted part. */
+  connections: { fetchLoop: number; pixelmill: number };
   cpuUsPerDelivery: { fetchLoop: number; worker: number | null; queueAndReceive: number; redis: number };
 }
 
@@ -60,8 +62,14 @@ const ownCpuUs = (): number => {
   return u.user + u.system;
 };
 
-async function startReceiver(): Promise<{ url: string; count: () => number; close: () => Promise<void> }> {
+async function startReceiver(): Promise<{
+  url: string;
+  count: () => number;
+  connections: () => number;
+  close: () => Promise<void>;
+}> {
   let n = 0;
+  let connections = 0;
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -69,11 +77,15 @@ async function startReceiver(): Promise<{ url: string; count: () => number; clos
       res.writeHead(204).end();
     });
   });
+  server.on('connection', () => {
+    connections += 1;
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/hooks`,
     count: () => n,
+    connections: () => connections,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
@@ -125,11 +137,13 @@ export async function measureThroughput({ deliveries = 2000, warmup = 0 } = {}):
       );
     };
     if (warmup > 0) await fetchLoop(warmup);
+    const fetchConnections0 = receiver.connections();
     const fetchCpu0 = ownCpuUs();
     const started = performance.now();
     await fetchLoop(deliveries);
     const fetchS = (performance.now() - started) / 1000;
     const fetchCpuUs = ownCpuUs() - fetchCpu0;
+    const fetchConnections = receiver.connections() - fetchConnections0;
 
     // pixelmill: deliveries recorded and queued as events would be, sent by the worker process.
     const endpointId = newEndpointId();
@@ -173,6 +187,7 @@ export async function measureThroughput({ deliveries = 2000, warmup = 0 } = {}):
       return queuedS;
     };
     if (warmup > 0) await deliverAll(warmup);
+    const pixelmillConnections0 = receiver.connections();
     const workerPid = stack.workers[0]?.child.pid;
     const workerCpu0 = processCpuUs(workerPid);
     const redisCpu0 = await redisCpuUs(redis);
@@ -180,6 +195,7 @@ export async function measureThroughput({ deliveries = 2000, warmup = 0 } = {}):
     const t0 = performance.now();
     const queuedS = await deliverAll(deliveries);
     const pixelmillS = (performance.now() - t0) / 1000;
+    const pixelmillConnections = receiver.connections() - pixelmillConnections0;
     const workerCpu1 = processCpuUs(workerPid);
     const ownCpuUsed = ownCpuUs() - ownCpu0;
     const redisCpuUsed = (await redisCpuUs(redis)) - redisCpu0;
@@ -192,6 +208,7 @@ export async function measureThroughput({ deliveries = 2000, warmup = 0 } = {}):
       queuedAfterS: queuedS,
       pixelmillS,
       fetchPerS: deliveries / fetchS,
+      connections: { fetchLoop: fetchConnections, pixelmill: pixelmillConnections },
       cpuUsPerDelivery: {
         fetchLoop: fetchCpuUs / deliveries,
         worker: workerCpu0 === null || workerCpu1 === null ? null : (workerCpu1 - workerCpu0) / deliveries,

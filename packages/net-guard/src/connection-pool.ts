@@ -11,6 +11,12 @@ import type { CheckedUrl } from './ssrf.js';
 
 /** Idle connections close after this long; receivers commonly close theirs after 5 s. */
 const IDLE_MS = 4_000;
+/**
+ * A connection still not open after this long is given up (and its socket closed), whether or not
+ * the request that started it is still waiting: a request's own deadline (guarded-fetch.ts) ends the
+ * request earlier when it is shorter.
+ */
+const CONNECT_TIMEOUT_MS = 10_000;
 /** Pools kept at once (least recently used closed first, once their requests are done). */
 const MAX_POOLS = 256;
 
@@ -45,6 +51,7 @@ export function poolFor(target: CheckedUrl): Pool {
   }
   const pool = new Pool(target.url.origin, {
     connect: { lookup: pinnedLookup(target) },
+    connectTimeout: CONNECT_TIMEOUT_MS,
     // A receiver's Keep-Alive hint can shorten the idle time, never lengthen it past ours.
     keepAliveTimeout: IDLE_MS,
     keepAliveMaxTimeout: IDLE_MS,

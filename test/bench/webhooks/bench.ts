@@ -9,6 +9,8 @@ import { measureIsolation } from './isolation.js';
 import { measureThroughput } from './throughput.js';
 
 const deliveries = Number(process.env.BENCH_DELIVERIES ?? 2000);
+// Uncounted requests on each side first (BENCH_WARMUP=2000: warm processes); 0: both sides cold.
+const warmup = Number(process.env.BENCH_WARMUP ?? 0);
 const items = Number(process.env.BENCH_ITEMS ?? 160);
 const roundCount = Number(process.env.BENCH_ROUNDS ?? 4);
 
@@ -19,9 +21,13 @@ const median = (xs: number[]): number => {
 };
 const f = (n: number, d = 1) => n.toFixed(d);
 
-const t = await measureThroughput({ deliveries });
+const t = await measureThroughput({ deliveries, warmup });
 console.log(
   `throughput: pixelmill ${f(t.pixelmillPerS)} deliveries/s, fetch loop ${f(t.fetchPerS)}/s, ratio ${f(t.pixelmillPerS / t.fetchPerS, 2)}`,
+);
+if (t.warmup > 0) console.log(`after ${t.warmup} uncounted requests on each side`);
+console.log(
+  `connections opened to the receiver: fetch loop ${t.connections.fetchLoop}, pixelmill ${t.connections.pixelmill}`,
 );
 console.log(`all queued after ${f(t.queuedAfterS, 2)} s, all delivered after ${f(t.pixelmillS, 2)} s`);
 const cpu = t.cpuUsPerDelivery;

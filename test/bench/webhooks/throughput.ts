@@ -1,8 +1,8 @@
 /**
  * @module Deliveries per second through pixelmill's deliver path (delivery record and job written to
- * Redis, a worker process taking them from the BullMQ deliver queue, signing, SSRF check, one fresh
- * connection per attempt, attempt logged) against a plain `fetch` loop posting the same body to the
- * same receiver with the same concurrency.
+ * Redis, a worker process taking them from the BullMQ deliver queue, signing, SSRF check, the POST on
+ * a pooled keep-alive connection to the checked address, attempt logged) against a plain `fetch` loop
+ * posting the same body to the same receiver with the same concurrency.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -14,6 +14,7 @@ import { REDIS_URL, startStack } from '../../support/stack.js';
 
 export interface ThroughputResult {
   deliveries: number;
+  warmup: number;
   /** The body every delivery posted. */
   body: string;
   concurrency: number;
@@ -27,6 +28,8 @@ export interface ThroughputResult {
    * receiver; the worker process delivering; the benchmark process queueing and receiving meanwhile.
    * Less sensitive to other load on the machine than the rates. The worker's is null off Linux.
    */
+  /** Connections the receiver accepted during each counted part. */
+  connections: { fetchLoop: number; pixelmill: number };
   cpuUsPerDelivery: { fetchLoop: number; worker: number | null; queueAndReceive: number; redis: number };
 }
 
@@ -59,8 +62,14 @@ const ownCpuUs = (): number => {
   return u.user + u.system;
 };
 
-async function startReceiver(): Promise<{ url: string; count: () => number; close: () => Promise<void> }> {
+async function startReceiver(): Promise<{
+  url: string;
+  count: () => number;
+  connections: () => number;
+  close: () => Promise<void>;
+}> {
   let n = 0;
+  let connections = 0;
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -68,11 +77,15 @@ async function startReceiver(): Promise<{ url: string; count: () => number; clos
       res.writeHead(204).end();
     });
   });
+  server.on('connection', () => {
+    connections += 1;
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/hooks`,
     count: () => n,
+    connections: () => connections,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
@@ -89,7 +102,11 @@ async function until(check: () => boolean, timeoutMs: number): Promise<void> {
   }
 }
 
-export async function measureThroughput({ deliveries = 2000 } = {}): Promise<ThroughputResult> {
+/**
+ * `warmup`: requests each side makes first, not counted (JIT, connections): a long-running service's
+ * speed rather than a fresh process's. 0 measures both sides cold.
+ */
+export async function measureThroughput({ deliveries = 2000, warmup = 0 } = {}): Promise<ThroughputResult> {
   // One worker process: its deliver worker runs 50 attempts at a time (services/worker/src/workers.ts).
   const concurrency = 50;
   const stack = await startStack({ workers: 1, env: {} });
@@ -103,25 +120,30 @@ export async function measureThroughput({ deliveries = 2000 } = {}): Promise<Thr
   });
   try {
     // Baseline: the same POSTs with fetch (undici, keep-alive), `concurrency` at a time.
-    let next = 0;
+    const fetchLoop = async (count: number): Promise<void> => {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < count) {
+            next += 1;
+            const res = await fetch(receiver.url, {
+              method: 'POST',
+              body,
+              headers: { 'content-type': 'application/json' },
+            });
+            await res.arrayBuffer();
+          }
+        }),
+      );
+    };
+    if (warmup > 0) await fetchLoop(warmup);
+    const fetchConnections0 = receiver.connections();
     const fetchCpu0 = ownCpuUs();
     const started = performance.now();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < deliveries) {
-          next += 1;
-          const res = await fetch(receiver.url, {
-            method: 'POST',
-            body,
-            headers: { 'content-type': 'application/json' },
-          });
-          await res.arrayBuffer();
-        }
-      }),
-    );
+    await fetchLoop(deliveries);
     const fetchS = (performance.now() - started) / 1000;
     const fetchCpuUs = ownCpuUs() - fetchCpu0;
-    const baselineCount = receiver.count();
+    const fetchConnections = receiver.connections() - fetchConnections0;
 
     // pixelmill: deliveries recorded and queued as events would be, sent by the worker process.
     const endpointId = newEndpointId();
@@ -136,44 +158,57 @@ export async function measureThroughput({ deliveries = 2000 } = {}): Promise<Thr
       secret: generateWebhookSecret(),
     });
     const target = { id: endpointId, endpointId };
+    let queued = 0;
+    /** Enqueued 100 at a time, as many item ends across worker processes would; waits for arrival. */
+    const deliverAll = async (count: number): Promise<number> => {
+      const before = receiver.count();
+      const start = performance.now();
+      for (let i = 0; i < count; i += 100) {
+        await Promise.all(
+          Array.from({ length: Math.min(100, count - i) }, () => {
+            const n = queued++;
+            return enqueueDelivery(
+              { redis, queues },
+              {
+                tenantId: 'acme',
+                batchId: `batch_bench${Math.floor(n / 100)}`,
+                target,
+                url: receiver.url,
+                eventType: 'batch.completed',
+                webhookId: messageIdFor('batch.completed', `bench-${n}`),
+                body,
+              },
+            );
+          }),
+        );
+      }
+      const queuedS = (performance.now() - start) / 1000;
+      await until(() => receiver.count() - before >= count, 300_000);
+      return queuedS;
+    };
+    if (warmup > 0) await deliverAll(warmup);
+    const pixelmillConnections0 = receiver.connections();
     const workerPid = stack.workers[0]?.child.pid;
     const workerCpu0 = processCpuUs(workerPid);
     const redisCpu0 = await redisCpuUs(redis);
     const ownCpu0 = ownCpuUs();
     const t0 = performance.now();
-    // Enqueued 100 at a time, as many item ends across worker processes would.
-    for (let i = 0; i < deliveries; i += 100) {
-      await Promise.all(
-        Array.from({ length: Math.min(100, deliveries - i) }, (_, k) =>
-          enqueueDelivery(
-            { redis, queues },
-            {
-              tenantId: 'acme',
-              batchId: `batch_bench${Math.floor((i + k) / 100)}`,
-              target,
-              url: receiver.url,
-              eventType: 'batch.completed',
-              webhookId: messageIdFor('batch.completed', `bench-${i + k}`),
-              body,
-            },
-          ),
-        ),
-      );
-    }
-    const queuedS = (performance.now() - t0) / 1000;
-    await until(() => receiver.count() - baselineCount >= deliveries, 300_000);
+    const queuedS = await deliverAll(deliveries);
     const pixelmillS = (performance.now() - t0) / 1000;
+    const pixelmillConnections = receiver.connections() - pixelmillConnections0;
     const workerCpu1 = processCpuUs(workerPid);
     const ownCpuUsed = ownCpuUs() - ownCpu0;
     const redisCpuUsed = (await redisCpuUs(redis)) - redisCpu0;
     return {
       deliveries,
+      warmup,
       body,
       concurrency,
       pixelmillPerS: deliveries / pixelmillS,
       queuedAfterS: queuedS,
       pixelmillS,
       fetchPerS: deliveries / fetchS,
+      connections: { fetchLoop: fetchConnections, pixelmill: pixelmillConnections },
       cpuUsPerDelivery: {
         fetchLoop: fetchCpuUs / deliveries,
         worker: workerCpu0 === null || workerCpu1 === null ? null : (workerCpu1 - workerCpu0) / deliveries,

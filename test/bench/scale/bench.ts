@@ -448,7 +448,8 @@ load average (1 min) ${load.before[0]?.toFixed(1)} before, ${load.after[0]?.toFi
 shares the machine: compare the ratios, not the absolute times)
 
 The API runs as a child process (node flags: \`${process.env.PIXELMILL_SERVICE_NODE_ARGS || 'none'}\`) on a
-private redis-server started by the benchmark (nothing else in it); the body is NDJSON with ~90-character prompts, generated as it is sent. RSS growth is the API's
+private redis-server started by the benchmark (nothing else in it); the body is NDJSON with
+~90-character prompts, generated as it is sent. RSS growth is the API's
 peak (VmRSS sampled every 50 ms, and VmHWM) minus its VmRSS before the upload. Redis memory is the
 change of \`used_memory\` across the accepted upload, divided by its items. Ratios are against the
 baseline in the same run. The first-call figure runs last, with one worker and the provider

@@ -16,6 +16,12 @@ describe('loadEnv', () => {
     expect(env.WORKER_CONCURRENCY).toBe(32);
   });
 
+  test("the API's request timeout: Node's 300 s unless set, 0 for none, never negative", () => {
+    expect(loadEnv({}).PIXELMILL_REQUEST_TIMEOUT_MS).toBe(300_000);
+    expect(loadEnv({ PIXELMILL_REQUEST_TIMEOUT_MS: '0' }).PIXELMILL_REQUEST_TIMEOUT_MS).toBe(0);
+    expect(() => loadEnv({ PIXELMILL_REQUEST_TIMEOUT_MS: '-1' })).toThrow(/PIXELMILL_REQUEST_TIMEOUT_MS/);
+  });
+
   test('parses tenant keys', () => {
     const env = loadEnv({ PIXELMILL_API_KEYS: 'acme:sk_live_123456,globex:sk_live_456789' });
     expect(env.PIXELMILL_API_KEYS).toEqual([

@@ -160,6 +160,11 @@ export const envSchema = z.object({
   WORKER_AUTO_CALL_MS: positiveInt.default(30_000),
   PIXELMILL_MAX_BODY_BYTES: positiveInt.default(64 * 1024 * 1024),
   /**
+   * The API's limit on receiving one whole request (Node's server.requestTimeout; 0 = none): a large
+   * streamed upload must arrive, and be accepted, within it.
+   */
+  PIXELMILL_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(0).default(300_000),
+  /**
    * Default quotas of every tenant, checked when a batch is accepted (0 = unlimited); the tenants
    * section of PIXELMILL_CONFIG overrides them per tenant.
    */

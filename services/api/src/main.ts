@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { loadStartupConfigOrExit, s3OptionsFromEnv } from '@pixelmill/config';
 import {
@@ -72,6 +73,7 @@ const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (
   logger.info({ port: info.port }, 'api listening');
   process.stdout.write(`pixelmill API listening on http://127.0.0.1:${info.port}\n`);
 });
+(server as Server).requestTimeout = env.PIXELMILL_REQUEST_TIMEOUT_MS;
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {

@@ -78,14 +78,15 @@ export const jobs = {
   }),
   /**
    * After a cancel: removes the jobs of the batch's cancelled items from their queues, off the request
-   * (a job it misses is dropped by the worker's gate). One per cancel request at a time.
+   * (a job it misses is dropped by the worker's gate). `change` is the batch's retry round: one sweep
+   * per cancel of each round (a cancel after a retry gets its own, even while the last one runs).
    */
   sweepCancelled: kind({
     name: 'sweep-cancelled',
     queue: 'finalize',
     schema: finalizeJobSchema,
     options: finalizeOptions,
-    jobId: (data) => `sweep-${data.batch_id}`,
+    jobId: (data) => `sweep-${data.batch_id}-${data.change ?? 0}`,
   }),
   /**
    * Rewrites a completed batch's manifest.jsonl and results.csv after a review or a choice changed an

@@ -33,7 +33,7 @@ export const economyJobId = (batchId: string, pack: number): string => `econ-${b
 export const finalizeJobSchema = z.strictObject({
   batch_id: z.string(),
   tenant_id: z.string(),
-  /** `refresh-files` jobs only: the batch's change counter when the job was queued. */
+  /** `refresh-files`: the batch's change counter when the job was queued; `sweep-cancelled`: its retry round. */
   change: z.int().optional(),
 });
 export type FinalizeJob = z.infer<typeof finalizeJobSchema>;

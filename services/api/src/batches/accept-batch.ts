@@ -93,6 +93,8 @@ function packCount(items: PackedItem[], size: number): number {
 const CHUNK = 1000;
 /** Chunks being written while the next is read (see startFlush). */
 const WRITES_IN_FLIGHT = 2;
+/** Chunks of job notes read per call when the jobs are created (enqueueAll). */
+const READ_AHEAD = 10;
 /** Problems reported in one 400 at most; past that a streamed body is not read any further. */
 const MAX_PROBLEMS = 100;
 
@@ -424,31 +426,38 @@ export class BatchAcceptance {
     this.enqueueStarted = true;
     const batch = { id: this.id, tenantId: this.tenantId, priority: this.spec.priority };
     const inFlight: Promise<void>[] = [];
-    for await (const window of this.deps.store.ingestJobs(this.id)) {
-      const realtime = window.filter((j) => j.lane !== 'economy');
-      const economy = window
-        .filter((j) => j.lane === 'economy')
-        .map((j) => ({ id: j.itemId, model: j.model, withReferences: j.withReferences }));
-      const first = this.packs;
-      // Counted before the write: a failed addBulk may still have written some packs (rollback).
-      this.packs += packCount(economy, this.deps.options.economyJobSize ?? DEFAULT_ECONOMY_JOB_SIZE);
-      if (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
-      inFlight.push(
-        (async () => {
-          if (realtime.length > 0)
-            await enqueueItems(
-              this.deps,
-              batch,
-              realtime.map((j) => ({ id: j.itemId, model: j.model, round: 0 })),
-            );
-          if (economy.length > 0) await enqueueEconomy(this.deps, batch, economy, first);
-        })(),
-      );
-    }
+    let failure: { err: unknown } | undefined;
+    // Read READ_AHEAD chunks of notes per call: a read queues behind the writes on the connection, so
+    // reading one chunk at a time would make the API wait for Redis before building each chunk's jobs.
+    for await (const notes of this.deps.store.ingestJobs(this.id, CHUNK * READ_AHEAD))
+      for (let at = 0; at < notes.length; at += CHUNK) {
+        if (failure !== undefined) break;
+        const window = notes.slice(at, at + CHUNK);
+        const realtime = window.filter((j) => j.lane !== 'economy');
+        const economy = window
+          .filter((j) => j.lane === 'economy')
+          .map((j) => ({ id: j.itemId, model: j.model, withReferences: j.withReferences }));
+        const first = this.packs;
+        // Counted before the write: a failed addBulk may still have written some packs (rollback).
+        this.packs += packCount(economy, this.deps.options.economyJobSize ?? DEFAULT_ECONOMY_JOB_SIZE);
+        if (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
+        inFlight.push(
+          (async () => {
+            if (realtime.length > 0)
+              await enqueueItems(
+                this.deps,
+                batch,
+                realtime.map((j) => ({ id: j.itemId, model: j.model, round: 0 })),
+              );
+            if (economy.length > 0) await enqueueEconomy(this.deps, batch, economy, first);
+          })().catch((err: unknown) => {
+            failure ??= { err };
+          }),
+        );
+      }
     // Every write settles before a failure is thrown: the rollback then sees every job written.
-    const results = await Promise.allSettled(inFlight);
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    await Promise.all(inFlight);
+    if (failure !== undefined) throw failure.err;
   }
 
   /**

@@ -52,7 +52,8 @@ export async function cancelBatch(deps: AppDeps, tenantId: string, batchId: stri
     if ((await deps.store.closeItems(batchId, ids, 'cancelled')).some((c) => c.closed && c.last)) last = true;
   }
   if (last) await enqueue(deps.queues, jobs.finalize, { batch_id: batchId, tenant_id: tenantId });
-  await enqueue(deps.queues, jobs.sweepCancelled, { batch_id: batchId, tenant_id: tenantId });
+  const { round } = await deps.store.finalizeState(batchId);
+  await enqueue(deps.queues, jobs.sweepCancelled, { batch_id: batchId, tenant_id: tenantId, change: round });
   return batchOrNotFound(deps, tenantId, batchId);
 }
 

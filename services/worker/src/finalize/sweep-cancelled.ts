@@ -4,8 +4,8 @@ import type { WorkerDeps } from '../deps.js';
 /**
  * A batch was cancelled: the jobs of its cancelled items, and any job of an older retry round than
  * its item's, leave their queues, 1,000 items a pipeline (the cancel request ended the items and left
- * the jobs). A job a worker already holds stays and is
- * dropped at the gate, as is any job this sweep misses; running it again is harmless.
+ * the jobs). A job a worker already holds stays and is dropped at the gate, as is any job this sweep
+ * misses; running it again is harmless.
  */
 export async function sweepCancelled(
   deps: Pick<WorkerDeps, 'store' | 'queues' | 'logger'>,

@@ -237,14 +237,20 @@ async function main(): Promise<void> {
   async function startWorker(): Promise<Service> {
     // "worker started" is an info line.
     const started = startService('worker', 'services/worker/src/main.ts', { ...env, LOG_LEVEL: 'info' });
-    await waitFor(
-      'the worker',
-      () => {
-        if (started.child.exitCode !== null) throw new Error(started.output());
-        return started.output().includes('worker started') ? true : undefined;
-      },
-      { timeoutMs: 120_000 },
-    );
+    try {
+      await waitFor(
+        'the worker',
+        () => {
+          if (started.child.exitCode !== null) throw new Error(started.output());
+          return started.output().includes('worker started') ? true : undefined;
+        },
+        { timeoutMs: 120_000 },
+      );
+    } catch (err) {
+      // Not left running when it did not come up in time.
+      await stopService(started, 'SIGKILL');
+      throw err;
+    }
     return started;
   }
 

@@ -130,8 +130,16 @@ function ndjson(n: number, opts: { badLast?: boolean; tag?: string } = {}): Read
   return Readable.toWeb(Readable.from(lines())) as ReadableStream;
 }
 
+/** Redis used_memory once what UNLINK handed to the background thread is freed. */
 async function usedMemory(redis: Redis): Promise<number> {
-  const info = await redis.info('memory');
+  const info = await waitFor(
+    'lazy frees to finish',
+    async () => {
+      const text = await redis.info('memory');
+      return /lazyfree_pending_objects:0\b/.test(text) ? text : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 20 },
+  );
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 'NaN');
 }
 
@@ -229,14 +237,20 @@ async function main(): Promise<void> {
   async function startWorker(): Promise<Service> {
     // "worker started" is an info line.
     const started = startService('worker', 'services/worker/src/main.ts', { ...env, LOG_LEVEL: 'info' });
-    await waitFor(
-      'the worker',
-      () => {
-        if (started.child.exitCode !== null) throw new Error(started.output());
-        return started.output().includes('worker started') ? true : undefined;
-      },
-      { timeoutMs: 120_000 },
-    );
+    try {
+      await waitFor(
+        'the worker',
+        () => {
+          if (started.child.exitCode !== null) throw new Error(started.output());
+          return started.output().includes('worker started') ? true : undefined;
+        },
+        { timeoutMs: 120_000 },
+      );
+    } catch (err) {
+      // Not left running when it did not come up in time.
+      await stopService(started, 'SIGKILL');
+      throw err;
+    }
     return started;
   }
 

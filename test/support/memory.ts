@@ -5,14 +5,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 
 /** VmRSS and VmHWM (the peak resident set) of a process, in MB. */
-function memoryMb(pid: number): { rss: number; hwm: number } {
+export function memoryMb(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 'NaN');
   return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
 }
 
 /** Resets the process's peak (VmHWM) to its current resident set; false where the kernel refuses. */
-function resetPeak(pid: number): boolean {
+export function resetPeak(pid: number): boolean {
   try {
     writeFileSync(`/proc/${pid}/clear_refs`, '5');
     return true;

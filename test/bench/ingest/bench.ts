@@ -15,6 +15,7 @@ import { Readable } from 'node:stream';
 import { localS3Credentials, startLocalS3 } from '@pixelmill/storage';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { memoryMb, resetPeak } from '../../support/memory.js';
 import { repoRoot, startService, stopService, waitFor } from '../../support/processes.js';
 import { deletePrefix } from '../../support/redis-cleanup.js';
 import { freePort } from '../../support/stack.js';
@@ -29,23 +30,6 @@ interface Run {
   ms: number;
   /** Growth of the API's peak resident set during the request, MB. */
   peakGrowthMb: number | null;
-}
-
-/** Resident memory of a process from /proc (kB → MB): current and peak (VmHWM). */
-function memory(pid: number): { rssMb: number; hwmMb: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 'NaN');
-  return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
-}
-
-/** Resets the peak (VmHWM) to the current RSS, so each run measures its own peak (Linux clear_refs 5). */
-function resetPeak(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const prompt = (i: number) => `Studio product shot of catalog item ${i} on white seamless, soft light, 85mm`;
@@ -152,11 +136,11 @@ async function main(): Promise<void> {
           await baseline(n);
           continue;
         }
-        const before = memory(pid);
+        const before = memoryMb(pid);
         if (canReset) resetPeak(pid);
         const { ms, id } = await post(kind, n);
-        const after = memory(pid);
-        const peakGrowthMb = canReset ? after.hwmMb - before.rssMb : null;
+        const after = memoryMb(pid);
+        const peakGrowthMb = canReset ? after.hwm - before.rss : null;
         runs.push({ what: kind === 'ndjson' ? 'NDJSON' : 'CSV', items: n, ms, peakGrowthMb });
         process.stdout.write(
           `${kind} ${n}: ${ms.toFixed(0)} ms, peak RSS growth ${peakGrowthMb?.toFixed(1) ?? '?'} MB\n`,

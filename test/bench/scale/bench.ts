@@ -24,6 +24,7 @@ import { Queues } from '@pixelmill/core';
 import { startSim } from '@pixelmill/provider-sim';
 import { localS3Credentials, startLocalS3 } from '@pixelmill/storage';
 import { Redis } from 'ioredis';
+import { memoryMb, resetPeak } from '../../support/memory.js';
 import { repoRoot, type Service, startService, stopService, waitFor } from '../../support/processes.js';
 import { freePort } from '../../support/stack.js';
 
@@ -55,23 +56,6 @@ providers:
         concurrency: 8
         timeout_s: 30
 `;
-
-/** Resident memory of a process from /proc, MB: current (VmRSS) and peak (VmHWM). */
-function memory(pid: number): { rssMb: number; hwmMb: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 'NaN');
-  return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
-}
-
-/** Resets the peak (VmHWM) to the current RSS (Linux clear_refs 5); false where not allowed. */
-function resetPeak(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A private redis-server on a free port, no persistence; stopped by `stop()`. */
 async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
@@ -290,11 +274,11 @@ async function main(): Promise<void> {
 
     // Acceptance.
     const memBefore = await usedMemory(redis);
-    const before = memory(pid);
+    const before = memoryMb(pid);
     const canReset = resetPeak(pid);
-    let sampledPeak = before.rssMb;
+    let sampledPeak = before.rss;
     const sampler = setInterval(() => {
-      sampledPeak = Math.max(sampledPeak, memory(pid).rssMb);
+      sampledPeak = Math.max(sampledPeak, memoryMb(pid).rss);
     }, 50);
     let batchId: string | undefined;
     try {
@@ -310,8 +294,8 @@ async function main(): Promise<void> {
     } finally {
       clearInterval(sampler);
     }
-    const after = memory(pid);
-    f.peakGrowthMb = Math.max(sampledPeak, canReset ? after.hwmMb : 0) - before.rssMb;
+    const after = memoryMb(pid);
+    f.peakGrowthMb = Math.max(sampledPeak, canReset ? after.hwm : 0) - before.rss;
     if (args['accept-only']) {
       process.stdout.write(
         `accepted ${ITEMS}: ${(f.acceptMs ?? 0).toFixed(0)} ms, API peak RSS growth ${f.peakGrowthMb.toFixed(1)} MB, ` +

@@ -90,8 +90,9 @@ export function progressOf(job: SimJob, now: number): Progress {
   const total = job.lines.length;
   if (job.failure !== undefined) return { phase: 'failed', done: 0, endedAt: job.createdAt };
   const { completionMs, validatingMs, expireAfterMs } = job.timing;
-  const doneAt = (t: number): number => {
-    const elapsed = t - job.createdAt;
+  // Lines done after `elapsed` ms. Expiry passes expireAfterMs itself: (createdAt + ms) - createdAt
+  // is not always ms in floating point (199.99999999997 would finish one line fewer).
+  const doneAfter = (elapsed: number): number => {
     if (elapsed < validatingMs) return 0;
     const span = Math.max(1, completionMs - validatingMs);
     return Math.min(total, Math.floor((total * (elapsed - validatingMs)) / span));
@@ -99,13 +100,13 @@ export function progressOf(job: SimJob, now: number): Progress {
   const expiresAt = expireAfterMs > 0 ? job.createdAt + expireAfterMs : Number.POSITIVE_INFINITY;
   const completesAt = job.createdAt + Math.max(completionMs, validatingMs);
   if (job.cancelledAt !== undefined && job.cancelledAt < Math.min(expiresAt, completesAt)) {
-    return { phase: 'cancelled', done: doneAt(job.cancelledAt), endedAt: job.cancelledAt };
+    return { phase: 'cancelled', done: doneAfter(job.cancelledAt - job.createdAt), endedAt: job.cancelledAt };
   }
   if (expiresAt < completesAt && now >= expiresAt) {
-    return { phase: 'expired', done: doneAt(expiresAt), endedAt: expiresAt };
+    return { phase: 'expired', done: doneAfter(expireAfterMs), endedAt: expiresAt };
   }
   if (now >= completesAt) return { phase: 'completed', done: total, endedAt: completesAt };
-  const done = doneAt(now);
+  const done = doneAfter(now - job.createdAt);
   return { phase: now - job.createdAt < validatingMs ? 'validating' : 'running', done };
 }
 

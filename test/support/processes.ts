@@ -88,3 +88,27 @@ export function errorLines(service: Service): string[] {
       }
     });
 }
+
+/** Waits until the API service answers /readyz (an API that exited is reported with its output). */
+export async function waitForApiReady(api: Service, apiUrl: string, timeoutMs: number): Promise<void> {
+  await waitFor(
+    'the API to become ready',
+    async () => {
+      if (api.child.exitCode !== null) throw new Error(`api exited: ${api.output()}`);
+      return (await fetch(`${apiUrl}/readyz`)).ok ? true : undefined;
+    },
+    { timeoutMs },
+  );
+}
+
+/** Waits until a worker service logged "worker started" (an info line; one that exited is reported). */
+export async function waitForWorkerStarted(worker: Service, timeoutMs: number): Promise<void> {
+  await waitFor(
+    'a worker to start',
+    () => {
+      if (worker.child.exitCode !== null) throw new Error(`worker exited: ${worker.output()}`);
+      return worker.output().includes('worker started') ? true : undefined;
+    },
+    { timeoutMs },
+  );
+}

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ResponseValidator } from '@pixelmill/client/contract';
 import { type RunningSim, type SimOptions, startSim } from '@pixelmill/provider-sim';
 import { type LocalS3, localS3Credentials, startLocalS3 } from '@pixelmill/storage';
-import { type Service, startService, stopService, waitFor } from './processes.js';
+import { type Service, startService, stopService, waitFor, waitForApiReady } from './processes.js';
 import { deletePrefix } from './redis-cleanup.js';
 import type { TestRedisCluster } from './redis-cluster.js';
 
@@ -119,15 +119,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     return worker;
   };
   for (let i = 0; i < (opts.workers ?? 2); i++) startWorker();
-  await waitFor(
-    'the API to become ready',
-    async () => {
-      if (api.child.exitCode !== null) throw new Error(`api exited: ${api.output()}`);
-      const res = await fetch(`${apiUrl}/readyz`);
-      return res.ok ? true : undefined;
-    },
-    { timeoutMs: opts.startTimeoutMs ?? 120_000 },
-  );
+  await waitForApiReady(api, apiUrl, opts.startTimeoutMs ?? 120_000);
   await waitFor(
     'the workers to start',
     () => (workers.every((w) => w.output().includes('worker started')) ? true : undefined),

@@ -16,7 +16,7 @@ import { localS3Credentials, startLocalS3 } from '@pixelmill/storage';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { memoryMb, resetPeak } from '../../support/memory.js';
-import { repoRoot, startService, stopService, waitFor } from '../../support/processes.js';
+import { repoRoot, startService, stopService, waitForApiReady } from '../../support/processes.js';
 import { deletePrefix } from '../../support/redis-cleanup.js';
 import { freePort } from '../../support/stack.js';
 
@@ -82,14 +82,7 @@ async function main(): Promise<void> {
   const runs: Run[] = [];
   let scanMs = 0;
   try {
-    await waitFor(
-      'the API',
-      async () => {
-        if (api.child.exitCode !== null) throw new Error(api.output());
-        return (await fetch(`${apiUrl}/readyz`)).ok ? true : undefined;
-      },
-      { timeoutMs: 60_000 },
-    );
+    await waitForApiReady(api, apiUrl, 60_000);
     const pid = api.child.pid as number;
     const canReset = resetPeak(pid);
     // Warm-up: first requests load code paths and open the queue.

@@ -25,7 +25,15 @@ import { startSim } from '@pixelmill/provider-sim';
 import { localS3Credentials, startLocalS3 } from '@pixelmill/storage';
 import { Redis } from 'ioredis';
 import { memoryMb, resetPeak } from '../../support/memory.js';
-import { repoRoot, type Service, startService, stopService, waitFor } from '../../support/processes.js';
+import {
+  repoRoot,
+  type Service,
+  startService,
+  stopService,
+  waitFor,
+  waitForApiReady,
+  waitForWorkerStarted,
+} from '../../support/processes.js';
 import { freePort } from '../../support/stack.js';
 
 const { values: args } = parseArgs({
@@ -222,14 +230,7 @@ async function main(): Promise<void> {
     // "worker started" is an info line.
     const started = startService('worker', 'services/worker/src/main.ts', { ...env, LOG_LEVEL: 'info' });
     try {
-      await waitFor(
-        'the worker',
-        () => {
-          if (started.child.exitCode !== null) throw new Error(started.output());
-          return started.output().includes('worker started') ? true : undefined;
-        },
-        { timeoutMs: 120_000 },
-      );
+      await waitForWorkerStarted(started, 120_000);
     } catch (err) {
       // Not left running when it did not come up in time.
       await stopService(started, 'SIGKILL');
@@ -239,14 +240,7 @@ async function main(): Promise<void> {
   }
 
   try {
-    await waitFor(
-      'the API',
-      async () => {
-        if (api.child.exitCode !== null) throw new Error(api.output());
-        return (await fetch(`${apiUrl}/readyz`)).ok ? true : undefined;
-      },
-      { timeoutMs: 120_000 },
-    );
+    await waitForApiReady(api, apiUrl, 120_000);
     const pid = api.child.pid as number;
     // Warm-up: the first request loads code paths and opens the queue.
     const warm = await post(ndjson(500, { tag: 'warm' }));

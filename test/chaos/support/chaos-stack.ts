@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { type RunningSim, type SimOptions, startSim } from '@pixelmill/provider-sim';
 import { type LocalS3, localS3Credentials, startLocalS3 } from '@pixelmill/storage';
-import { type Service, startService, stopService, waitFor } from '../../support/processes.js';
+import {
+  type Service,
+  startService,
+  stopService,
+  waitFor,
+  waitForApiReady,
+  waitForWorkerStarted,
+} from '../../support/processes.js';
 import { testS3Client } from '../../support/s3.js';
 import { freePort } from '../../support/stack.js';
 import { type PrivateRedis, startPrivateRedis } from './private-redis.js';
@@ -158,26 +165,12 @@ export async function startChaosStack(opts: ChaosOptions = {}): Promise<ChaosSta
   const startWorker = async (extraEnv: Record<string, string> = {}) => {
     const worker = startService('worker', 'services/worker/src/main.ts', { ...env, ...extraEnv });
     workers.push(worker);
-    await waitFor(
-      'a worker to start',
-      () => {
-        if (worker.child.exitCode !== null) throw new Error(`worker exited: ${worker.output()}`);
-        return worker.output().includes('worker started') ? true : undefined;
-      },
-      // tsx compiles the worker at start: minutes-long on a 2-core machine shared with other test runs.
-      { timeoutMs: 100_000 },
-    );
+    // tsx compiles the worker at start: minutes-long on a 2-core machine shared with other test runs.
+    await waitForWorkerStarted(worker, 100_000);
     return worker;
   };
   await Promise.all(Array.from({ length: opts.workers ?? 2 }, () => startWorker()));
-  await waitFor(
-    'the API to become ready',
-    async () => {
-      if (api.child.exitCode !== null) throw new Error(`api exited: ${api.output()}`);
-      return (await fetch(`${apiUrl}/readyz`)).ok ? true : undefined;
-    },
-    { timeoutMs: 100_000 },
-  );
+  await waitForApiReady(api, apiUrl, 100_000);
 
   const s3Client = testS3Client(s3Endpoint);
   const call = async (method: string, path: string, body?: unknown, key: string = apiKey) => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { type ResponseCheck, ResponseValidator } from '@pixelmill/client/contract';
 import { BatchStore, Queues } from '@pixelmill/core';
+import { deleteKeysUnder } from '@pixelmill/core/test-support';
 import { createLogger } from '@pixelmill/logger';
 import { type RunningSim, startSim } from '@pixelmill/provider-sim';
 import { buildRegistry, type ModelRegistry, providerConfigEntrySchema } from '@pixelmill/providers';
@@ -144,7 +145,7 @@ export async function startTestEnv(opts: TestEnvOptions = {}): Promise<TestEnv> 
       if (closed) return;
       closed = true;
       await queues.close();
-      await deletePrefix(redis, prefix);
+      await deleteKeysUnder(redis, prefix);
       await redis.quit();
       objects.destroy();
       await stopS3();
@@ -164,11 +165,6 @@ export async function keysUnder(redis: Redis, prefix: string): Promise<string[]>
     out.push(...keys);
   } while (cursor !== '0');
   return out.sort();
-}
-
-async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  const keys = await keysUnder(redis, prefix);
-  for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
 }
 
 /**

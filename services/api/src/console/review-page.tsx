@@ -14,6 +14,18 @@ const shortcuts: [string, string][] = [
   ['f', 'full image'],
 ];
 
+/** A button with its keyboard shortcut: named in `aria-keyshortcuts` and shown as a hint after the label. */
+function KeyButton(props: { id: string; class: string; keys: string; hint: string; children: string }) {
+  return (
+    <button type="button" id={props.id} class={props.class} aria-keyshortcuts={props.keys}>
+      {props.children}{' '}
+      <span class="key-hint" aria-hidden="true">
+        {props.hint}
+      </span>
+    </button>
+  );
+}
+
 /**
  * Review mode of one batch: flagged items first, then pending ones; a large preview, the prompt, the
  * QA checks, the versions side by side and the review. `review.js` fills it; a server without the
@@ -111,46 +123,21 @@ export function ReviewPage(props: { id: string }) {
             </div>
 
             <div class="toolbar review-actions" id="review-actions">
-              <button type="button" id="review-approve" class="button button-ok" aria-keyshortcuts="a">
-                Approve{' '}
-                <span class="key-hint" aria-hidden="true">
-                  a
-                </span>
-              </button>
-              <button type="button" id="review-reject" class="button button-danger" aria-keyshortcuts="r">
-                Reject…{' '}
-                <span class="key-hint" aria-hidden="true">
-                  r
-                </span>
-              </button>
-              <button type="button" id="review-edit" class="button" aria-keyshortcuts="e">
-                Edit and regenerate…{' '}
-                <span class="key-hint" aria-hidden="true">
-                  e
-                </span>
-              </button>
-              <button
-                type="button"
-                id="review-prev"
-                class="button button-quiet"
-                aria-keyshortcuts="k ArrowLeft"
-              >
-                Previous{' '}
-                <span class="key-hint" aria-hidden="true">
-                  k
-                </span>
-              </button>
-              <button
-                type="button"
-                id="review-next"
-                class="button button-quiet"
-                aria-keyshortcuts="j ArrowRight"
-              >
-                Next{' '}
-                <span class="key-hint" aria-hidden="true">
-                  j
-                </span>
-              </button>
+              <KeyButton id="review-approve" class="button button-ok" keys="a" hint="a">
+                Approve
+              </KeyButton>
+              <KeyButton id="review-reject" class="button button-danger" keys="r" hint="r">
+                Reject…
+              </KeyButton>
+              <KeyButton id="review-edit" class="button" keys="e" hint="e">
+                Edit and regenerate…
+              </KeyButton>
+              <KeyButton id="review-prev" class="button button-quiet" keys="k ArrowLeft" hint="k">
+                Previous
+              </KeyButton>
+              <KeyButton id="review-next" class="button button-quiet" keys="j ArrowRight" hint="j">
+                Next
+              </KeyButton>
             </div>
 
             <div class="review-body">
@@ -158,12 +145,9 @@ export function ReviewPage(props: { id: string }) {
                 <div id="review-preview" class="review-preview" />
                 <figcaption class="review-caption">
                   <span id="review-caption" class="muted small" />
-                  <button type="button" id="review-full" class="button button-small" aria-keyshortcuts="f">
-                    Show full image{' '}
-                    <span class="key-hint" aria-hidden="true">
-                      f
-                    </span>
-                  </button>
+                  <KeyButton id="review-full" class="button button-small" keys="f" hint="f">
+                    Show full image
+                  </KeyButton>
                 </figcaption>
               </figure>
               <div class="review-side">

@@ -3,7 +3,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { watchPeakGrowth } from '../support/memory.js';
 import { errorLines, waitFor } from '../support/processes.js';
-import { call, type Stack, startStack } from '../support/stack.js';
+import { allItems, call, type Stack, startStack } from '../support/stack.js';
 
 /**
  * A results file of 1,000 4K images streamed with flat worker memory (issue 15): one economy batch of
@@ -78,23 +78,6 @@ async function completed(batchId: string, onPoll: () => void): Promise<any> {
   );
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: API JSON
-async function allItems(batchId: string): Promise<any[]> {
-  const out = [];
-  let cursor: string | null = null;
-  do {
-    const page = await call(
-      stack,
-      stack.apiKey,
-      'GET',
-      `/v1/batches/${batchId}/items?limit=500${cursor ? `&cursor=${cursor}` : ''}`,
-    );
-    out.push(...page.json.data);
-    cursor = page.json.next_cursor;
-  } while (cursor);
-  return out;
-}
-
 test('a results file of 1,000 4K images is stored with the worker resident set growing less than 150 MB', {
   timeout: 360_000,
 }, async () => {
@@ -116,7 +99,7 @@ test('a results file of 1,000 4K images is stored with the worker resident set g
   expect(jobs.map((j) => j.lines)).toEqual([ITEMS]);
   expect(batch.counts.succeeded).toBe(ITEMS);
 
-  const items = await allItems(id);
+  const items = await allItems(stack, stack.apiKey, id);
   expect(items).toHaveLength(ITEMS);
   expect(items.every((i) => i.lane === 'economy' && i.outputs.length === 1)).toBe(true);
   // The results file really was big: every image carried its padding (base64 adds a third on the wire).

@@ -180,6 +180,29 @@ export async function call(
   return { status: res.status, json };
 }
 
+/** Every item of a batch, page by page (`limit` per page), through the API. */
+export async function allItems(
+  stack: Pick<Stack, 'apiUrl'>,
+  key: string,
+  batchId: string,
+  limit = 500,
+  // biome-ignore lint/suspicious/noExplicitAny: items as the API answers them (checked against openapi.json by call).
+): Promise<any[]> {
+  const out = [];
+  let cursor: string | null = null;
+  do {
+    const page = await call(
+      stack,
+      key,
+      'GET',
+      `/v1/batches/${batchId}/items?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
+    out.push(...page.json.data);
+    cursor = page.json.next_cursor;
+  } while (cursor);
+  return out;
+}
+
 let validator: ResponseValidator | undefined;
 /** The API's published contract (@pixelmill/client's openapi.json): every answer here must match it. */
 function contract(): ResponseValidator {

@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { watchPeakGrowth } from '../../support/memory.js';
-import { call, type Stack, startStack } from '../../support/stack.js';
+import { allItems, call, type Stack, startStack } from '../../support/stack.js';
 
 const { values } = parseArgs({
   options: {
@@ -79,17 +79,7 @@ async function runMode(
   }
   const rssGrowthMb = memory.growthMb();
   const lanes: Record<string, number> = {};
-  let cursor: string | null = null;
-  do {
-    const page = await call(
-      stack,
-      stack.apiKey,
-      'GET',
-      `/v1/batches/${id}/items?limit=500${cursor ? `&cursor=${cursor}` : ''}`,
-    );
-    for (const item of page.json.data) lanes[item.lane] = (lanes[item.lane] ?? 0) + 1;
-    cursor = page.json.next_cursor;
-  } while (cursor);
+  for (const item of await allItems(stack, stack.apiKey, id)) lanes[item.lane] = (lanes[item.lane] ?? 0) + 1;
   return {
     mode,
     makespanMs: Date.parse(batch.completed_at) - Date.parse(batch.created_at),

@@ -1,5 +1,5 @@
 /** Contender (a): pixelmill itself, through its HTTP API, with the stack's two worker processes. */
-import { call, type Stack } from '../../support/stack.js';
+import { allItems, call, type Stack } from '../../support/stack.js';
 import {
   BIG_ITEMS,
   MODEL,
@@ -76,18 +76,8 @@ export async function runPixelmill(stack: Stack, startAt: number): Promise<RunRe
     Date.parse(smallDone.batch.completed_at ?? ''),
   );
   // Where the makespan goes: every item of the big batch, page by page.
-  const bigItems: { started_at: string | null; finished_at: string | null; attempts: number }[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: { json: { data: typeof bigItems; next_cursor: string | null } } = await call(
-      stack,
-      stack.apiKey,
-      'GET',
-      `/v1/batches/${big}/items?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-    );
-    bigItems.push(...page.json.data);
-    cursor = page.json.next_cursor;
-  } while (cursor);
+  const bigItems: { started_at: string | null; finished_at: string | null; attempts: number }[] =
+    await allItems(stack, stack.apiKey, big, 1000);
   const times = (field: 'started_at' | 'finished_at') =>
     [...bigItems, ...items].map((i) => Date.parse(i[field] ?? '')).filter(Number.isFinite);
   // The makespan's tail: the last items to end, and how many provider calls each took.

@@ -103,4 +103,5 @@ export {
 } from './store/quota-store.js';
 export { type BatchSpec, type ItemSpec, newestOutputs, qaSummary } from './store/records.js';
 export { RESULT_LIST_SEPARATOR, resultColumns, resultRows } from './store/results.js';
+export * from './text-lines.js';
 export * from './validation.js';

@@ -109,6 +109,40 @@ describe('NDJSON', () => {
     expect(expectError(r2, 400, 'invalid_request').map((d) => d.path)).toEqual(['line 3']);
   });
 
+  test('past 100 problems the rest of an NDJSON body is read but not validated, and nothing is written', async () => {
+    const lines = [
+      JSON.stringify({ model: MODEL }),
+      ...Array.from({ length: 400 }, (_, i) => `{"custom_id":"bad-${i}"${' '.repeat(1000)}}`),
+    ];
+    const bytes = new TextEncoder().encode(`${lines.join('\n')}\n`);
+    const sent = { bytes: 0 };
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          if (sent.bytes >= bytes.byteLength) return controller.close();
+          const chunk = bytes.subarray(sent.bytes, sent.bytes + 512);
+          sent.bytes += chunk.byteLength;
+          controller.enqueue(chunk);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const r = await expectNothingWritten(async () => {
+      const res = await env.app.request('http://api.test/v1/batches', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${env.acme.key}`, 'content-type': 'application/x-ndjson' },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+      return { status: res.status, headers: res.headers, json: (await res.json()) as Json };
+    });
+    const problems = expectError(r, 400, 'invalid_request');
+    expect(problems).toHaveLength(100);
+    expect(problems[0]).toEqual({ path: 'line 2: prompt', message: expect.any(String) });
+    // The upload is read to its end (not cut off mid-send), though only the first 100 problems count.
+    expect(sent.bytes).toBe(bytes.byteLength);
+  });
+
   test('header problems name line 1; an unknown model is unknown_model', async () => {
     const unknown = await postRaw(
       ndjson({ model: 'nope' }, [{ custom_id: 'a', prompt: 'p' }]),

@@ -6,7 +6,7 @@
  * results of big image jobs could not be fetched back upstream).
  * @module
  */
-import { ProviderError } from '@pixelmill/core';
+import { ProviderError, textLines } from '@pixelmill/core';
 import { startDeadline } from '../deadline.js';
 import { DEFAULT_MAX_DOWNLOAD_BYTES } from '../download.js';
 import { geminiRequestBody, lastImage } from '../gemini.js';
@@ -15,7 +15,6 @@ import { joinUrl } from '../http.js';
 import { asArray, asNumber, asRecord, asString, type JsonRecord, parseJson } from '../json.js';
 import { networkError } from '../network-error.js';
 import type { GenerateRequest } from '../types.js';
-import { jsonlLines } from './jsonl.js';
 import {
   type BatchImageModel,
   type BatchJobState,
@@ -241,7 +240,7 @@ export function createGeminiBatchModel(opts: GeminiBatchOptions): BatchImageMode
         }
         if (!res.ok) throw geminiError(res.status, parseJson(await res.text()), res.headers);
         try {
-          for await (const raw of jsonlLines(res.body)) {
+          for await (const raw of textLines(res.body)) {
             const result = await toResult(raw, deadline.signal);
             if (result !== undefined) yield result;
           }

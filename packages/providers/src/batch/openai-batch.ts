@@ -8,7 +8,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { ProviderError } from '@pixelmill/core';
+import { ProviderError, textLines } from '@pixelmill/core';
 import OpenAI, { toFile } from 'openai';
 import { decodeBase64Image } from '../image-data.js';
 import { asArray, asNumber, asRecord, asString, parseJson } from '../json.js';
@@ -16,7 +16,6 @@ import { fromSdkError } from '../openai-images.js';
 import { openAiImagesError } from '../openai-images-error.js';
 import { type OpenAiSizeMode, openAiImageSize, openAiSizeMode } from '../openai-images-size.js';
 import type { GeneratedImage, ReferenceImage } from '../types.js';
-import { jsonlLines } from './jsonl.js';
 import {
   type BatchImageModel,
   type BatchJobState,
@@ -202,7 +201,7 @@ export function createOpenAiBatchModel(opts: OpenAiBatchOptions): BatchImageMode
       for (const file of status.resultFiles) {
         const res = await guard(() => clientFor(apiKey).files.content(file));
         try {
-          for await (const raw of jsonlLines(res.body)) {
+          for await (const raw of textLines(res.body)) {
             const result = toResult(raw);
             if (result !== undefined) yield result;
           }

@@ -1,5 +1,10 @@
-import { createInterface } from 'node:readline';
-import { batchHeaderSchema, batchItemInputSchema, type FieldProblem, zodProblems } from '@pixelmill/core';
+import {
+  batchHeaderSchema,
+  batchItemInputSchema,
+  type FieldProblem,
+  numberedLines,
+  zodProblems,
+} from '@pixelmill/core';
 import { type AcceptedBatch, BatchAcceptance } from '../batches/accept-batch.js';
 import type { AppDeps } from '../deps.js';
 import { invalidRequest } from '../errors.js';
@@ -10,21 +15,20 @@ const onLine = (line: number, problems: FieldProblem[]): FieldProblem[] =>
 
 /**
  * `application/x-ndjson`: line 1 is the batch header (the JSON body without `items`), every other
- * non-blank line one item. Lines are read, validated and written as they arrive.
+ * non-blank line one item. Lines are read, validated and written as they arrive: the next chunk of
+ * the body is read only when the next line is wanted. Stopping early leaves the rest of the body
+ * unread but open, so the route can still drain it (to hash it, or to answer without cutting the
+ * upload off).
  */
 export async function ingestNdjson(
   deps: AppDeps,
   tenantId: string,
   body: MeteredBody,
 ): Promise<AcceptedBatch> {
-  const lines = createInterface({ input: body.stream, crlfDelay: Number.POSITIVE_INFINITY });
-  let lineNo = 0;
+  const lines = numberedLines(body.stream.iterator({ destroyOnReturn: false }));
   let acceptance: BatchAcceptance | undefined;
   try {
-    for await (const line of lines) {
-      lineNo += 1;
-      if (line.trim() === '') continue;
-      const at = lineNo;
+    for await (const { text: line, number: at } of lines) {
       const locate = (field: string) => `line ${at}: ${field}`;
       let value: unknown;
       try {

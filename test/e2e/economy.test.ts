@@ -227,6 +227,21 @@ describe('economy lane', () => {
       [1, 2],
     ]);
     expect(stack.sim.stats().images).toBe(0);
+    if (provider === 'openai') {
+      // Nothing of the batch is left in the user's OpenAI storage: inputs, references and results
+      // are deleted once the results are stored.
+      const ofBatch = async () => {
+        const listed = (await (
+          await fetch(`${stack.sim.url}/v1/files`, { headers: { authorization: 'Bearer sim-openai-econ' } })
+        ).json()) as { data: Array<{ filename: string }> };
+        return listed.data.filter(
+          (f) => f.filename.includes(batchId) || jobs.some((j) => f.filename.includes(j.id)),
+        );
+      };
+      await waitFor('the batch files to be deleted at the provider', async () =>
+        (await ofBatch()).length === 0 ? true : undefined,
+      );
+    }
   });
 
   test('per-line errors: a blocked prompt fails, a retryable error moves the item to realtime', async () => {

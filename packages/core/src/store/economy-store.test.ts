@@ -28,6 +28,7 @@ describe('EconomyStore', () => {
       polls: 0,
       done: false,
       cancelled: false,
+      uploads: [],
     });
     const again = await economy.intend('b1', 0, { label: 'other', keyIndex: 0 });
     expect(again.fresh).toBe(false);
@@ -35,9 +36,9 @@ describe('EconomyStore', () => {
     expect(again.record.keyIndex).toBe(1);
   });
 
-  test('provider id, polls, cancel and done are kept per pack', async () => {
+  test('provider id, uploaded files, polls, cancel and done are kept per pack', async () => {
     await economy.intend('b2', 3, { label: 'l', keyIndex: 0 });
-    await economy.submitted('b2', 3, 'batches/xyz');
+    await economy.submitted('b2', 3, 'batch_xyz', ['file-in', 'file-ref']);
     expect(await economy.polled('b2', 3)).toBe(1);
     expect(await economy.polled('b2', 3)).toBe(2);
     await economy.markCancelled('b2', 3);
@@ -45,10 +46,11 @@ describe('EconomyStore', () => {
     expect(await economy.get('b2', 3)).toEqual({
       label: 'l',
       keyIndex: 0,
-      providerId: 'batches/xyz',
+      providerId: 'batch_xyz',
       polls: 2,
       done: true,
       cancelled: true,
+      uploads: ['file-in', 'file-ref'],
     });
     expect(await economy.get('b2', 4)).toBeNull();
   });

@@ -15,6 +15,8 @@ export interface EconomyRecord {
   done: boolean;
   /** Set once the job was asked to cancel (the pixelmill batch was cancelled). */
   cancelled: boolean;
+  /** Files uploaded for the job (input, references), to delete once its results are stored. */
+  uploads: string[];
 }
 
 /**
@@ -43,6 +45,7 @@ export class EconomyStore {
       polls: Number(h.polls ?? 0),
       done: h.done === '1',
       cancelled: h.cancelled === '1',
+      uploads: h.uploads ? h.uploads.split(',') : [],
     };
   }
 
@@ -60,8 +63,14 @@ export class EconomyStore {
     return { record, fresh };
   }
 
-  async submitted(batchId: string, pack: number, providerId: string): Promise<void> {
-    await this.redis.hset(this.keys.economyJob(batchId, pack), 'provider_id', providerId);
+  async submitted(batchId: string, pack: number, providerId: string, uploads: string[] = []): Promise<void> {
+    await this.redis.hset(
+      this.keys.economyJob(batchId, pack),
+      'provider_id',
+      providerId,
+      'uploads',
+      uploads.join(','),
+    );
   }
 
   async polled(batchId: string, pack: number): Promise<number> {

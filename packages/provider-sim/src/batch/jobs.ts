@@ -34,6 +34,8 @@ export interface SimFile {
   purpose: string;
   /** Seconds since the epoch. */
   createdAt: number;
+  /** Seconds since the epoch when the provider deletes it by itself (OpenAI `expires_after`); none: kept. */
+  expiresAt?: number;
   /** Uploaded bytes; absent for a results file, which is produced line by line when read. */
   bytes?: Buffer;
   lines?: () => Iterable<string>;

@@ -225,3 +225,44 @@ describe('OpenAI Batch API (images)', () => {
     expect(created.json.errors.data[0].code).toBe('duplicate_custom_id');
   });
 });
+
+describe('files: expiry policy, listing and deletion', () => {
+  async function uploadWith(fields: Record<string, string>, key = 'sk-files') {
+    const fd = new FormData();
+    fd.append('purpose', 'vision');
+    for (const [k, v] of Object.entries(fields)) fd.append(k, v);
+    fd.append('file', new Blob([new Uint8Array(makePng(8, 8, 'x'))], { type: 'image/png' }), 'x.png');
+    const res = await fetch(`${sim.url}/v1/files`, { method: 'POST', headers: auth(key), body: fd });
+    // biome-ignore lint/suspicious/noExplicitAny: response JSON
+    return { status: res.status, json: (await res.json()) as any };
+  }
+
+  it('takes expires_after (created_at, 1 h to 30 days) and reports expires_at; refuses other values', async () => {
+    const ok = await uploadWith({ 'expires_after[anchor]': 'created_at', 'expires_after[seconds]': '86400' });
+    expect(ok.status).toBe(200);
+    expect(ok.json.expires_at - ok.json.created_at).toBe(86400);
+    const none = await uploadWith({});
+    expect(none.json.expires_at).toBeNull();
+    for (const bad of [
+      { 'expires_after[anchor]': 'created_at', 'expires_after[seconds]': '60' },
+      { 'expires_after[anchor]': 'last_active_at', 'expires_after[seconds]': '86400' },
+    ]) {
+      const r = await uploadWith(bad);
+      expect(r.status).toBe(400);
+      expect(r.json.error.param).toBe('expires_after');
+    }
+  });
+
+  it("lists a key's own files (by purpose) and deletes them; another key's files are not found", async () => {
+    const mine = (await uploadWith({}, 'sk-lister')).json.id;
+    const theirs = (await uploadWith({}, 'sk-other')).json.id;
+    const listed = await call('GET', '/v1/files?purpose=vision', undefined, 'sk-lister');
+    expect(listed.json.data.map((f: { id: string }) => f.id)).toEqual([mine]);
+    expect((await call('DELETE', `/v1/files/${theirs}`, undefined, 'sk-lister')).status).toBe(404);
+    const deleted = await call('DELETE', `/v1/files/${mine}`, undefined, 'sk-lister');
+    expect(deleted.json).toEqual({ id: mine, object: 'file', deleted: true });
+    expect((await call('GET', `/v1/files/${mine}`, undefined, 'sk-lister')).status).toBe(404);
+    expect((await call('DELETE', `/v1/files/${mine}`, undefined, 'sk-lister')).status).toBe(404);
+    expect((await call('GET', '/v1/files', undefined, 'sk-lister')).json.data).toEqual([]);
+  });
+});

@@ -18,6 +18,7 @@ import {
   newId,
   type Progress,
   progressOf,
+  type SimFile,
   type SimJob,
   type SimLine,
 } from './jobs.js';
@@ -57,21 +58,30 @@ function auth(state: SimState, c: SimContext): string | Response {
   return key;
 }
 
-const fileObject = (f: {
-  id: string;
-  filename: string;
-  purpose: string;
-  createdAt: number;
-  bytes?: Buffer;
-}) => ({
+const fileObject = (f: SimFile) => ({
   id: f.id,
   object: 'file',
   bytes: f.bytes?.length ?? null,
   created_at: f.createdAt,
+  expires_at: f.expiresAt ?? null,
   filename: f.filename,
   purpose: f.purpose,
   status: 'processed',
 });
+
+/** Bounds of `expires_after.seconds` (files) and `output_expires_after.seconds` (batches). */
+const EXPIRY_MIN_S = 3600;
+const EXPIRY_MAX_S = 2_592_000;
+
+/** A valid expiry policy's seconds; a string naming the problem otherwise. */
+function expirySeconds(anchor: unknown, seconds: unknown): number | string {
+  const s = Number(seconds);
+  if (anchor !== 'created_at') return "Invalid value for 'anchor': only 'created_at' is supported.";
+  if (!Number.isInteger(s) || s < EXPIRY_MIN_S || s > EXPIRY_MAX_S) {
+    return `Invalid value for 'seconds': must be an integer between ${EXPIRY_MIN_S} and ${EXPIRY_MAX_S}.`;
+  }
+  return s;
+}
 
 /**
  * The edit's `images[]` as the JSON form takes them: how many, or why they are refused. A `file_id`
@@ -355,17 +365,54 @@ export function registerOpenAiBatch(app: Hono<SimEnv>, state: SimState): void {
     if (!(file instanceof File)) return invalidRequest("Missing required parameter: 'file'.", 'file');
     const purpose = String(form.purpose ?? '');
     if (!PURPOSES.includes(purpose)) return invalidRequest("Invalid value for 'purpose'.", 'purpose');
+    const createdAt = Math.floor(Date.now() / 1000);
+    let expiresAt: number | undefined;
+    if (form['expires_after[anchor]'] !== undefined || form['expires_after[seconds]'] !== undefined) {
+      const seconds = expirySeconds(form['expires_after[anchor]'], form['expires_after[seconds]']);
+      if (typeof seconds === 'string') return invalidRequest(seconds, 'expires_after');
+      expiresAt = createdAt + seconds;
+    }
     const id = `file-${newId()}`;
-    const stored = {
+    const stored: SimFile = {
       id,
       owner: key,
       filename: file.name,
       purpose,
-      createdAt: Math.floor(Date.now() / 1000),
+      createdAt,
+      ...(expiresAt === undefined ? {} : { expiresAt }),
       bytes: Buffer.from(await file.arrayBuffer()),
     };
     state.batches.files.set(id, stored);
     return json(fileObject(stored), 200);
+  });
+
+  app.get('/v1/files', (c) => {
+    const key = auth(state, c);
+    if (typeof key !== 'string') return key;
+    const purpose = c.req.query('purpose');
+    const data = [...state.batches.files.values()]
+      .filter((f) => f.owner === key && (purpose === undefined || f.purpose === purpose))
+      .map(fileObject);
+    return json(
+      {
+        object: 'list',
+        data,
+        first_id: data[0]?.id ?? null,
+        last_id: data.at(-1)?.id ?? null,
+        has_more: false,
+      },
+      200,
+    );
+  });
+
+  app.delete('/v1/files/:id', (c) => {
+    const key = auth(state, c);
+    if (typeof key !== 'string') return key;
+    const id = c.req.param('id');
+    const f = state.batches.files.get(id);
+    if (f === undefined || f.owner !== key) return notFound('file', id);
+    state.batches.files.delete(id);
+    return json({ id, object: 'file', deleted: true }, 200);
   });
 
   app.get('/v1/files/:id', (c) => {

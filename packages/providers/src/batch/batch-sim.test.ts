@@ -100,6 +100,26 @@ describe.each(cases)('$name batch adapter', ({ model, key, n }) => {
       reference_images: number;
     }>;
     expect(jobs.find((j) => j.id === job.id)?.reference_images).toBe(3);
+    if (model !== 'gpt-image-2') {
+      // Gemini deletes uploads by itself (48 h): nothing for pixelmill to delete.
+      expect(job.inputFiles).toEqual([]);
+      return;
+    }
+    // OpenAI: the input and the two distinct references were uploaded with a 7-day expiry, and
+    // are deleted with the results once stored; a file already gone counts as deleted.
+    const files = async () =>
+      (await (
+        await fetch(`${sim.url}/v1/files`, { headers: { authorization: `Bearer ${key}` } })
+      ).json()) as {
+        data: Array<{ id: string; created_at: number; expires_at: number | null; purpose: string }>;
+      };
+    const uploads = (await files()).data.filter((f) => job.inputFiles.includes(f.id));
+    expect(uploads.map((f) => f.purpose).sort()).toEqual(['batch', 'vision', 'vision']);
+    for (const f of uploads) expect(f.expires_at! - f.created_at).toBe(7 * 24 * 3600);
+    const ids = [...job.inputFiles, ...ended.resultFiles];
+    expect(await adapter().deleteFiles!(key, ids)).toEqual({ deleted: ids.length, failed: [] });
+    expect((await files()).data.filter((f) => ids.includes(f.id))).toEqual([]);
+    expect(await adapter().deleteFiles!(key, ids)).toEqual({ deleted: ids.length, failed: [] });
   });
 
   it('submits, polls and streams images and classified per-line errors', async () => {

@@ -65,6 +65,8 @@ function statusOf(op: unknown): BatchJobStatus {
     total,
     finished: total !== undefined && pending !== undefined ? total - pending : undefined,
     resultFiles: file === undefined ? [] : [file],
+    // Gemini deletes uploaded files by itself after 48 h.
+    inputFiles: [],
     error: asString(asRecord(root?.error)?.message),
   };
 }

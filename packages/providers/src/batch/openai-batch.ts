@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ProviderError, textLines } from '@pixelmill/core';
-import OpenAI, { toFile } from 'openai';
+import OpenAI, { APIError, toFile } from 'openai';
 import { decodeBase64Image } from '../image-data.js';
 import { asArray, asNumber, asRecord, asString, parseJson } from '../json.js';
 import { fromSdkError } from '../openai-images.js';
@@ -34,6 +34,13 @@ export interface OpenAiBatchOptions {
 
 /** The metadata key that carries our label (metadata values are strings of ≤ 512 characters). */
 export const OPENAI_LABEL_KEY = 'pixelmill_job';
+
+/**
+ * Uploads (input JSONL, reference images) expire 7 days after creation: long past the 24 h
+ * completion window, and a fallback for a worker that stopped before deleting them. Reference
+ * images (purpose vision) are otherwise kept by OpenAI until deleted.
+ */
+const UPLOAD_EXPIRY = { anchor: 'created_at', seconds: 7 * 24 * 3600 } as const;
 const GENERATIONS = '/v1/images/generations';
 const EDITS = '/v1/images/edits';
 const EXTENSIONS: Record<string, string> = {
@@ -62,6 +69,7 @@ function statusOf(batch: unknown): BatchJobStatus {
   const state = STATES[asString(b.status) ?? ''] ?? 'running';
   const ended = state !== 'pending' && state !== 'running';
   const files = [asString(b.output_file_id), asString(b.error_file_id)].filter((f) => f !== undefined);
+  const input = asString(b.input_file_id);
   const errors = asArray(asRecord(b.errors)?.data).map((e) => asString(asRecord(e)?.message));
   return {
     id: asString(b.id) ?? '',
@@ -70,6 +78,7 @@ function statusOf(batch: unknown): BatchJobStatus {
     total,
     finished: counts === undefined ? undefined : done,
     resultFiles: ended ? files : [],
+    inputFiles: input === undefined ? [] : [input],
     error: errors.filter((e) => e !== undefined).join('; ') || undefined,
   };
 }
@@ -139,7 +148,11 @@ export function createOpenAiBatchModel(opts: OpenAiBatchOptions): BatchImageMode
           if (id === undefined) {
             const name = `${req.label}-ref-${fileIds.size}.${EXTENSIONS[ref.mimeType] ?? 'png'}`;
             const uploaded = await client.files.create(
-              { file: await toFile(ref.bytes, name, { type: ref.mimeType }), purpose: 'vision' },
+              {
+                file: await toFile(ref.bytes, name, { type: ref.mimeType }),
+                purpose: 'vision',
+                expires_after: UPLOAD_EXPIRY,
+              },
               { signal: req.signal },
             );
             id = uploaded.id;
@@ -167,7 +180,11 @@ export function createOpenAiBatchModel(opts: OpenAiBatchOptions): BatchImageMode
           );
         }
         const file = await client.files.create(
-          { file: await toFile(Buffer.from(lines.join('\n')), `${req.label}.jsonl`), purpose: 'batch' },
+          {
+            file: await toFile(Buffer.from(lines.join('\n')), `${req.label}.jsonl`),
+            purpose: 'batch',
+            expires_after: UPLOAD_EXPIRY,
+          },
           { signal: req.signal },
         );
         const batch = await client.batches.create(
@@ -179,7 +196,8 @@ export function createOpenAiBatchModel(opts: OpenAiBatchOptions): BatchImageMode
           },
           { signal: req.signal },
         );
-        return statusOf(batch);
+        const status = statusOf(batch);
+        return { ...status, inputFiles: [...status.inputFiles, ...fileIds.values()] };
       });
     },
     get: (apiKey, id) => guard(async () => statusOf(await clientFor(apiKey).batches.retrieve(id))),
@@ -197,6 +215,21 @@ export function createOpenAiBatchModel(opts: OpenAiBatchOptions): BatchImageMode
       guard(async () => {
         await clientFor(apiKey).batches.cancel(id);
       }),
+    async deleteFiles(apiKey, ids) {
+      const client = clientFor(apiKey);
+      const failed: string[] = [];
+      let deleted = 0;
+      for (const id of ids) {
+        try {
+          await client.files.delete(id);
+          deleted++;
+        } catch (err) {
+          if (err instanceof APIError && err.status === 404) deleted++;
+          else failed.push(id);
+        }
+      }
+      return { deleted, failed };
+    },
     async *results(apiKey, status) {
       for (const file of status.resultFiles) {
         const res = await guard(() => clientFor(apiKey).files.content(file));

@@ -35,6 +35,12 @@ export interface BatchJobStatus {
   finished: number | undefined;
   /** Results files to stream once ended (empty before; a failed job may have none). */
   resultFiles: string[];
+  /**
+   * Files pixelmill uploaded for the job and the provider keeps until they are deleted or expire
+   * (OpenAI: the input file in every status; the reference images too in the status `submit`
+   * returns). Empty where the provider deletes uploads by itself (Gemini: after 48 h).
+   */
+  inputFiles: string[];
   /** Why a failed job failed. */
   error: string | undefined;
 }
@@ -63,6 +69,12 @@ export interface BatchImageModel {
   cancel(apiKey: string, id: string): Promise<void>;
   /** The results of an ended job, one line at a time: never the whole file in memory. */
   results(apiKey: string, status: BatchJobStatus): AsyncIterable<BatchLineResult>;
+  /**
+   * Deletes files of an ended job once its results are stored (inputFiles and resultFiles); a file
+   * already gone counts as deleted. Failures are returned, not thrown: the provider's expiry of the
+   * uploads (and of results, 30 days at OpenAI) is the fallback. Absent where there is nothing to do.
+   */
+  deleteFiles?(apiKey: string, ids: string[]): Promise<{ deleted: number; failed: string[] }>;
 }
 
 /** Jobs scanned by findByLabel unless told otherwise (newest first, so a recent orphan is near the top). */

@@ -10,6 +10,8 @@
  *   4. once ended, stream the results and settle every item (results.ts).
  */
 import { type EconomyJob, EconomyStore, economyJobSchema, type Item, isProviderError } from '@pixelmill/core';
+import type { Logger } from '@pixelmill/logger';
+import type { BatchImageModel } from '@pixelmill/providers';
 import { DelayedError, type Job } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
 import { endItem } from '../generate/end-item.js';
@@ -35,6 +37,28 @@ export function pollDelayMs(polls: number, opts: { pollMinMs: number; pollMaxMs:
 async function later(job: Job, token: string | undefined, ms: number): Promise<never> {
   await job.moveToDelayed(Date.now() + ms, token);
   throw new DelayedError();
+}
+
+/**
+ * Deletes an ended job's files at the provider once its results are stored (uploads and results:
+ * a 4K job's results are gigabytes the user's provider account would otherwise keep). Best effort:
+ * what fails stays until the provider's expiry, with one warning.
+ */
+async function deleteJobFiles(
+  adapter: BatchImageModel,
+  apiKey: string,
+  ids: string[],
+  log: Logger,
+): Promise<void> {
+  const unique = [...new Set(ids)];
+  if (adapter.deleteFiles === undefined || unique.length === 0) return;
+  const { deleted, failed } = await adapter.deleteFiles(apiKey, unique);
+  if (failed.length > 0) {
+    log.warn(
+      { deleted, failed: failed.length },
+      'provider files of the batch job not deleted; they expire at the provider',
+    );
+  } else log.debug({ deleted }, 'provider files of the batch job deleted');
 }
 
 export function createEconomyProcessor(deps: WorkerDeps) {
@@ -153,7 +177,7 @@ export function createEconomyProcessor(deps: WorkerDeps) {
         crashPoint('PIXELMILL_TEST_CRASH_AFTER_ECONOMY_SUBMIT');
         log.info({ provider_job: status.id, lines: lines.length }, 'provider batch job created');
       }
-      await economy.submitted(data.batch_id, data.pack, status.id);
+      await economy.submitted(data.batch_id, data.pack, status.id, status.inputFiles);
       // Its items now run in the provider job.
       for (const item of items) await deps.store.startItem(data.batch_id, item.id);
       record = await economy.get(data.batch_id, data.pack);
@@ -205,5 +229,11 @@ export function createEconomyProcessor(deps: WorkerDeps) {
       record.cancelled,
     );
     await economy.finish(data.batch_id, data.pack);
+    await deleteJobFiles(
+      adapter,
+      apiKey,
+      [...record.uploads, ...status.inputFiles, ...status.resultFiles],
+      log,
+    );
   };
 }

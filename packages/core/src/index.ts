@@ -102,6 +102,6 @@ export {
   type TenantLimits,
 } from './store/quota-store.js';
 export { type BatchSpec, type ItemSpec, newestOutputs, qaSummary } from './store/records.js';
-export { RESULT_LIST_SEPARATOR, resultColumns, resultRows } from './store/results.js';
+export { RESULT_LIST_SEPARATOR, resultColumns, resultRow, resultRows } from './store/results.js';
 export * from './text-lines.js';
 export * from './validation.js';

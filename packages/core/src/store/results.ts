@@ -44,7 +44,8 @@ export async function* resultRows(
   }
 }
 
-async function resultRow(item: Item, presign: (key: string) => Promise<string>): Promise<string[]> {
+/** One item's row of results.csv, its output URLs presigned by `presign`. */
+export async function resultRow(item: Item, presign: (key: string) => Promise<string>): Promise<string[]> {
   const urls = await Promise.all(item.outputs.map((o) => presign(o.key)));
   // Every text cell is formula-safe (custom_id, output keys under a client prefix, provider error
   // text); cost_usd is our own number and stays as written.

@@ -1,9 +1,8 @@
 import { type BatchSpec, batchFileKey, type FinalizeJob, finalizeJobSchema } from '@pixelmill/core';
 import type { Job } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
+import { batchFileStreams } from './batch-files.js';
 import { expireBatch } from './expire.js';
-import { manifestLines } from './manifest.js';
-import { resultsCsv } from './results.js';
 import { sweepCancelled } from './sweep-cancelled.js';
 
 /**
@@ -47,15 +46,20 @@ async function writeFiles(
   const where = { root: spec.output.root ?? '', prefix: spec.output.prefix, batchId };
   const manifestKey = batchFileKey(where, 'manifest.jsonl');
   const resultsKey = batchFileKey(where, 'results.csv');
-  // Both read the items page by page and stream to the bucket: side by side, the batch is done sooner.
-  await Promise.all([
-    deps.objects.putStream(manifestKey, manifestLines(deps.store, batchId), 'application/x-ndjson'),
-    deps.objects.putStream(
-      resultsKey,
-      resultsCsv(deps.store, batchId, (key) => deps.objects.presignGet(key, deps.options.presignTtlS)),
-      'text/csv',
-    ),
-  ]);
+  const files = batchFileStreams(deps.store, batchId, (key) =>
+    deps.objects.presignGet(key, deps.options.presignTtlS),
+  );
+  try {
+    // One walk over the items feeds both uploads; they run side by side.
+    await Promise.all([
+      deps.objects.putStream(manifestKey, files.manifest, 'application/x-ndjson'),
+      deps.objects.putStream(resultsKey, files.results, 'text/csv'),
+      files.done,
+    ]);
+  } catch (err) {
+    files.stop(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  }
   return { manifestKey, resultsKey };
 }
 

@@ -4,7 +4,7 @@ import type { S3Store } from '@pixelmill/storage';
 import { useTestBucket } from '@pixelmill/storage/test-support';
 import type { Redis } from 'ioredis';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { resultsCsv } from './results.js';
+import { batchFileStreams } from './batch-files.js';
 
 const BUCKET = 'pixelmill-results-test';
 const db = useTestRedis('worker-results');
@@ -21,9 +21,27 @@ beforeAll(() => {
 });
 
 const spec = testBatchSpec({ images_requested: 2 });
+
+/** Writes both files of the batch to the bucket, as the finalize step does; returns their text. */
+async function writeBoth(
+  batchId: string,
+  presign: (key: string) => Promise<string>,
+): Promise<{ manifest: string; results: string }> {
+  const files = batchFileStreams(store, batchId, presign);
+  const keys = { manifest: `${batchId}/manifest.jsonl`, results: `${batchId}/results.csv` };
+  await Promise.all([
+    objects.putStream(keys.manifest, files.manifest, 'application/x-ndjson'),
+    objects.putStream(keys.results, files.results, 'text/csv'),
+    files.done,
+  ]);
+  return {
+    manifest: (await objects.get(keys.manifest)).toString('utf8'),
+    results: (await objects.get(keys.results)).toString('utf8'),
+  };
+}
 const itemSpec = (customId: string) => testItemSpec(customId);
 
-describe('results.csv in the bucket', () => {
+describe('manifest.jsonl and results.csv in the bucket', () => {
   test('client text that starts a formula is quoted with a leading apostrophe; normal cells are unchanged', async () => {
     const batchId = newBatchId();
     // Stored directly: the API's custom_id rule refuses these today, older or imported items may not.
@@ -48,13 +66,7 @@ describe('results.csv in the bucket', () => {
       images: 0,
     });
 
-    const key = `${batchId}/results.csv`;
-    await objects.putStream(
-      key,
-      resultsCsv(store, batchId, (k) => objects.presignGet(k, 60)),
-      'text/csv',
-    );
-    const lines = (await objects.get(key)).toString('utf8').trimEnd().split('\n');
+    const lines = (await writeBoth(batchId, (k) => objects.presignGet(k, 60))).results.trimEnd().split('\n');
 
     expect(lines[0]).toBe(
       'custom_id,item_id,status,model,output_keys,output_urls,error_code,error_message,cost_usd,reused_from,qa_status,qa_flags,review_status,reviewed_by,review_note,version,chosen_index',
@@ -109,17 +121,59 @@ describe('results.csv in the bucket', () => {
       }
       await store.endItem(batchId, itemIdFor(batchId, c), { status: 'succeeded', costMicros: 0, images: 2 });
     }
-    const key = `${batchId}/results.csv`;
-    await objects.putStream(
-      key,
-      resultsCsv(store, batchId, async (k) => k),
-      'text/csv',
-    );
-    const rows = (await objects.get(key)).toString('utf8').trimEnd().split('\n').slice(1);
+    const rows = (await writeBoth(batchId, async (k) => k)).results.trimEnd().split('\n').slice(1);
     expect(rows.map((r) => r.split(',').slice(10, 12))).toEqual([
       ['flagged', '0:blank|1:blank|1:duplicate'],
       ['passed', ''],
       ['', ''],
     ]);
+  });
+
+  test('one walk over a batch of several windows writes every item to both files, in submission order', async () => {
+    const batchId = newBatchId();
+    // 2,500 items: three windows of the item walk, and more than either stream buffers.
+    const ids = Array.from({ length: 2500 }, (_, i) => `sku-${i}`);
+    await store.insertBatch({ id: batchId, tenantId: 'acme', spec });
+    await store.insertChunk(
+      batchId,
+      'acme',
+      ids.map((c) => ({ id: itemIdFor(batchId, c), spec: itemSpec(c), where: c })),
+      true,
+    );
+    await store.publishBatch(batchId, 'acme');
+    const { manifest, results } = await writeBoth(batchId, async (k) => k);
+    const manifestIds = manifest
+      .trimEnd()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { custom_id: string }).custom_id);
+    const csvIds = results
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .map((row) => row.split(',')[0]);
+    expect(manifestIds).toEqual(ids);
+    expect(csvIds).toEqual(ids);
+  });
+
+  test('a consumer that fails stops the walk: the other stream ends with the error instead of waiting', async () => {
+    const batchId = newBatchId();
+    const ids = Array.from({ length: 1500 }, (_, i) => `sku-${i}`);
+    await store.insertBatch({ id: batchId, tenantId: 'acme', spec });
+    await store.insertChunk(
+      batchId,
+      'acme',
+      ids.map((c) => ({ id: itemIdFor(batchId, c), spec: itemSpec(c), where: c })),
+      true,
+    );
+    await store.publishBatch(batchId, 'acme');
+    const files = batchFileStreams(store, batchId, async (k) => k);
+    // results.csv is read; manifest.jsonl is never read, so the walk waits on it until stopped.
+    files.results.resume();
+    files.manifest.on('error', () => {});
+    files.results.on('error', () => {});
+    const failure = new Error('upload refused');
+    setImmediate(() => files.stop(failure));
+    await expect(files.done).rejects.toBe(failure);
+    expect(files.results.destroyed).toBe(true);
   });
 });

@@ -1,0 +1,66 @@
+import { once } from 'node:events';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { type BatchStore, type Item, resultColumns, resultRow } from '@pixelmill/core';
+import { stringify } from 'csv-stringify';
+
+export interface BatchFileStreams {
+  /** manifest.jsonl: one line per item, in submission order, without presigned URLs (they expire). */
+  manifest: Readable;
+  /**
+   * results.csv: one row per item (custom_id, status, output keys and presigned URLs, error, cost,
+   * QA and review), in submission order. GET /v1/batches/{id}/results serves the same rows with
+   * fresh URLs.
+   */
+  results: Readable;
+  /** Settles when every item is in both streams; on a failure both streams end with that error. */
+  done: Promise<void>;
+  /** Ends both streams with `err` (a consumer failed): the walk stops at its next write. */
+  stop(err: Error): void;
+}
+
+/**
+ * A batch's manifest.jsonl and results.csv from one walk over its items, a window at a time: each
+ * window is read from Redis once and written into both files. Each stream is written only as fast
+ * as its consumer reads (memory stays flat for any batch size), so both must be read together.
+ */
+export function batchFileStreams(
+  store: BatchStore,
+  batchId: string,
+  presign: (key: string) => Promise<string>,
+): BatchFileStreams {
+  const manifest = new PassThrough();
+  const results = stringify({ header: true, columns: [...resultColumns] });
+  const stop = (err: Error): void => {
+    manifest.destroy(err);
+    results.destroy(err);
+  };
+  const done = (async () => {
+    for await (const ids of store.itemIds(batchId)) {
+      const items = await store.getItems(ids);
+      const rows = await Promise.all(items.map((item) => resultRow(item, presign)));
+      await write(manifest, items.map(manifestLine).join(''));
+      for (const row of rows) await write(results, row);
+    }
+    manifest.end();
+    results.end();
+  })().catch((err: unknown) => {
+    const error = err instanceof Error ? err : new Error(String(err));
+    stop(error);
+    throw error;
+  });
+  return { manifest, results, done, stop };
+}
+
+/** Waits for `drain` when the stream's buffer is full; a stream ended with an error rejects. */
+async function write(stream: Writable, chunk: unknown): Promise<void> {
+  if (stream.destroyed) throw stream.errored ?? new Error('batch file stream closed');
+  if (!stream.write(chunk)) await once(stream, 'drain');
+}
+
+function manifestLine(item: Item): string {
+  const entry: Omit<Item, 'outputs'> & { outputs: Omit<Item['outputs'][number], 'url'>[] } = {
+    ...item,
+    outputs: item.outputs.map(({ url: _url, ...o }) => o),
+  };
+  return `${JSON.stringify(entry)}\n`;
+}

@@ -2,12 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getSignedUrl, S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sha256Hex } from './hash.js';
 import { type LocalS3, localS3Credentials, startLocalS3 } from './local-s3.js';
 import { createPresigner } from './presigner.js';
 import { createS3Store } from './s3-store.js';
+import { signingContextOf, type UnsignedRequest } from './signing-context.js';
 
 const keys = [
   'catalog/fall/batch_1/sku-1001-front/0.png',
@@ -32,24 +33,83 @@ describe('createPresigner gives the URL getSignedUrl gives, much faster', () => 
       { region: 'us-east-1', endpoint: 'http://127.0.0.1:4568', forcePathStyle: true },
     ],
     ['an S3-compatible endpoint with a path', { region: 'auto', endpoint: 'https://s3.example.com/store' }],
+    [
+      'temporary credentials (a session token in the query)',
+      {
+        region: 'eu-central-1',
+        credentials: { ...credentials, sessionToken: 'FwoGZXIvYXdzEXAMPLE/+token=' },
+      },
+    ],
   ])('%s', async (_, config) => {
-    const client = new S3Client({ ...config, credentials });
+    const client = new S3Client({ credentials, ...config });
+    const expected = await Promise.all(
+      keys.map((key) =>
+        getSignedUrl(client, new GetObjectCommand({ Bucket: 'pixelmill-out', Key: key }), {
+          expiresIn: 3600,
+          signingDate,
+        }),
+      ),
+    );
     const presigner = createPresigner(client, 'pixelmill-out');
+    const sdkPresign = vi.spyOn(S3RequestPresigner.prototype, 'presign');
     try {
-      for (const key of keys) {
-        const expected = await getSignedUrl(
-          client,
-          new GetObjectCommand({ Bucket: 'pixelmill-out', Key: key }),
-          {
-            expiresIn: 3600,
-            signingDate,
-          },
-        );
-        expect(await presigner.presignGet(key, 3600, signingDate)).toBe(expected);
-      }
+      for (const [i, key] of keys.entries())
+        expect(await presigner.presignGet(key, 3600, signingDate)).toBe(expected[i]);
+      // Every URL but the probe's came from the signing context, none from a fallback.
+      expect(sdkPresign).toHaveBeenCalledTimes(1);
     } finally {
+      sdkPresign.mockRestore();
       client.destroy();
     }
+  });
+});
+
+describe('one signing context per second', () => {
+  it('the SDK signs once per second and expiry; every other URL of that second is signed from it', async () => {
+    const client = new S3Client({ region: 'eu-west-1', credentials });
+    const sdkPresign = vi.spyOn(S3RequestPresigner.prototype, 'presign');
+    try {
+      const presigner = createPresigner(client, 'pixelmill-out');
+      for (const key of keys) await presigner.presignGet(key, 3600, signingDate);
+      expect(sdkPresign).toHaveBeenCalledTimes(1);
+      await presigner.presignGet(keys[0] as string, 600, signingDate);
+      await presigner.presignGet(keys[0] as string, 600, new Date(signingDate.getTime() + 999));
+      expect(sdkPresign).toHaveBeenCalledTimes(2);
+      const nextSecond = new Date(signingDate.getTime() + 1000);
+      const url = await presigner.presignGet(keys[0] as string, 600, nextSecond);
+      expect(sdkPresign).toHaveBeenCalledTimes(3);
+      sdkPresign.mockRestore();
+      expect(url).toBe(
+        await getSignedUrl(client, new GetObjectCommand({ Bucket: 'pixelmill-out', Key: keys[0] }), {
+          expiresIn: 600,
+          signingDate: nextSecond,
+        }),
+      );
+    } finally {
+      sdkPresign.mockRestore();
+      client.destroy();
+    }
+  });
+
+  it('a context that does not reproduce the SDK signature of its probe is refused', () => {
+    const probe: UnsignedRequest = {
+      protocol: 'https:',
+      hostname: 'pixelmill-out.s3.eu-west-1.amazonaws.com',
+      method: 'GET',
+      path: '/probe',
+      headers: { host: 'pixelmill-out.s3.eu-west-1.amazonaws.com' },
+      query: {
+        'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+        'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD',
+        'X-Amz-Credential': 'AKIDEXAMPLE/20261130/eu-west-1/s3/aws4_request',
+        'X-Amz-Date': '20261130T123456Z',
+        'X-Amz-Expires': '3600',
+        'X-Amz-SignedHeaders': 'host',
+        'X-Amz-Signature': '0'.repeat(64),
+        'x-id': 'GetObject',
+      },
+    };
+    expect(signingContextOf(probe, credentials)).toBeNull();
   });
 });
 

@@ -2,23 +2,14 @@
  * @module Presigned GET URLs at the rate results.csv needs (one per output, 100,000 for a large batch).
  * `getSignedUrl` runs the client's whole middleware stack (serializers, endpoint rules) for every
  * URL, about 0.25 ms each. Everything but the key and the signature is the same for every object of
- * one bucket, so the unsigned request is built once through that same stack, for a probe key; each
- * URL then only swaps the key into the path and signs (SigV4 query signing).
+ * one bucket, so the unsigned request is built once through that same stack, for a probe key. Within
+ * one signing second everything but the path and the signature is the same too: the SDK's presigner
+ * signs the probe once per second and expiry, and each URL of that second is signed from that
+ * (signing-context.ts), checked against the SDK's own signature of the probe.
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl, S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
-
-/** The request shape the signer reads and returns (smithy's HttpRequest, without importing it). */
-interface UnsignedRequest {
-  protocol: string;
-  hostname: string;
-  port?: number;
-  method: string;
-  path: string;
-  query: Record<string, string | string[] | null>;
-  headers: Record<string, string>;
-  body?: unknown;
-}
+import { escapeUri, type SigningContext, signingContextOf, type UnsignedRequest } from './signing-context.js';
 
 interface Template {
   request: UnsignedRequest;
@@ -31,14 +22,6 @@ interface Template {
 
 /** Plain ASCII: its encoding is itself, so where it sits in the path shows where the key goes. */
 const PROBE_KEY = 'pixelmill-presign-probe';
-
-/** RFC 3986 escaping, as SigV4 canonicalises (and the S3 serializer encodes key segments). */
-function escapeUri(value: string): string {
-  return encodeURIComponent(value).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-}
 
 /** As the SDK formats a presigned request: query parameters sorted by name, values RFC 3986-escaped. */
 function formatUrl(req: UnsignedRequest): string {
@@ -104,6 +87,33 @@ export interface Presigner {
 
 export function createPresigner(client: S3Client, bucket: string): Presigner {
   let template: Promise<Template | null> | undefined;
+  let context: { second: number; expiresInS: number; ready: Promise<SigningContext | null> } | undefined;
+
+  /** The SDK's presigner on the template, with `path` swapped in. */
+  const sign = async (t: Template, path: string, expiresIn: number, signingDate?: Date) =>
+    (await t.presigner.presign(
+      { ...t.request, headers: { ...t.request.headers }, query: { ...t.request.query }, path } as never,
+      {
+        expiresIn,
+        ...(signingDate ? { signingDate } : {}),
+        ...(t.signingRegion ? { signingRegion: t.signingRegion } : {}),
+        ...(t.signingService ? { signingService: t.signingService } : {}),
+      },
+    )) as unknown as UnsignedRequest;
+
+  /** The signing context of one second and expiry; null (the SDK signs each URL) if it cannot be had. */
+  const contextFor = (t: Template, second: number, expiresInS: number): Promise<SigningContext | null> => {
+    if (context?.second !== second || context.expiresInS !== expiresInS) {
+      const ready = (async () => {
+        const probe = await sign(t, t.request.path, expiresInS, new Date(second * 1000));
+        const credentials = await client.config.credentials();
+        return signingContextOf(probe, credentials);
+      })().catch(() => null);
+      context = { second, expiresInS, ready };
+    }
+    return context.ready;
+  };
+
   return {
     async presignGet(key, expiresInS, signingDate) {
       // A failed build (the endpoint rules threw, say) is tried again on the next URL, not kept.
@@ -112,22 +122,17 @@ export function createPresigner(client: S3Client, bucket: string): Presigner {
         return null;
       });
       const t = await template;
-      const options = { expiresIn: expiresInS, ...(signingDate ? { signingDate } : {}) };
       // An endpoint whose path does not end in the key (none known): the SDK's own way, per URL.
       if (t === null)
-        return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), options);
-      const request: UnsignedRequest = {
-        ...t.request,
-        headers: { ...t.request.headers },
-        query: { ...t.request.query },
-        path: t.pathPrefix + key.split('/').map(escapeUri).join('/'),
-      };
-      const signed = (await t.presigner.presign(request as never, {
-        ...options,
-        ...(t.signingRegion ? { signingRegion: t.signingRegion } : {}),
-        ...(t.signingService ? { signingService: t.signingService } : {}),
-      })) as unknown as UnsignedRequest;
-      return formatUrl(signed);
+        return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), {
+          expiresIn: expiresInS,
+          ...(signingDate ? { signingDate } : {}),
+        });
+      const path = t.pathPrefix + key.split('/').map(escapeUri).join('/');
+      const second = Math.floor((signingDate ?? new Date()).getTime() / 1000);
+      const ctx = await contextFor(t, second, expiresInS);
+      if (ctx !== null) return ctx.urlFor(path);
+      return formatUrl(await sign(t, path, expiresInS, signingDate));
     },
   };
 }

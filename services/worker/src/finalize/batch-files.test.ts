@@ -22,6 +22,20 @@ beforeAll(() => {
 
 const spec = testBatchSpec({ images_requested: 2 });
 
+/** A published batch of one item per custom id (`n` outputs each), in that order. */
+async function publishedBatch(customIds: string[], n = 1): Promise<string> {
+  const batchId = newBatchId();
+  await store.insertBatch({ id: batchId, tenantId: 'acme', spec });
+  await store.insertChunk(
+    batchId,
+    'acme',
+    customIds.map((c) => ({ id: itemIdFor(batchId, c), spec: { ...itemSpec(c), n }, where: c })),
+    true,
+  );
+  await store.publishBatch(batchId, 'acme');
+  return batchId;
+}
+
 /** Writes both files of the batch to the bucket, as the finalize step does; returns their text. */
 async function writeBoth(
   batchId: string,
@@ -43,17 +57,9 @@ const itemSpec = (customId: string) => testItemSpec(customId);
 
 describe('manifest.jsonl and results.csv in the bucket', () => {
   test('client text that starts a formula is quoted with a leading apostrophe; normal cells are unchanged', async () => {
-    const batchId = newBatchId();
     // Stored directly: the API's custom_id rule refuses these today, older or imported items may not.
     const ids = ['=HYPERLINK("x")', 'sku-1'];
-    await store.insertBatch({ id: batchId, tenantId: 'acme', spec });
-    await store.insertChunk(
-      batchId,
-      'acme',
-      ids.map((c) => ({ id: itemIdFor(batchId, c), spec: itemSpec(c), where: c })),
-      true,
-    );
-    await store.publishBatch(batchId, 'acme');
+    const batchId = await publishedBatch(ids);
     await store.endItem(batchId, itemIdFor(batchId, ids[0]!), {
       status: 'failed',
       error: { code: 'invalid_prompt', message: '@SUM(A1) is not allowed', retryable: false },
@@ -78,16 +84,8 @@ describe('manifest.jsonl and results.csv in the bucket', () => {
   });
 
   test('qa_status and qa_flags say which outputs were flagged and by which check', async () => {
-    const batchId = newBatchId();
     const ids = ['flagged', 'clean', 'unchecked'];
-    await store.insertBatch({ id: batchId, tenantId: 'acme', spec });
-    await store.insertChunk(
-      batchId,
-      'acme',
-      ids.map((c) => ({ id: itemIdFor(batchId, c), spec: { ...itemSpec(c), n: 2 }, where: c })),
-      true,
-    );
-    await store.publishBatch(batchId, 'acme');
+    const batchId = await publishedBatch(ids, 2);
     const output = (c: string, index: number, flagged: ('blank' | 'duplicate')[] | null) => ({
       index,
       key: `${batchId}/${c}/${index}.png`,
@@ -130,17 +128,9 @@ describe('manifest.jsonl and results.csv in the bucket', () => {
   });
 
   test('one walk over a batch of several windows writes every item to both files, in submission order', async () => {
-    const batchId = newBatchId();
     // 2,500 items: three windows of the item walk, and more than either stream buffers.
     const ids = Array.from({ length: 2500 }, (_, i) => `sku-${i}`);
-    await store.insertBatch({ id: batchId, tenantId: 'acme', spec });
-    await store.insertChunk(
-      batchId,
-      'acme',
-      ids.map((c) => ({ id: itemIdFor(batchId, c), spec: itemSpec(c), where: c })),
-      true,
-    );
-    await store.publishBatch(batchId, 'acme');
+    const batchId = await publishedBatch(ids);
     const { manifest, results } = await writeBoth(batchId, async (k) => k);
     const manifestIds = manifest
       .trimEnd()
@@ -156,16 +146,8 @@ describe('manifest.jsonl and results.csv in the bucket', () => {
   });
 
   test('a consumer that fails stops the walk: the other stream ends with the error instead of waiting', async () => {
-    const batchId = newBatchId();
     const ids = Array.from({ length: 1500 }, (_, i) => `sku-${i}`);
-    await store.insertBatch({ id: batchId, tenantId: 'acme', spec });
-    await store.insertChunk(
-      batchId,
-      'acme',
-      ids.map((c) => ({ id: itemIdFor(batchId, c), spec: itemSpec(c), where: c })),
-      true,
-    );
-    await store.publishBatch(batchId, 'acme');
+    const batchId = await publishedBatch(ids);
     const files = batchFileStreams(store, batchId, async (k) => k);
     // results.csv is read; manifest.jsonl is never read, so the walk waits on it until stopped.
     files.results.resume();

@@ -207,6 +207,62 @@ describe('BatchStore', () => {
     expect(await store.requestCancel(id)).toBe(false);
   });
 
+  test('closeQueued ends queued items window by window and leaves running and ended ones', async () => {
+    const { id, itemIds } = await makeBatch('acme', 10);
+    const [running, succeeded] = itemIds as [string, string];
+    await store.startItem(id, running);
+    await store.startItem(id, succeeded);
+    await store.endItem(id, succeeded, { status: 'succeeded', costMicros: 1, images: 1 });
+    expect(await store.requestCancel(id)).toBe(true);
+
+    const windows: { closed: { itemId: string; retries: number }[]; last: boolean }[] = [];
+    for await (const w of store.closeQueued(id, 'cancelled', 3)) windows.push(w);
+    // Ten positions in windows of three: four calls.
+    expect(windows).toHaveLength(4);
+    expect(windows.flatMap((w) => w.closed)).toEqual(
+      itemIds.slice(2).map((itemId) => ({ itemId, retries: 0 })),
+    );
+    // The running item keeps the batch open.
+    expect(windows.some((w) => w.last)).toBe(false);
+    expect((await store.getBatch('acme', id))?.counts).toMatchObject({
+      total: 10,
+      queued: 0,
+      running: 1,
+      succeeded: 1,
+      cancelled: 8,
+    });
+    expect((await store.getItem(running))?.status).toBe('running');
+    // A second pass finds nothing left to close.
+    for await (const w of store.closeQueued(id, 'cancelled', 3)) expect(w.closed).toEqual([]);
+    expect((await store.getBatch('acme', id))?.counts).toMatchObject({ cancelled: 8 });
+  });
+
+  test('the window that closes the last open item claims the finalize once and records it in the outbox', async () => {
+    const { id, itemIds } = await makeBatch('acme', 4);
+    const [retried, , lastQueued, ended] = itemIds as [string, string, string, string];
+    await store.startItem(id, ended);
+    await store.endItem(id, ended, { status: 'succeeded', costMicros: 1, images: 1 });
+    // A retried item carries its round: its job id is not the item id.
+    expect((await store.closeItems(id, [retried], 'cancelled'))[0]?.closed).toBe(true);
+    expect((await store.retryItems(id, [retried], ['cancelled']))[0]?.round).toBe(1);
+
+    const windows: { closed: { itemId: string; retries: number }[]; last: boolean }[] = [];
+    for await (const w of store.closeQueued(id, 'expired', 2)) windows.push(w);
+    expect(windows.flatMap((w) => w.closed)).toEqual([
+      { itemId: retried, retries: 1 },
+      { itemId: itemIds[1], retries: 0 },
+      { itemId: lastQueued, retries: 0 },
+    ]);
+    expect(windows.filter((w) => w.last)).toHaveLength(1);
+    expect((await store.getBatch('acme', id))?.counts).toMatchObject({ queued: 0, expired: 3, succeeded: 1 });
+    const entries = (await redis.xrange(store.keys.outbox(), '-', '+'))
+      .map(([, fields]) =>
+        Object.fromEntries(fields.flatMap((v, i) => (i % 2 === 0 ? [[v, fields[i + 1]]] : []))),
+      )
+      .filter((e) => e.batch === id && e.last === '1');
+    expect(entries).toEqual([expect.objectContaining({ kind: 'item', item: lastQueued, status: 'expired' })]);
+  });
+
   test('a job of an older retry round than its item is stale at the gate; the current round goes', async () => {
     const { id, itemIds } = await makeBatch('acme', 1);
     const itemId = itemIds[0] as string;

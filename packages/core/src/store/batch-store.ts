@@ -512,9 +512,34 @@ export class BatchStore {
     return { ended: Number(ended) === 1, last: Number(last) === 1 };
   }
 
-  async cancelItem(batchId: string, itemId: string): Promise<{ cancelled: boolean; last: boolean }> {
-    const [r] = await this.closeItems(batchId, [itemId], 'cancelled');
-    return { cancelled: r?.closed ?? false, last: r?.last ?? false };
+  /**
+   * Ends every queued item of the batch as cancelled or expired, a window of its item list per call
+   * (closeQueued-3.lua), in submission order. Yields, per window, the items it closed with their retry
+   * round (their job ids) and whether that ended the batch (its finalize is then claimed).
+   */
+  async *closeQueued(
+    batchId: string,
+    status: 'cancelled' | 'expired',
+    window = STATUS_SCAN_WINDOW,
+  ): AsyncGenerator<{ closed: { itemId: string; retries: number }[]; last: boolean }> {
+    const keys = [this.keys.batchItems(batchId), this.keys.batch(batchId), this.keys.outbox()];
+    const now = new Date().toISOString();
+    for (let pos = 0; ; ) {
+      const [next, last, ...pairs] = (await runScript(this.redis, 'closeQueued-3', keys, [
+        this.keys.item(''),
+        pos,
+        window,
+        status,
+        now,
+        batchId,
+      ])) as [number, number, ...(string | number)[]];
+      const closed: { itemId: string; retries: number }[] = [];
+      for (let i = 0; i < pairs.length; i += 2)
+        closed.push({ itemId: String(pairs[i]), retries: Number(pairs[i + 1]) });
+      yield { closed, last: Number(last) === 1 };
+      if (Number(next) < pos + window) return;
+      pos = Number(next);
+    }
   }
 
   /**

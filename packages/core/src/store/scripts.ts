@@ -11,6 +11,7 @@ export type ScriptName =
   | 'requeueItem-2'
   | 'endItem-3'
   | 'closeItem-3'
+  | 'closeQueued-3'
   | 'gateItem-3'
   | 'retryItem-2'
   | 'reopenBatch-1'

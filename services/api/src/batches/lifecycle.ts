@@ -36,7 +36,7 @@ async function removeFinishedJob(job: Job): Promise<boolean> {
 }
 
 /**
- * `POST /v1/batches/{id}/cancel`: queued items end `cancelled` (a pipeline of closeItem-3 per 1,000
+ * `POST /v1/batches/{id}/cancel`: queued items end `cancelled` (closeQueued-3.lua, one call per 5,000
  * items, so the counts are right in the answer); running items finish. Their jobs leave the queues
  * in the background (the sweep-cancelled job, sweep-cancelled.ts); until then, and for a job it
  * misses, a worker that picks one up finds the item ended and drops it before any provider capacity
@@ -48,9 +48,7 @@ export async function cancelBatch(deps: AppDeps, tenantId: string, batchId: stri
   const batch = await batchOrNotFound(deps, tenantId, batchId);
   if (!(await deps.store.requestCancel(batchId))) return batch;
   let last = false;
-  for await (const ids of deps.store.itemIds(batchId)) {
-    if ((await deps.store.closeItems(batchId, ids, 'cancelled')).some((c) => c.closed && c.last)) last = true;
-  }
+  for await (const window of deps.store.closeQueued(batchId, 'cancelled')) if (window.last) last = true;
   if (last) await enqueue(deps.queues, jobs.finalize, { batch_id: batchId, tenant_id: tenantId });
   const { round } = await deps.store.finalizeState(batchId);
   await enqueue(deps.queues, jobs.sweepCancelled, { batch_id: batchId, tenant_id: tenantId, change: round });

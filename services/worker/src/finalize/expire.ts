@@ -12,13 +12,14 @@ export async function expireBatch(deps: WorkerDeps, data: FinalizeJob): Promise<
   const queues = (found.spec.models ?? [found.spec.model]).map((m) => deps.queues.generate(m));
   let last = false;
   let expired = 0;
-  for await (const ids of deps.store.itemIds(data.batch_id)) {
-    const closed = (await deps.store.closeItems(data.batch_id, ids, 'expired')).filter((c) => c.closed);
+  for await (const window of deps.store.closeQueued(data.batch_id, 'expired')) {
     await Promise.all(
-      closed.flatMap((c) => queues.map((q) => q.remove(generateJobId(c.itemId, c.retries)).catch(() => 0))),
+      window.closed.flatMap((c) =>
+        queues.map((q) => q.remove(generateJobId(c.itemId, c.retries)).catch(() => 0)),
+      ),
     );
-    expired += closed.length;
-    if (closed.some((c) => c.last)) last = true;
+    expired += window.closed.length;
+    if (window.last) last = true;
   }
   deps.logger.info({ batch_id: data.batch_id, expired }, 'batch deadline passed');
   if (last) await enqueue(deps.queues, jobs.finalize, { batch_id: data.batch_id, tenant_id: data.tenant_id });

@@ -65,6 +65,7 @@ export {
   type DeliveryInternal,
   type DeliveryStatus,
   DeliveryStore,
+  type DeliveryToSend,
 } from './store/delivery-store.js';
 export { type EconomyRecord, EconomyStore } from './store/economy-store.js';
 export {
@@ -73,6 +74,7 @@ export {
   type EndpointInternal,
   type EndpointPatch,
   EndpointStore,
+  type EndpointToSend,
   type NewEndpoint,
   ROTATION_OVERLAP_MS,
   signingSecrets,

@@ -13,7 +13,9 @@ const perSocket = new Map<Socket, number>();
 let cutReused = false;
 /** Every request is cut (the receiver dies on each one). */
 let cutAll = false;
-/** Requests the receiver cut off without an answer. */
+/** Every answer is cut after its status line and the first bytes of its body. */
+let cutAfterHead = false;
+/** Requests the receiver cut off without an answer, or in the middle of one. */
 let cuts = 0;
 
 beforeAll(async () => {
@@ -26,6 +28,10 @@ beforeAll(async () => {
       if ((cutReused && n > 1) || cutAll) {
         cuts += 1;
         req.socket.destroy();
+      } else if (cutAfterHead) {
+        cuts += 1;
+        res.writeHead(200, { 'content-length': '50' });
+        res.write('0123456789', () => req.socket.destroy());
       } else res.writeHead(204).end();
     });
   });
@@ -40,6 +46,7 @@ afterEach(async () => {
   perSocket.clear();
   cutReused = false;
   cutAll = false;
+  cutAfterHead = false;
   cuts = 0;
 });
 
@@ -48,7 +55,7 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-const post = (lookup: LookupAll) =>
+const post = (lookup: LookupAll, oversize: 'truncate' | 'fail' = 'truncate') =>
   guardedFetch({
     url: `http://hooks.example.test:${port}/in`,
     method: 'POST',
@@ -57,7 +64,7 @@ const post = (lookup: LookupAll) =>
     lookup,
     timeoutMs: 2_000,
     maxResponseBytes: 100,
-    oversize: 'truncate',
+    oversize,
   });
 
 const resolvesTo =
@@ -94,5 +101,15 @@ describe('pooled connections per pinned address', () => {
     cutAll = true;
     await expect(post(resolvesTo('127.0.0.1'))).rejects.toMatchObject({ code: 'UND_ERR_SOCKET' });
     expect(cuts).toBe(1);
+  });
+
+  it('does not send again when an answer is cut after its status line; an excerpt keeps what came', async () => {
+    cutAfterHead = true;
+    await expect(post(resolvesTo('127.0.0.1'), 'fail')).rejects.toMatchObject({ code: 'UND_ERR_SOCKET' });
+    expect(cuts).toBe(1);
+    const excerpt = await post(resolvesTo('127.0.0.1'), 'truncate');
+    expect(excerpt.status).toBe(200);
+    expect(excerpt.body.toString()).toBe('0123456789');
+    expect(cuts).toBe(2);
   });
 });

@@ -64,61 +64,105 @@ function authorization(url: URL): Record<string, string> {
   return { authorization: `Basic ${Buffer.from(pair).toString('base64')}` };
 }
 
-/** A request on a pooled keep-alive connection to the checked address. */
+/**
+ * A request on a pooled keep-alive connection to the checked address. It goes through undici's
+ * `dispatch` with a handler of its own, which collects the body up to the cap as it arrives: no
+ * response stream and no abort listener inside undici per request, only the one here.
+ */
 export async function pinnedRequest(input: PinnedRequestInput): Promise<PinnedResponse> {
-  let response: Dispatcher.ResponseData;
+  const first = { answered: false };
   try {
-    response = await sendOnce(input);
+    return await sendOnce(input, first);
   } catch (err) {
-    if (!closedReusedConnection(err) || input.signal.aborted) throw err;
-    response = await sendOnce(input);
+    // Sent once more only when no answer had started: a body cut after the status line is not resent.
+    if (first.answered || !closedReusedConnection(err) || input.signal.aborted) throw err;
+    return sendOnce(input, { answered: false });
   }
-  return {
-    status: response.statusCode,
-    headers: response.headers,
-    body: await readCapped(response.body, input),
-  };
-}
-
-function sendOnce({
-  target,
-  method,
-  headers,
-  body,
-  signal,
-}: PinnedRequestInput): Promise<Dispatcher.ResponseData> {
-  const { url } = target;
-  return poolFor(target).request({
-    path: `${url.pathname}${url.search}`,
-    method,
-    headers: { ...authorization(url), ...headers },
-    body: body ?? null,
-    signal,
-  });
 }
 
 /**
- * The body up to the cap. A body read only in part (cut at the cap, aborted, reset) closes its
- * connection: whatever the server still sends is not read.
+ * Resolves with the status, headers and the body up to the cap. A body read only in part (cut at the
+ * cap, aborted, reset) closes its connection: whatever the server still sends is not read. An abort
+ * or a connection error after the status line ends a 'truncate' request with the body read so far.
  */
-async function readCapped(
-  body: Dispatcher.ResponseData['body'],
-  { maxResponseBytes, oversize }: PinnedRequestInput,
-): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let kept = 0;
-  try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      const room = maxResponseBytes - kept;
-      if (oversize === 'fail' && chunk.length > room) throw new ResponseTooLargeError(maxResponseBytes);
-      const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
-      chunks.push(piece);
-      kept += piece.length;
-      if (kept >= maxResponseBytes && oversize === 'truncate') break;
+function sendOnce(
+  { target, method, headers, body, maxResponseBytes, oversize, signal }: PinnedRequestInput,
+  state: { answered: boolean },
+): Promise<PinnedResponse> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
     }
-  } catch (err) {
-    // 'truncate': a deadline or a reset after the status line ends the body read so far.
-    if (oversize === 'fail') throw err;
-  }
-  return Buffer.concat(chunks, kept);
+    let controller: Dispatcher.DispatchController | undefined;
+    let status = 0;
+    let responseHeaders: PinnedResponse['headers'] = {};
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    let settled = false;
+    const settle = (err?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      if (err !== undefined) reject(err);
+      else resolve({ status, headers: responseHeaders, body: Buffer.concat(chunks, kept) });
+    };
+    const fail = (err: unknown): void => settle(state.answered && oversize === 'truncate' ? undefined : err);
+    const onAbort = (): void => {
+      const reason: unknown = signal.reason;
+      fail(reason);
+      controller?.abort(reason instanceof Error ? reason : new Error('aborted'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(c) {
+        controller = c;
+        if (settled) c.abort(new Error('aborted'));
+      },
+      onResponseStart(_c, statusCode, resHeaders) {
+        // 1xx answers are interim: the real one follows.
+        if (statusCode < 200) return;
+        state.answered = true;
+        status = statusCode;
+        responseHeaders = resHeaders;
+      },
+      onResponseData(c, chunk) {
+        if (settled) return;
+        const room = maxResponseBytes - kept;
+        if (oversize === 'fail' && chunk.length > room) {
+          const err = new ResponseTooLargeError(maxResponseBytes);
+          settle(err);
+          c.abort(err);
+          return;
+        }
+        const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        chunks.push(piece);
+        kept += piece.length;
+        if (oversize === 'truncate' && kept >= maxResponseBytes) {
+          settle();
+          c.abort(new Error('response excerpt complete'));
+        }
+      },
+      onResponseEnd() {
+        settle();
+      },
+      onResponseError(_c, err) {
+        fail(err);
+      },
+    };
+    const { url } = target;
+    try {
+      poolFor(target).dispatch(
+        {
+          path: `${url.pathname}${url.search}`,
+          method,
+          headers: { ...authorization(url), ...headers },
+          body: body ?? null,
+        },
+        handler,
+      );
+    } catch (err) {
+      settle(err);
+    }
+  });
 }

@@ -30,16 +30,25 @@ const HISTORY_EVENTS = 12;
 export class LockSafeWorker extends Worker {
   /** Per job id: the runs of it inside processJob now, token → when its lock was last set. */
   private readonly runs = new Map<string, Map<string, number>>();
-  /** Per job id (the most recent HISTORY_JOBS): what happened to its runs in this process, in order. */
-  private readonly history = new Map<string, string[]>();
+  /**
+   * Per job id (the most recent HISTORY_JOBS): what happened to its runs in this process, in order, as
+   * (epoch ms, event); the time is formatted only when the history is read.
+   */
+  private readonly history = new Map<string, [number, string][]>();
 
   private note(id: string, event: string): void {
-    const list = this.history.get(id) ?? [];
-    this.history.delete(id);
-    this.history.set(id, list);
-    list.push(`${new Date().toISOString().slice(11, 23)} ${event}`);
+    let list = this.history.get(id);
+    if (list === undefined) {
+      list = [];
+      this.history.set(id, list);
+      if (this.history.size > HISTORY_JOBS) this.history.delete(this.history.keys().next().value!);
+    } else {
+      // Re-inserted: the Map's order is the recency order.
+      this.history.delete(id);
+      this.history.set(id, list);
+    }
+    list.push([Date.now(), event]);
     if (list.length > HISTORY_EVENTS) list.shift();
-    if (this.history.size > HISTORY_JOBS) this.history.delete(this.history.keys().next().value!);
   }
 
   /**
@@ -48,7 +57,9 @@ export class LockSafeWorker extends Worker {
    */
   lockHistory(id: string): { events: string[]; tracked: boolean; runs: number } {
     return {
-      events: this.history.get(id) ?? [],
+      events: (this.history.get(id) ?? []).map(
+        ([at, event]) => `${new Date(at).toISOString().slice(11, 23)} ${event}`,
+      ),
       tracked: this.lockManager.getTrackedJobIds().includes(id),
       runs: this.runs.get(id)?.size ?? 0,
     };

@@ -115,4 +115,37 @@ describe('DeliveryStore', () => {
     expect(done?.series_attempts).toBe(1);
     expect(await store.startRedelivery('dlv_missing')).toBeNull();
   });
+
+  test('an attempt’s read agrees with the whole record, through retries and a redelivery', async () => {
+    const [id] = (await make('batch_send', 1, 'whep_send')) as [string];
+    const agrees = async () => {
+      const whole = await store.getInternal(id);
+      const toSend = await store.getToSend(id);
+      expect(toSend).toEqual({
+        id,
+        batch_id: whole?.batch_id,
+        endpoint_id: whole?.endpoint_id,
+        webhook_id: whole?.webhook_id,
+        status: whole?.status,
+        body: whole?.body,
+        series_attempts: whole?.series_attempts,
+      });
+      return toSend;
+    };
+    expect(await agrees()).toMatchObject({ status: 'pending', series_attempts: 0, endpoint_id: 'whep_send' });
+    await store.recordAttempt(id, attempt(500), {
+      status: 'failed',
+      nextAttemptAt: null,
+      failureReason: 'exhausted',
+    });
+    expect(await agrees()).toMatchObject({ status: 'failed', series_attempts: 1 });
+    await store.startRedelivery(id);
+    expect(await agrees()).toMatchObject({ status: 'pending', series_attempts: 0 });
+    await store.recordAttempt(id, attempt(null), {
+      status: 'pending',
+      nextAttemptAt: new Date().toISOString(),
+    });
+    expect(await agrees()).toMatchObject({ status: 'pending', series_attempts: 1 });
+    expect(await store.getToSend('dlv_missing')).toBeNull();
+  });
 });

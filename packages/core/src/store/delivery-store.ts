@@ -57,6 +57,26 @@ export interface DeliveryInternal extends Delivery {
   item_count: number;
 }
 
+/**
+ * What an attempt reads of its delivery: the fields it sends and checks, not the whole record (the
+ * hot path; the rest is read only when an attempt fails for good).
+ */
+export type DeliveryToSend = Pick<
+  DeliveryInternal,
+  'id' | 'batch_id' | 'endpoint_id' | 'webhook_id' | 'status' | 'body' | 'series_attempts'
+>;
+
+/** The hash fields DeliveryStore.getToSend reads, in order. */
+const TO_SEND_FIELDS = [
+  'body',
+  'status',
+  'batch_id',
+  'endpoint_id',
+  'webhook_id',
+  'attempts',
+  'series_start',
+];
+
 /** The endpoint log keeps the newest deliveries only; batch logs are bounded by the batch. */
 const ENDPOINT_LOG_MAX = 10_000;
 
@@ -147,6 +167,24 @@ export class DeliveryStore {
       body: h.body,
       series_attempts: delivery.attempts.length - Number(h.series_start ?? 0),
       item_count: Number(h.item_count ?? 0),
+    };
+  }
+
+  /** The fields an attempt needs (HMGET, about half the reply of the whole record), or null. */
+  async getToSend(id: string): Promise<DeliveryToSend | null> {
+    const [body, status, batchId, endpointId, webhookId, attempts, seriesStart] = await this.redis.hmget(
+      this.key(id),
+      ...TO_SEND_FIELDS,
+    );
+    if (!body) return null;
+    return {
+      id,
+      batch_id: batchId ?? '',
+      endpoint_id: endpointId || null,
+      webhook_id: webhookId ?? '',
+      status: (status ?? 'pending') as DeliveryStatus,
+      body,
+      series_attempts: (JSON.parse(attempts ?? '[]') as unknown[]).length - Number(seriesStart ?? 0),
     };
   }
 

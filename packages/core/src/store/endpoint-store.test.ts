@@ -92,6 +92,39 @@ describe('EndpointStore', () => {
     expect(back).toMatchObject({ enabled: true, disabled_reason: null, failing_since: null });
   });
 
+  test('an attempt’s read has the same URL, state and secrets as the whole record', async () => {
+    const { id } = await store.create('acme', input({ rate_limit: 7 }));
+    const now = new Date('2026-01-01T00:00:00Z');
+    await store.rotateSecret('acme', id, 'whsec_bmV3', now, 24 * 3600 * 1000);
+    await store.recordFailure(id, now);
+    const check = async () => {
+      const whole = (await store.getInternal(id)) as EndpointInternal;
+      const toSend = await store.getToSend(id);
+      expect(toSend).toEqual({
+        tenantId: 'acme',
+        secret: whole.secret,
+        previousSecret: whole.previousSecret,
+        endpoint: {
+          id,
+          url: whole.endpoint.url,
+          enabled: whole.endpoint.enabled,
+          rate_limit: whole.endpoint.rate_limit,
+          failing_since: whole.endpoint.failing_since,
+          previous_secret_expires_at: whole.endpoint.previous_secret_expires_at,
+        },
+      });
+      return toSend;
+    };
+    expect(await check()).toMatchObject({
+      previousSecret: input().secret,
+      endpoint: { rate_limit: 7, failing_since: '2026-01-01T00:00:00.000Z', enabled: true },
+    });
+    await store.update('acme', id, { url: 'https://moved.example.com/h', rate_limit: null, enabled: false });
+    expect(await check()).toMatchObject({ endpoint: { url: 'https://moved.example.com/h', enabled: false } });
+    await store.delete('acme', id);
+    expect(await store.getToSend(id)).toBeNull();
+  });
+
   test('a deleted endpoint stays deleted, even when a late failure is recorded', async () => {
     const { id } = await store.create('acme', input());
     expect(await store.delete('acme', id)).toBe(true);

@@ -35,6 +35,29 @@ export interface EndpointInternal {
   previousSecret: string | null;
 }
 
+/** What an attempt reads of its endpoint: where it goes, whether it may, and what signs it. */
+export interface EndpointToSend {
+  tenantId: string;
+  secret: string;
+  previousSecret: string | null;
+  endpoint: Pick<
+    WebhookEndpoint,
+    'id' | 'url' | 'enabled' | 'rate_limit' | 'failing_since' | 'previous_secret_expires_at'
+  >;
+}
+
+/** The hash fields EndpointStore.getToSend reads, in order. */
+const TO_SEND_FIELDS = [
+  'tenant_id',
+  'url',
+  'enabled',
+  'secret',
+  'previous_secret',
+  'previous_secret_expires_at',
+  'rate_limit',
+  'failing_since',
+];
+
 export interface NewEndpoint {
   id: string;
   url: string;
@@ -132,6 +155,26 @@ export class EndpointStore {
     const h = await this.redis.hgetall(this.key(id));
     if (!h.tenant_id) return null;
     return fromHash(id, h);
+  }
+
+  /** The fields a delivery attempt needs (HMGET, about half the reply of the whole record), or null. */
+  async getToSend(id: string): Promise<EndpointToSend | null> {
+    const [tenantId, url, enabled, secret, previousSecret, previousUntil, rateLimit, failingSince] =
+      await this.redis.hmget(this.key(id), ...TO_SEND_FIELDS);
+    if (!tenantId) return null;
+    return {
+      tenantId,
+      secret: secret ?? '',
+      previousSecret: previousSecret || null,
+      endpoint: {
+        id,
+        url: url ?? '',
+        enabled: enabled === '1',
+        rate_limit: rateLimit ? Number.parseInt(rateLimit, 10) : null,
+        failing_since: failingSince || null,
+        previous_secret_expires_at: previousUntil || null,
+      },
+    };
   }
 
   /** Oldest first (ids sort by creation time). */
@@ -271,7 +314,7 @@ export class EndpointStore {
 }
 
 /** The secrets that sign a delivery now: the current one, and the previous one during the overlap. */
-export function signingSecrets(e: EndpointInternal, now = new Date()): string[] {
+export function signingSecrets(e: EndpointToSend, now = new Date()): string[] {
   const until = e.endpoint.previous_secret_expires_at;
   if (e.previousSecret && until && Date.parse(until) > now.getTime()) return [e.secret, e.previousSecret];
   return [e.secret];

@@ -1,5 +1,6 @@
 import {
   type DeliverJob,
+  type DeliveryInternal,
   DeliveryRateLimit,
   DeliveryStore,
   deliverJobSchema,
@@ -52,6 +53,14 @@ export function createDeliverProcessor(
   const endpoints = new EndpointStore(redis, deps.queues.prefix);
   const rates = new DeliveryRateLimit(redis, deps.queues.prefix);
 
+  /** The whole record, before this attempt is recorded (the operational events report from it). */
+  const wholeRecord = async (id: string): Promise<DeliveryInternal> => {
+    const found = await deliveries.getInternal(id);
+    // Only a record deleted during the attempt is missing: the job is retried and then skips it.
+    if (found === null) throw new Error(`delivery ${id} vanished during its attempt`);
+    return found;
+  };
+
   const wait = async (job: Job, token: string | undefined, ms: number, why?: WaitReason): Promise<never> => {
     await job.moveToDelayed(Date.now() + ms, token);
     throw why === undefined ? new DelayedError() : new DeliveryWaitError(why);
@@ -63,11 +72,12 @@ export function createDeliverProcessor(
       return undefined;
     }
     const data: DeliverJob = deliverJobSchema.parse(job.data);
-    // The delivery and its endpoint in one round trip when the job names the endpoint.
+    // The delivery and its endpoint in one round trip when the job names the endpoint: only the fields
+    // an attempt needs. The whole record is read when an attempt fails for good (its events need it).
     const endpointId = data.endpoint_id;
     const [delivery, endpoint] = await Promise.all([
-      deliveries.getInternal(data.delivery_id),
-      typeof endpointId === 'string' ? endpoints.getInternal(endpointId) : undefined,
+      deliveries.getToSend(data.delivery_id),
+      typeof endpointId === 'string' ? endpoints.getToSend(endpointId) : undefined,
     ]);
     if (delivery === null || delivery.status !== 'pending') return { outcome: 'skipped' };
     // Built only when there is something to log: most attempts log nothing.
@@ -142,10 +152,15 @@ export function createDeliverProcessor(
         // Events first, then the record: a crash in between retries the job, which finds the same
         // attempt number and so records the same (idempotent) events.
         if (report.disabled !== undefined && target.endpointId !== null)
-          await emitEndpointDisabled(deps, delivery, target.endpointId, report.disabled);
+          await emitEndpointDisabled(
+            deps,
+            await wholeRecord(delivery.id),
+            target.endpointId,
+            report.disabled,
+          );
         if (outcome.reason === 'exhausted') {
           report.exhausted = true;
-          await emitExhausted(deps, delivery, attempt);
+          await emitExhausted(deps, await wholeRecord(delivery.id), attempt);
         }
         await deliveries.recordAttempt(delivery.id, attempt, {
           status: 'failed',
@@ -157,7 +172,7 @@ export function createDeliverProcessor(
       }
       // Five days of failures without a success disable a tenant endpoint (api.md).
       if (target.endpointId !== null && (await endpoints.recordFailure(target.endpointId))) {
-        await emitEndpointDisabled(deps, delivery, target.endpointId, 'failing');
+        await emitEndpointDisabled(deps, await wholeRecord(delivery.id), target.endpointId, 'failing');
         await deliveries.recordAttempt(delivery.id, attempt, {
           status: 'failed',
           nextAttemptAt: null,

@@ -1,9 +1,9 @@
 /** @module Where a delivery goes now and which secrets sign it, read fresh at every attempt. */
 import {
   type DeliveryFailureReason,
-  type DeliveryInternal,
-  type EndpointInternal,
+  type DeliveryToSend,
   EndpointStore,
+  type EndpointToSend,
   signingSecrets,
 } from '@pixelmill/core';
 import type { WorkerDeps } from '../deps.js';
@@ -29,13 +29,13 @@ export type SendTarget =
  */
 export async function sendTarget(
   deps: WorkerDeps,
-  delivery: DeliveryInternal,
+  delivery: Pick<DeliveryToSend, 'endpoint_id' | 'batch_id'>,
   now = new Date(),
-  endpoint?: EndpointInternal | null,
+  endpoint?: EndpointToSend | null,
 ): Promise<SendTarget> {
   const endpoints = new EndpointStore(deps.redis, deps.queues.prefix);
   if (delivery.endpoint_id !== null) {
-    const found = endpoint !== undefined ? endpoint : await endpoints.getInternal(delivery.endpoint_id);
+    const found = endpoint !== undefined ? endpoint : await endpoints.getToSend(delivery.endpoint_id);
     if (found === null) return { kind: 'skip', reason: 'endpoint_deleted' };
     if (!found.endpoint.enabled) return { kind: 'skip', reason: 'endpoint_disabled' };
     // The endpoint's URL today: a PATCHed URL takes effect for pending retries too.

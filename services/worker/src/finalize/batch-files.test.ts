@@ -1,10 +1,11 @@
+import type { Readable } from 'node:stream';
 import { BatchStore, itemIdFor, newBatchId } from '@pixelmill/core';
 import { testBatchSpec, testItemSpec, useTestRedis } from '@pixelmill/core/test-support';
 import type { S3Store } from '@pixelmill/storage';
 import { useTestBucket } from '@pixelmill/storage/test-support';
 import type { Redis } from 'ioredis';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { batchFileStreams } from './batch-files.js';
+import { batchFileStreams, putBatchFiles } from './batch-files.js';
 
 const BUCKET = 'pixelmill-results-test';
 const db = useTestRedis('worker-results');
@@ -41,13 +42,8 @@ async function writeBoth(
   batchId: string,
   presign: (key: string) => Promise<string>,
 ): Promise<{ manifest: string; results: string }> {
-  const files = batchFileStreams(store, batchId, presign);
   const keys = { manifest: `${batchId}/manifest.jsonl`, results: `${batchId}/results.csv` };
-  await Promise.all([
-    objects.putStream(keys.manifest, files.manifest, 'application/x-ndjson'),
-    objects.putStream(keys.results, files.results, 'text/csv'),
-    files.done,
-  ]);
+  await putBatchFiles(objects, store, batchId, keys, presign);
   return {
     manifest: (await objects.get(keys.manifest)).toString('utf8'),
     results: (await objects.get(keys.results)).toString('utf8'),
@@ -151,11 +147,30 @@ describe('manifest.jsonl and results.csv in the bucket', () => {
     const files = batchFileStreams(store, batchId, async (k) => k);
     // results.csv is read; manifest.jsonl is never read, so the walk waits on it until stopped.
     files.results.resume();
-    files.manifest.on('error', () => {});
-    files.results.on('error', () => {});
     const failure = new Error('upload refused');
     setImmediate(() => files.stop(failure));
     await expect(files.done).rejects.toBe(failure);
     expect(files.results.destroyed).toBe(true);
+  });
+
+  test('an upload that fails fails putBatchFiles at once, and the other upload ends with it', async () => {
+    const ids = Array.from({ length: 1500 }, (_, i) => `sku-${i}`);
+    const batchId = await publishedBatch(ids);
+    const refused = new Error('upload refused');
+    let resultsUpload: Promise<unknown> | undefined;
+    // manifest.jsonl is refused without being read, so the walk waits on it; results.csv is uploaded.
+    const refusing = {
+      ...objects,
+      putStream: (key: string, body: Readable, contentType: string) => {
+        if (key.endsWith('manifest.jsonl')) return Promise.reject(refused);
+        resultsUpload = objects.putStream(key, body, contentType);
+        return resultsUpload as ReturnType<typeof objects.putStream>;
+      },
+    };
+    const keys = { manifest: `${batchId}/manifest.jsonl`, results: `${batchId}/results.csv` };
+    await expect(putBatchFiles(refusing, store, batchId, keys, async (k) => k)).rejects.toBe(refused);
+    // Left waiting for the walk, the results upload would never settle; stopped, it fails too.
+    await expect(resultsUpload).rejects.toThrow('upload refused');
+    expect(await objects.head(keys.results)).toBeNull();
   });
 });

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { type BatchStore, type Item, resultColumns, resultRow } from '@pixelmill/core';
+import type { ObjectStore } from '@pixelmill/storage';
 import { stringify } from 'csv-stringify';
 
 export interface BatchFileStreams {
@@ -15,7 +16,7 @@ export interface BatchFileStreams {
   /** Settles when every item is in both streams; on a failure both streams end with that error. */
   done: Promise<void>;
   /** Ends both streams with `err` (a consumer failed): the walk stops at its next write. */
-  stop(err: Error): void;
+  stop(err: unknown): void;
 }
 
 /**
@@ -30,9 +31,13 @@ export function batchFileStreams(
 ): BatchFileStreams {
   const manifest = new PassThrough();
   const results = stringify({ header: true, columns: [...resultColumns] });
-  const stop = (err: Error): void => {
-    manifest.destroy(err);
-    results.destroy(err);
+  // A failure reaches the caller through `done` and its uploads; a stream ended by stop() before any
+  // consumer listened must not also throw it as an unhandled 'error' event.
+  for (const stream of [manifest, results]) stream.on('error', () => undefined);
+  const stop = (err: unknown): void => {
+    const error = err instanceof Error ? err : new Error(String(err));
+    manifest.destroy(error);
+    results.destroy(error);
   };
   const done = (async () => {
     for await (const ids of store.itemIds(batchId)) {
@@ -44,11 +49,34 @@ export function batchFileStreams(
     manifest.end();
     results.end();
   })().catch((err: unknown) => {
-    const error = err instanceof Error ? err : new Error(String(err));
-    stop(error);
-    throw error;
+    stop(err);
+    throw err;
   });
   return { manifest, results, done, stop };
+}
+
+/**
+ * Uploads a batch's manifest.jsonl and results.csv to `keys`, side by side, from one walk over its
+ * items (batchFileStreams); a failed upload stops the walk and the other upload.
+ */
+export async function putBatchFiles(
+  objects: ObjectStore,
+  store: BatchStore,
+  batchId: string,
+  keys: { manifest: string; results: string },
+  presign: (key: string) => Promise<string>,
+): Promise<void> {
+  const files = batchFileStreams(store, batchId, presign);
+  try {
+    await Promise.all([
+      objects.putStream(keys.manifest, files.manifest, 'application/x-ndjson'),
+      objects.putStream(keys.results, files.results, 'text/csv'),
+      files.done,
+    ]);
+  } catch (err) {
+    files.stop(err);
+    throw err;
+  }
 }
 
 /** Waits for `drain` when the stream's buffer is full; a stream ended with an error rejects. */

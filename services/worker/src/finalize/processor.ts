@@ -1,7 +1,7 @@
 import { type BatchSpec, batchFileKey, type FinalizeJob, finalizeJobSchema } from '@pixelmill/core';
 import type { Job } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
-import { batchFileStreams } from './batch-files.js';
+import { putBatchFiles } from './batch-files.js';
 import { expireBatch } from './expire.js';
 import { sweepCancelled } from './sweep-cancelled.js';
 
@@ -46,20 +46,13 @@ async function writeFiles(
   const where = { root: spec.output.root ?? '', prefix: spec.output.prefix, batchId };
   const manifestKey = batchFileKey(where, 'manifest.jsonl');
   const resultsKey = batchFileKey(where, 'results.csv');
-  const files = batchFileStreams(deps.store, batchId, (key) =>
-    deps.objects.presignGet(key, deps.options.presignTtlS),
+  await putBatchFiles(
+    deps.objects,
+    deps.store,
+    batchId,
+    { manifest: manifestKey, results: resultsKey },
+    (key) => deps.objects.presignGet(key, deps.options.presignTtlS),
   );
-  try {
-    // One walk over the items feeds both uploads; they run side by side.
-    await Promise.all([
-      deps.objects.putStream(manifestKey, files.manifest, 'application/x-ndjson'),
-      deps.objects.putStream(resultsKey, files.results, 'text/csv'),
-      files.done,
-    ]);
-  } catch (err) {
-    files.stop(err instanceof Error ? err : new Error(String(err)));
-    throw err;
-  }
   return { manifestKey, resultsKey };
 }
 

@@ -9,7 +9,13 @@
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl, S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
-import { escapeUri, type SigningContext, signingContextOf, type UnsignedRequest } from './signing-context.js';
+import {
+  escapeUri,
+  formatUrl,
+  type SigningContext,
+  signingContextOf,
+  type UnsignedRequest,
+} from './signing-context.js';
 
 interface Template {
   request: UnsignedRequest;
@@ -22,20 +28,6 @@ interface Template {
 
 /** Plain ASCII: its encoding is itself, so where it sits in the path shows where the key goes. */
 const PROBE_KEY = 'pixelmill-presign-probe';
-
-/** As the SDK formats a presigned request: query parameters sorted by name, values RFC 3986-escaped. */
-function formatUrl(req: UnsignedRequest): string {
-  const query = Object.entries(req.query)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .flatMap(([name, value]) =>
-      value === null
-        ? [escapeUri(name)]
-        : (Array.isArray(value) ? value : [value]).map((v) => `${escapeUri(name)}=${escapeUri(v)}`),
-    )
-    .join('&');
-  const port = req.port !== undefined ? `:${req.port}` : '';
-  return `${req.protocol}//${req.hostname}${port}${req.path}${query ? `?${query}` : ''}`;
-}
 
 /** Builds the unsigned GET request for the probe key through the client's own middleware stack. */
 async function buildTemplate(client: S3Client, bucket: string): Promise<Template | null> {

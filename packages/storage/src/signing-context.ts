@@ -44,17 +44,30 @@ export function escapeUri(value: string): string {
   );
 }
 
-/** Query parameters sorted by name, values RFC 3986-escaped: the SDK's URL and SigV4's canonical form. */
-function formatQuery(query: Record<string, string>, skip?: string): string {
+/**
+ * Query parameters sorted by name, values RFC 3986-escaped, as the SDK formats a presigned URL (and
+ * as SigV4 canonicalises a query of plain `name=value` parameters); `skip` leaves one out.
+ */
+function formatQuery(query: UnsignedRequest['query'], skip?: string): string {
   return Object.entries(query)
     .filter(([name]) => name !== skip)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, value]) => `${escapeUri(name)}=${escapeUri(value)}`)
+    .flatMap(([name, value]) =>
+      value === null
+        ? [escapeUri(name)]
+        : (Array.isArray(value) ? value : [value]).map((v) => `${escapeUri(name)}=${escapeUri(v)}`),
+    )
     .join('&');
 }
 
 function origin(req: UnsignedRequest): string {
   return `${req.protocol}//${req.hostname}${req.port !== undefined ? `:${req.port}` : ''}`;
+}
+
+/** A presigned request as the SDK formats it into a URL. */
+export function formatUrl(req: UnsignedRequest): string {
+  const query = formatQuery(req.query);
+  return `${origin(req)}${req.path}${query ? `?${query}` : ''}`;
 }
 
 /**

@@ -150,17 +150,14 @@ export function createDeliverProcessor(
           report.disabled = 'failing';
         }
         // Events first, then the record: a crash in between retries the job, which finds the same
-        // attempt number and so records the same (idempotent) events.
+        // attempt number and so records the same (idempotent) events. Both events report from one read.
+        let whole: Promise<DeliveryInternal> | undefined;
+        const record = () => (whole ??= wholeRecord(delivery.id));
         if (report.disabled !== undefined && target.endpointId !== null)
-          await emitEndpointDisabled(
-            deps,
-            await wholeRecord(delivery.id),
-            target.endpointId,
-            report.disabled,
-          );
+          await emitEndpointDisabled(deps, await record(), target.endpointId, report.disabled);
         if (outcome.reason === 'exhausted') {
           report.exhausted = true;
-          await emitExhausted(deps, await wholeRecord(delivery.id), attempt);
+          await emitExhausted(deps, await record(), attempt);
         }
         await deliveries.recordAttempt(delivery.id, attempt, {
           status: 'failed',

@@ -97,6 +97,11 @@ export const envSchema = z.object({
   /** Real failures an item may have before it fails; waiting for rate limits never counts. */
   WORKER_ITEM_ATTEMPTS: positiveInt.max(50).default(5),
   /**
+   * Jobs a model's queue holds waiting (not yet running) before the feeder stops queuing more of the
+   * accepted items (feeder.ts); items beyond it wait in the batch store, not as jobs.
+   */
+  PIXELMILL_FEED_HIGH_WATER: positiveInt.max(100_000).default(500),
+  /**
    * Longest an item may take from its batch's acceptance, waiting for capacity included; past it the
    * item fails with `timeout` when a worker next picks it up.
    */

@@ -11,6 +11,17 @@ export {
   MAX_BULLMQ_PRIORITY,
   type PriorityClass,
 } from './fair-queue/fair-queue.js';
+export { type EnqueueBatch, type EnqueueDeps, enqueueItems } from './feeder/enqueue-items.js';
+export {
+  type FeedBatch,
+  type FeederDeps,
+  type FeedStepDeps,
+  feedBatch,
+  feedBatchOf,
+  feedModel,
+  feedModelsOf,
+  recoverPending,
+} from './feeder/feeder.js';
 export * from './ids.js';
 export {
   type EnqueueOptions,
@@ -80,6 +91,7 @@ export {
   signingSecrets,
   type WebhookEndpoint,
 } from './store/endpoint-store.js';
+export { type FedItem, FeedStore, type PendingFeed } from './store/feed-store.js';
 export { storeKeys } from './store/keys.js';
 export {
   type BatchEndEntry,

@@ -1,7 +1,8 @@
 /**
  * A batch is accepted whole or not at all (api.md "Errors"): jobs are created only once the whole upload
- * is valid, and when enqueueing fails midway, what was already written (batch, items, the first
- * chunk's jobs) is removed.
+ * is valid (the first PIXELMILL_FEED_HIGH_WATER items of each model; the feeder queues the rest), and
+ * when queuing them fails, what was already written (batch, items, jobs, the feeder's records) is
+ * removed.
  */
 import { itemIdFor, Queues } from '@pixelmill/core';
 import type { Queue } from 'bullmq';
@@ -22,7 +23,7 @@ type FailMode = 'none' | 'throw' | 'write-then-throw';
 /** Real queues whose generation queues fail their Nth addBulk call, before or after writing to Redis. */
 class FailingQueues extends Queues {
   mode: FailMode = 'none';
-  failOnCall = 2;
+  failOnCall = 1;
   calls = 0;
   /** Jobs in the queue when the failing call ran (after its own write, in write-then-throw). */
   jobsAtFailure = -1;
@@ -50,9 +51,12 @@ class FailingQueues extends Queues {
 let env: TestEnv;
 let queues: FailingQueues;
 const ITEMS = 1500; // two chunks: 1,000 + 500
+/** Items queued as jobs at acceptance; the other 500 wait for the feeder. */
+const HIGH_WATER = 1000;
 
 beforeAll(async () => {
   env = await startTestEnv({
+    options: { feedHighWater: HIGH_WATER },
     queues: (redis, prefix) => {
       queues = new FailingQueues(redis, prefix);
       return queues;
@@ -90,20 +94,20 @@ async function expectNothingLeft(batchId: string): Promise<void> {
 }
 
 describe('atomic acceptance', () => {
-  test('the second enqueue chunk fails: 503, and the first chunk, items and batch are gone', async () => {
+  test('queuing the first items fails: 503, and items, batch and feeder records are gone', async () => {
     queues.mode = 'throw';
     const r = await submit();
     expectError(r, 503, 'service_unavailable');
-    expect(queues.calls).toBe(2);
-    expect(queues.jobsAtFailure).toBe(1000); // the first chunk really was in the queue
+    expect(queues.calls).toBe(1);
+    expect(queues.jobsAtFailure).toBe(0);
     await expectNothingLeft(queues.batchId as string);
   });
 
-  test('the second chunk is written but its reply is lost: its jobs are removed too', async () => {
+  test('the first items are queued but the reply is lost: their jobs are removed too', async () => {
     queues.mode = 'write-then-throw';
     const r = await submit();
     expectError(r, 503, 'service_unavailable');
-    expect(queues.jobsAtFailure).toBe(ITEMS);
+    expect(queues.jobsAtFailure).toBe(HIGH_WATER);
     await expectNothingLeft(queues.batchId as string);
   });
 
@@ -122,15 +126,17 @@ describe('atomic acceptance', () => {
     expect(await dataKeys(env)).toEqual([]);
   });
 
-  test('the same batch is accepted in two chunks once Redis answers', async () => {
+  test('the same batch is accepted once Redis answers: the first items as jobs, the rest left to the feeder', async () => {
     queues.mode = 'none';
     const r = await submit();
     expect(r.status, JSON.stringify(r.json)).toBe(201);
-    expect(queues.calls).toBe(2);
-    expect(r.json.counts.total).toBe(ITEMS);
+    expect(queues.calls).toBe(1);
+    expect(r.json.counts).toMatchObject({ total: ITEMS, queued: ITEMS });
     const jobs = await allJobs(env.queues.generate(MODEL));
-    expect(jobs).toHaveLength(ITEMS);
-    expect(new Set(jobs.map((j) => j.id))).toEqual(new Set(customIds.map((c) => itemIdFor(r.json.id, c))));
+    expect(new Set(jobs.map((j) => j.id))).toEqual(
+      new Set(customIds.slice(0, HIGH_WATER).map((c) => itemIdFor(r.json.id, c))),
+    );
     expect(await env.redis.llen(env.store.keys.batchItems(r.json.id))).toBe(ITEMS);
+    expect(await env.deps.feeds.batches(MODEL)).toEqual([r.json.id]);
   });
 });

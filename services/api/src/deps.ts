@@ -1,4 +1,4 @@
-import type { BatchStore, Queues } from '@pixelmill/core';
+import type { BatchStore, FeedStore, Queues } from '@pixelmill/core';
 import type { Logger } from '@pixelmill/logger';
 import type { LookupAll } from '@pixelmill/net-guard';
 import type { ModelRegistry } from '@pixelmill/providers';
@@ -11,6 +11,8 @@ import type { ApiMetrics } from './metrics/api-metrics.js';
 export interface AppDeps {
   redis: Redis;
   store: BatchStore;
+  /** The feeder's records: acceptance and retry feed a batch's first items themselves. */
+  feeds: FeedStore;
   queues: Queues;
   registry: ModelRegistry;
   objects: ObjectStore;
@@ -32,6 +34,8 @@ export interface AppDeps {
     lookup?: LookupAll | undefined;
     /** Real failures an item may have (WORKER_ITEM_ATTEMPTS); written into each generation job. */
     itemAttempts: number;
+    /** PIXELMILL_FEED_HIGH_WATER: items of a new or retried batch queued as jobs per model at once. */
+    feedHighWater: number;
     /** PIXELMILL_ECONOMY_JOB_SIZE: items per provider batch job (default 25). */
     economyJobSize?: number;
   };

@@ -63,7 +63,7 @@ async function listAll(batchId: string, status?: string): Promise<Json[]> {
 }
 
 describe('NDJSON', () => {
-  test('2,500 lines (three chunks) are accepted in order, one job per item', async () => {
+  test('2,500 lines (three chunks) are accepted in order; the first PIXELMILL_FEED_HIGH_WATER are jobs', async () => {
     const items = Array.from({ length: 2500 }, (_, i) => ({ custom_id: `sku-${i}`, prompt: `shoe ${i}` }));
     const r = await postRaw(
       ndjson({ model: MODEL, defaults: { size: '2K' } }, items),
@@ -75,8 +75,13 @@ describe('NDJSON', () => {
     const listed = await listAll(r.json.id);
     expect(listed.map((i) => i.custom_id)).toEqual(items.map((i) => i.custom_id));
     expect(listed[0]).toMatchObject({ size: '2K', prompt: 'shoe 0' });
-    const jobs = await allJobs(env.queues.generate(MODEL));
-    expect(jobs.filter((j) => j.data.batch_id === r.json.id)).toHaveLength(2500);
+    const jobs = (await allJobs(env.queues.generate(MODEL))).filter((j) => j.data.batch_id === r.json.id);
+    expect(jobs.map((j) => j.data.item_id).sort()).toEqual(
+      listed
+        .slice(0, env.deps.options.feedHighWater)
+        .map((i) => i.id)
+        .sort(),
+    );
   });
 
   test('one bad line at the end of a large body: 400 naming it, and nothing is left behind', async () => {

@@ -5,6 +5,7 @@ import { loadStartupConfigOrExit, s3OptionsFromEnv } from '@pixelmill/config';
 import {
   BatchStore,
   connectRedis,
+  FeedStore,
   finishedWithin,
   Queues,
   QuotaStore,
@@ -38,6 +39,7 @@ redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection e
 const objects = createS3Store(s3OptionsFromEnv(env));
 const queues = new Queues(redis, env.PIXELMILL_QUEUE_PREFIX);
 const store = new BatchStore(redis, env.PIXELMILL_QUEUE_PREFIX);
+const feeds = new FeedStore(redis, env.PIXELMILL_QUEUE_PREFIX);
 // The batch gauges walk the store's tenant set; tenants of batches stored without it are added once.
 redis.once('ready', () => {
   store.registerListedTenants().catch((err) => logger.warn({ err }, 'could not register listed tenants'));
@@ -51,6 +53,7 @@ for (const tenantId of Object.keys(quotas.overrides)) {
 const app = createApp({
   redis,
   store,
+  feeds,
   queues,
   registry,
   adminKey: env.PIXELMILL_ADMIN_KEY,
@@ -65,6 +68,7 @@ const app = createApp({
     presignTtlS: env.PIXELMILL_PRESIGN_TTL_S,
     allowPrivateWebhooks: env.PIXELMILL_WEBHOOK_ALLOW_PRIVATE,
     itemAttempts: env.WORKER_ITEM_ATTEMPTS,
+    feedHighWater: env.PIXELMILL_FEED_HIGH_WATER,
     economyJobSize: env.PIXELMILL_ECONOMY_JOB_SIZE,
   },
 });

@@ -1,4 +1,4 @@
-import type { BatchStore, Queues } from '@pixelmill/core';
+import type { BatchSpecCache, BatchStore, FeedStore, Queues } from '@pixelmill/core';
 import type { Logger } from '@pixelmill/logger';
 import type { ModelRegistry } from '@pixelmill/providers';
 import type { Limiter } from '@pixelmill/ratelimit';
@@ -17,6 +17,9 @@ export interface WorkerDeps {
    */
   deliveryRedis?: Redis;
   store: BatchStore;
+  /** The feeder's records (feed/feed-loop.ts) and the batch specs it reads. */
+  feeds: FeedStore;
+  specs: BatchSpecCache;
   queues: Queues;
   registry: ModelRegistry;
   objects: ObjectStore;
@@ -31,6 +34,8 @@ export interface WorkerDeps {
   options: {
     concurrency: number;
     itemAttempts: number;
+    /** PIXELMILL_FEED_HIGH_WATER: jobs each model's queue holds waiting before the feeder stops. */
+    feedHighWater: number;
     /** WORKER_ITEM_DEADLINE_MS: an item still not done this long after acceptance fails with `timeout`. */
     itemDeadlineMs: number;
     /** Per-model circuit breaker: consecutive 5xx/timeouts that open it, and how long it stays open. */

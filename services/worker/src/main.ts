@@ -2,9 +2,11 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadStartupConfigOrExit, s3OptionsFromEnv } from '@pixelmill/config';
 import {
+  BatchSpecCache,
   BatchStore,
   connectRedis,
   duplicateConnection,
+  FeedStore,
   finishedWithin,
   masterNodes,
   OutboxStore,
@@ -73,10 +75,13 @@ const metrics = createWorkerMetrics({
   outbox: new OutboxStore(redis, env.PIXELMILL_QUEUE_PREFIX),
 });
 const registry = instrumentRegistry(baseRegistry, metrics);
+const store = new BatchStore(redis, env.PIXELMILL_QUEUE_PREFIX);
 const deps = {
   redis,
   deliveryRedis,
-  store: new BatchStore(redis, env.PIXELMILL_QUEUE_PREFIX),
+  store,
+  feeds: new FeedStore(redis, env.PIXELMILL_QUEUE_PREFIX),
+  specs: new BatchSpecCache(store),
   queues,
   registry,
   objects,
@@ -100,6 +105,7 @@ const deps = {
   options: {
     concurrency: env.WORKER_CONCURRENCY,
     itemAttempts: env.WORKER_ITEM_ATTEMPTS,
+    feedHighWater: env.PIXELMILL_FEED_HIGH_WATER,
     itemDeadlineMs: env.WORKER_ITEM_DEADLINE_MS,
     circuit: { failures: env.WORKER_CIRCUIT_FAILURES, openMs: env.WORKER_CIRCUIT_OPEN_MS },
     allowPrivateUrls: env.PIXELMILL_WEBHOOK_ALLOW_PRIVATE,

@@ -4,6 +4,7 @@ import type { ConnectionOptions, Job, Queue, Worker } from 'bullmq';
 import { createDeliverProcessor, type DeliverReport, DeliveryWaitError } from './deliver/processor.js';
 import type { WorkerDeps } from './deps.js';
 import { createEconomyProcessor } from './economy/processor.js';
+import { startFeedLoop } from './feed/feed-loop.js';
 import { createFinalizeProcessor } from './finalize/processor.js';
 import { endAbandonedItems } from './generate/abandoned-items.js';
 import { hintedWaitMs } from './generate/handle-failure.js';
@@ -11,6 +12,7 @@ import { runnerOf } from './generate/item-lease.js';
 import { createGenerateProcessor } from './generate/processor.js';
 import { LockSafeWorker } from './lock-safe-worker.js';
 import type { WorkerMetrics } from './metrics/worker-metrics.js';
+import { crashPoint } from './test-crash.js';
 
 /**
  * Backoff between real failures of an item (a retried 5xx): the server's hint plus jitter when it gave
@@ -40,7 +42,7 @@ export interface RunningWorkers {
    * worker takes it at once instead of after the lock lapses. Used when shutdown runs out of time.
    */
   handBack(): Promise<number>;
-  /** Stops the periodic sweep of abandoned items. */
+  /** Stops the periodic sweep of abandoned items and the feeders' timer. */
   stopSweeps(): void;
 }
 
@@ -125,6 +127,17 @@ export function startWorkers(
     ),
   );
 
+  const models = deps.registry.list().map((m) => m.id);
+  const feeder = startFeedLoop(
+    {
+      ...deps,
+      itemAttempts: deps.options.itemAttempts,
+      highWater: deps.options.feedHighWater,
+      betweenSteps: () => crashPoint('PIXELMILL_TEST_CRASH_IN_FEED'),
+    },
+    models,
+    deps.logger,
+  );
   const sweep = abandonedItemSweeper(deps, generateQueues);
   const sweepTimer = setInterval(() => void sweep(), Math.max(5000, recovery.stalledIntervalMs));
   sweepTimer.unref();
@@ -138,6 +151,9 @@ export function startWorkers(
       const lock = lost !== undefined && w instanceof LockSafeWorker ? w.lockHistory(lost) : undefined;
       deps.logger.error({ err, queue: w.name, ...(lock ? { lock } : {}) }, 'worker error');
     });
+    const model = models.find((m) => queueNames.generate(m) === w.name);
+    // A job that starts leaves room in its queue: the model's feeder tops it up.
+    if (model !== undefined) w.on('active', () => feeder.wake(model));
     w.on('completed', () => metrics?.jobs.inc({ queue: w.name, outcome: 'completed' }));
     w.on('failed', (job, err) => {
       metrics?.jobs.inc({ queue: w.name, outcome: 'failed' });
@@ -179,7 +195,10 @@ export function startWorkers(
       );
       return entries.length;
     },
-    stopSweeps: () => clearInterval(sweepTimer),
+    stopSweeps: () => {
+      clearInterval(sweepTimer);
+      feeder.stop();
+    },
   };
 }
 

@@ -132,6 +132,11 @@ export class BatchStore {
       .exec();
   }
 
+  /** Writes a batch's final spec before it is published (the feeder reads models and lanes from it). */
+  async writeSpec(batchId: string, spec: BatchSpec): Promise<void> {
+    await this.redis.hset(this.keys.batch(batchId), 'spec', JSON.stringify(spec));
+  }
+
   /** Ids of every listed batch of every tenant, a window at a time (operational gauges). */
   async *listedBatchIds(window = 200): AsyncGenerator<string[]> {
     for (const tenantId of await this.redis.smembers(this.keys.tenants())) {
@@ -642,6 +647,33 @@ export class BatchStore {
       if (err) throw err;
       return { itemId: itemIds[i] as string, round: Number(r) };
     });
+  }
+
+  /**
+   * Puts the items of the batch in one of `statuses` back to queued, a window of its item list per
+   * call (retryWindow-3.lua), and hands them to the feeder of each of `models` in the same step.
+   * Yields, per window, how many it retried.
+   */
+  async *retryInWindows(
+    batchId: string,
+    statuses: readonly ItemStatus[],
+    models: readonly string[],
+    window = STATUS_SCAN_WINDOW,
+  ): AsyncGenerator<number> {
+    const keys = [this.keys.batchItems(batchId), this.keys.batch(batchId), this.keys.feedSet('')];
+    for (let pos = 0; ; ) {
+      const [next, retried] = (await runScript(this.redis, 'retryWindow-3', keys, [
+        this.keys.item(''),
+        pos,
+        window,
+        statuses.join(','),
+        batchId,
+        ...models,
+      ])) as [number, number];
+      yield Number(retried);
+      if (Number(next) < pos + window) return;
+      pos = Number(next);
+    }
   }
 
   /** Claims the finalize step when nothing is open (see claimFinalize-1.lua). */

@@ -27,6 +27,10 @@ export function storeKeys(deploymentPrefix: string) {
     economyJob: (batchId: string, pack: number) => `${prefix}:econ:${batchId}:${pack}`,
     /** Economy results that arrived for an item whose image was already stored (first result wins). */
     economyDuplicates: () => `${prefix}:econ:duplicates`,
+    /** Batches with items the feeder may still queue for a model (a set; see feeder/feeder.ts). */
+    feedSet: (model: string) => `${prefix}:feed:${model}`,
+    /** Feeds whose jobs may not be added yet, per model (token -> "<batch>\n<item>:<round>,..."). */
+    feedPending: (model: string) => `${prefix}:feed-pending:${model}`,
     /** Item and batch ends waiting to become webhook events (a stream; see outbox-store.ts). */
     outbox: () => `${prefix}:outbox`,
   };

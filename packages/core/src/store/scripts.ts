@@ -14,6 +14,8 @@ export type ScriptName =
   | 'closeQueued-3'
   | 'gateItem-3'
   | 'retryItem-2'
+  | 'retryWindow-3'
+  | 'feedItems-4'
   | 'reopenBatch-1'
   | 'completeBatch-2'
   | 'claimFinalize-1'

@@ -4,12 +4,14 @@ import {
   type BatchItemInput,
   type BatchSpec,
   type CreateBatchRequest,
-  createFairScheduler,
   DEFAULT_KEY_TEMPLATE,
   type EconomyJob,
   economyJobId,
   enqueue,
   type FieldProblem,
+  feedBatch,
+  feedBatchOf,
+  feedModelsOf,
   type ItemSpec,
   itemIdFor,
   jobFor,
@@ -26,6 +28,7 @@ import { generateWebhookSecret } from '@pixelmill/webhooks';
 import type { AppDeps } from '../deps.js';
 import { ApiError, invalidRequest } from '../errors.js';
 import { ReferenceChecks } from './check-references.js';
+import { feedStepDeps } from './feed.js';
 import { type BatchKeyParts, headerKeyProblems, itemKeyProblems } from './output-keys.js';
 import { type Locate, type ResolveContext, resolveItem } from './resolve-items.js';
 import { releaseTenantQuota, reserveTenantQuota } from './tenant-quota.js';
@@ -107,37 +110,6 @@ export interface AcceptedBatch {
 interface PendingItem {
   spec: ItemSpec;
   where: string;
-}
-
-/**
- * The one place generation jobs are built and enqueued (acceptance and retry), so every job gets the
- * same options. Items of one chunk may use different models, hence different queues.
- */
-export async function enqueueItems(
-  deps: AppDeps,
-  batch: { id: string; tenantId: string; priority: BatchSpec['priority'] },
-  items: { id: string; model: string; round: number }[],
-): Promise<void> {
-  const byModel = new Map<string, typeof items>();
-  for (const item of items) {
-    const list = byModel.get(item.model) ?? [];
-    list.push(item);
-    byModel.set(item.model, list);
-  }
-  for (const [model, list] of byModel) {
-    // Fair share between tenants: priorities are start tags of fair queuing (@pixelmill/core fair-queue).
-    await createFairScheduler(deps.redis).addBulk(
-      deps.queues.generate(model),
-      { tenant: batch.tenantId, priority: batch.priority },
-      list.map((item) =>
-        jobFor(
-          jobs.generate,
-          { batch_id: batch.id, item_id: item.id, tenant_id: batch.tenantId },
-          { round: item.round, options: { attempts: deps.options.itemAttempts } },
-        ),
-      ),
-    );
-  }
 }
 
 /**
@@ -394,14 +366,16 @@ export class BatchAcceptance {
     // custom_id → where it was first seen, for this ingest only (deleted when it ends). The same script
     // writes the chunk's items, so a chunk costs one round trip. Once anything is wrong nothing more is
     // written: the batch is refused and rolled back. The chunk's jobs are only noted (sent behind the
-    // script on the same connection): they are created once the whole upload is valid (enqueueAll).
+    // script on the same connection): economy packs are created once the whole upload is valid
+    // (enqueueAll); realtime items get their jobs from the feeder as their model's queue has room.
+    const economy = items.filter((i) => i.spec.lane === 'economy');
     const [dups] = await Promise.all([
       this.deps.store.insertChunk(this.id, this.tenantId, items, this.problems.length === 0),
       this.problems.length === 0
         ? this.deps.store.noteIngestJobs(
             this.id,
-            items.map((i) => ({
-              lane: i.spec.lane ?? 'realtime',
+            economy.map((i) => ({
+              lane: 'economy' as const,
               model: i.spec.model,
               itemId: i.id,
               withReferences: i.spec.reference_images.length > 0,
@@ -418,9 +392,8 @@ export class BatchAcceptance {
   }
 
   /**
-   * Creates the jobs of a whole, valid upload, a window of noted jobs at a time (two windows in flight):
-   * realtime items through the fair scheduler, economy items packed into provider batch jobs. The
-   * items stay gated (`pending`) until publishBatch.
+   * Creates the economy lane's provider batch jobs of a whole, valid upload, a window of noted items at
+   * a time (two windows in flight). The items stay gated (`pending`) until publishBatch.
    */
   private async enqueueAll(): Promise<void> {
     this.enqueueStarted = true;
@@ -432,32 +405,41 @@ export class BatchAcceptance {
     for await (const notes of this.deps.store.ingestJobs(this.id, CHUNK * READ_AHEAD))
       for (let at = 0; at < notes.length; at += CHUNK) {
         if (failure !== undefined) break;
-        const window = notes.slice(at, at + CHUNK);
-        const realtime = window.filter((j) => j.lane !== 'economy');
-        const economy = window
-          .filter((j) => j.lane === 'economy')
+        const economy = notes
+          .slice(at, at + CHUNK)
           .map((j) => ({ id: j.itemId, model: j.model, withReferences: j.withReferences }));
         const first = this.packs;
         // Counted before the write: a failed addBulk may still have written some packs (rollback).
         this.packs += packCount(economy, this.deps.options.economyJobSize ?? DEFAULT_ECONOMY_JOB_SIZE);
         if (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
         inFlight.push(
-          (async () => {
-            if (realtime.length > 0)
-              await enqueueItems(
-                this.deps,
-                batch,
-                realtime.map((j) => ({ id: j.itemId, model: j.model, round: 0 })),
-              );
-            if (economy.length > 0) await enqueueEconomy(this.deps, batch, economy, first);
-          })().catch((err: unknown) => {
-            failure ??= { err };
-          }),
+          enqueueEconomy(this.deps, batch, economy, first).then(
+            () => undefined,
+            (err: unknown) => {
+              failure ??= { err };
+            },
+          ),
         );
       }
     // Every write settles before a failure is thrown: the rollback then sees every job written.
     await Promise.all(inFlight);
     if (failure !== undefined) throw failure.err;
+  }
+
+  /**
+   * Hands the realtime items to the feeder and queues the first PIXELMILL_FEED_HIGH_WATER of each model
+   * as jobs now, so the first provider call does not wait for a worker's feeder. The final spec is
+   * written first: worker feeders read it (models, lanes) as soon as the batch is registered.
+   */
+  private async feedFirstItems(spec: BatchSpec): Promise<void> {
+    const models = feedModelsOf(spec);
+    if (models.length === 0) return;
+    this.enqueueStarted = true;
+    await this.deps.store.writeSpec(this.id, spec);
+    await this.deps.feeds.register(this.id, models);
+    const batch = feedBatchOf(this.id, this.tenantId, spec);
+    for (const model of models)
+      await feedBatch(feedStepDeps(this.deps), model, batch, this.deps.options.feedHighWater);
   }
 
   /**
@@ -491,6 +473,7 @@ export class BatchAcceptance {
     try {
       await reserveTenantQuota(this.deps, this.tenantId, this.id, this.count);
       await this.enqueueAll();
+      await this.feedFirstItems(spec);
       await this.deps.store.publishBatch(this.id, this.tenantId, spec);
     } catch (err) {
       await this.rollback();
@@ -530,7 +513,10 @@ export class BatchAcceptance {
     this.closed = true;
     try {
       // Jobs exist only when creating them failed part-way (a refused upload never had any).
-      if (this.enqueueStarted) await this.removeJobs();
+      if (this.enqueueStarted) {
+        await this.deps.feeds.forget(this.id, this.models());
+        await this.removeJobs();
+      }
       await releaseTenantQuota(this.deps, this.tenantId, this.id);
       await this.deps.store.discardBatch(this.id, this.tenantId);
     } catch (err) {
@@ -538,11 +524,14 @@ export class BatchAcceptance {
     }
   }
 
-  /** Removes the jobs enqueueAll wrote before it failed, one by one (rare: Redis failed mid-way). */
+  /** Every model an item of the batch uses. */
+  private models(): string[] {
+    return [...new Set([this.spec.model, ...this.modelsUsed])];
+  }
+
+  /** Removes the jobs enqueueAll and the first feed wrote before they failed, one by one (rare: Redis failed mid-way). */
   private async removeJobs(): Promise<void> {
-    const queues = [...new Set([this.spec.model, ...this.modelsUsed])].map((m) =>
-      this.deps.queues.generate(m),
-    );
+    const queues = this.models().map((m) => this.deps.queues.generate(m));
     for await (const ids of this.deps.store.itemIds(this.id)) {
       await Promise.all(ids.flatMap((id) => queues.map((q) => q.remove(id).catch(() => 0))));
     }

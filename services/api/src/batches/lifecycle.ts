@@ -1,9 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { type Batch, enqueue, type ItemStatus, jobIdOf, jobs } from '@pixelmill/core';
+import { type Batch, enqueue, feedBatch, feedBatchOf, type ItemStatus, jobIdOf, jobs } from '@pixelmill/core';
 import type { Job } from 'bullmq';
 import type { AppDeps } from '../deps.js';
 import { ApiError, notFound } from '../errors.js';
-import { enqueueItems } from './accept-batch.js';
+import { feedStepDeps } from './feed.js';
 import { trackReopenedBatch } from './tenant-quota.js';
 
 async function batchOrNotFound(deps: AppDeps, tenantId: string, batchId: string): Promise<Batch> {
@@ -57,8 +57,10 @@ export async function cancelBatch(deps: AppDeps, tenantId: string, batchId: stri
 
 /**
  * `POST /v1/batches/{id}/retry`: items in the given statuses (failed by default) go back to queued with
- * their attempts reset and new jobs (new job ids: the old failed jobs may still be kept), on the
- * realtime lane (an economy item retried is generated through the realtime API). The batch
+ * their attempts reset (retryWindow-3.lua, one call per 5,000 items, so the counts are right in the
+ * answer), on the realtime lane (an economy item retried is generated through the realtime API). The
+ * feeder makes their jobs (new job ids: the old failed jobs may still be kept); the first
+ * PIXELMILL_FEED_HIGH_WATER of each model are queued before the answer. The batch
  * re-opens and finalizes again (manifest and results rewritten, a new completion webhook) when they end.
  */
 export async function retryBatch(
@@ -86,20 +88,14 @@ export async function retryBatch(
   await deps.store.reopenBatch(batchId);
   await trackReopenedBatch(deps, tenantId, batchId);
   const found = await deps.store.getBatchInternal(batchId);
-  const priority = found?.spec.priority ?? 'normal';
+  if (found === null) throw notFound('Batch');
+  // A retry runs on the realtime lane, whatever lane the item had: every model of the batch is fed.
+  const models = [...new Set([found.spec.model, ...(found.spec.models ?? [])])];
   let retried = 0;
-  for await (const ids of deps.store.itemIds(batchId)) {
-    const rounds = (await deps.store.retryItems(batchId, ids, statuses)).filter((r) => r.round > 0);
-    if (rounds.length === 0) continue;
-    const items = await deps.store.getItems(rounds.map((r) => r.itemId));
-    // A retry runs on the realtime lane, whatever lane the item had.
-    for (const it of items) if (it.lane !== 'realtime') await deps.store.setItemLane(it.id, 'realtime');
-    await enqueueItems(
-      deps,
-      { id: batchId, tenantId, priority },
-      rounds.map((r, i) => ({ id: r.itemId, model: items[i]?.model ?? batch.model, round: r.round })),
-    );
-    retried += rounds.length;
+  for await (const count of deps.store.retryInWindows(batchId, statuses, models)) retried += count;
+  if (retried > 0) {
+    const fed = feedBatchOf(batchId, tenantId, found.spec);
+    for (const model of models) await feedBatch(feedStepDeps(deps), model, fed, deps.options.feedHighWater);
   }
   // Another retry took them first: nothing is open, so this call finalizes the re-opened batch again.
   if (retried === 0 && (await deps.store.claimFinalize(batchId)))

@@ -9,6 +9,7 @@ import {
   type BulkReviewRequest,
   type ChooseRequest,
   enqueue,
+  enqueueItems,
   type FieldProblem,
   type Item,
   type ItemReview,
@@ -20,7 +21,7 @@ import {
 } from '@pixelmill/core';
 import type { AppDeps } from '../deps.js';
 import { ApiError, invalidRequest, notFound } from '../errors.js';
-import { enqueueItems } from './accept-batch.js';
+import { feedStepDeps } from './feed.js';
 import { checkRegeneratedKeys } from './output-keys.js';
 import { resolveItem } from './resolve-items.js';
 import { trackReopenedBatch } from './tenant-quota.js';
@@ -196,7 +197,7 @@ export async function regenerateOne(
     if (r.state === 'missing') throw notFound('Item');
     throw new ApiError(409, 'conflict', `Item ${item.custom_id} is queued or running`);
   }
-  await enqueueItems(deps, { id: batchId, tenantId: who.tenantId, priority: batch.priority }, [
+  await enqueueItems(feedStepDeps(deps), { id: batchId, tenantId: who.tenantId, priority: batch.priority }, [
     { id: item.id, model: next.model, round: r.round },
   ]);
   return (await deps.store.getItem(item.id)) as Item;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { type ResponseCheck, ResponseValidator } from '@pixelmill/client/contract';
-import { BatchStore, Queues } from '@pixelmill/core';
+import { BatchStore, FeedStore, Queues } from '@pixelmill/core';
 import { deleteKeysUnder } from '@pixelmill/core/test-support';
 import { createLogger } from '@pixelmill/logger';
 import { type RunningSim, startSim } from '@pixelmill/provider-sim';
@@ -70,6 +70,7 @@ const defaultOptions: AppDeps['options'] = {
   presignTtlS: 900,
   allowPrivateWebhooks: false,
   itemAttempts: 3,
+  feedHighWater: 500,
 };
 
 export async function startTestEnv(opts: TestEnvOptions = {}): Promise<TestEnv> {
@@ -110,6 +111,7 @@ export async function startTestEnv(opts: TestEnvOptions = {}): Promise<TestEnv> 
   const deps: AppDeps = {
     redis,
     store: new BatchStore(redis, prefix),
+    feeds: new FeedStore(redis, prefix),
     queues,
     registry,
     objects,

@@ -1,4 +1,4 @@
-import { createFairScheduler, type Item, jobFor, jobs, type Priority } from '@pixelmill/core';
+import { enqueueItems, type Item, type Priority } from '@pixelmill/core';
 import type { WorkerDeps } from '../deps.js';
 
 /**
@@ -12,15 +12,7 @@ export async function handToRealtime(
   item: Item,
 ): Promise<void> {
   await deps.store.setItemLane(item.id, 'realtime');
-  await createFairScheduler(deps.redis).addBulk(
-    deps.queues.generate(item.model),
-    { tenant: batch.tenantId, priority: batch.priority },
-    [
-      jobFor(
-        jobs.generate,
-        { batch_id: batch.id, item_id: item.id, tenant_id: batch.tenantId },
-        { options: { attempts: deps.options.itemAttempts } },
-      ),
-    ],
-  );
+  await enqueueItems({ ...deps, itemAttempts: deps.options.itemAttempts }, batch, [
+    { id: item.id, model: item.model, round: 0 },
+  ]);
 }

@@ -10,8 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type BatchSpec,
+  BatchSpecCache,
   BatchStore,
   createFairScheduler,
+  FeedStore,
   type Item,
   itemIdFor,
   jobFor,
@@ -171,9 +173,12 @@ export async function startHarness(opts: {
   await configureLimits(limiter, registry);
   const qaFlags: string[] = [];
   let qaRegenerated = 0;
+  const store = new BatchStore(redis, prefix);
   const deps: WorkerDeps = {
     redis,
-    store: new BatchStore(redis, prefix),
+    store,
+    feeds: new FeedStore(redis, prefix),
+    specs: new BatchSpecCache(store),
     queues: new Queues(redis, prefix),
     registry,
     objects,
@@ -192,6 +197,7 @@ export async function startHarness(opts: {
     options: {
       concurrency: 4,
       itemAttempts: 3,
+      feedHighWater: 500,
       itemDeadlineMs: 600_000,
       circuit: { failures: 5, openMs: 30_000 },
       allowPrivateUrls: true,

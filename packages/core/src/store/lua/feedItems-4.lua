@@ -1,0 +1,68 @@
+--[[
+  The feeder's step 1 for one batch and one model: walks the batch's item list from the model's feed
+  cursor, picks the queued items of that model (at most ARGV[3]), moves the cursor past what it looked
+  at and records the picked items as pending under ARGV[5] before anyone adds their jobs (step 2,
+  then clearPendingFeed). A crash between the steps leaves the record, and a later feeder run adds
+  those jobs (adding a job id that exists changes nothing). Each call looks at ARGV[4] items at most,
+  so Redis is never blocked for long.
+
+  KEYS[1] the batch's item list
+  KEYS[2] batch hash (cursor: field "feed:<model>")
+  KEYS[3] the model's set of batches with items to feed
+  KEYS[4] the model's pending feeds (hash: token -> "<batch id>\n<item id>:<round>,...")
+  ARGV[1] item key prefix ("<prefix>:item:")
+  ARGV[2] model id
+  ARGV[3] items to pick at most
+  ARGV[4] items to look at at most
+  ARGV[5] token of this feed (its pending record)
+  ARGV[6] batch id
+  ARGV[7] 1 when the batch's items may differ in model or lane (each item's spec is then read)
+
+  Returns {picked count, done, item id, round, item id, round, ...}: done 1 when the cursor reached
+  the end of the list (the batch left the model's set) or the batch is gone or cancelled.
+]]
+local b = redis.call('HMGET', KEYS[2], 'tenant_id', 'cancel_requested', 'feed:' .. ARGV[2])
+if not b[1] or b[2] then
+  redis.call('SREM', KEYS[3], ARGV[6])
+  return {0, 1}
+end
+local pos = tonumber(b[3] or '0')
+local stop = pos + tonumber(ARGV[4])
+local want = tonumber(ARGV[3])
+local inspect = ARGV[7] == '1'
+local out = {0, 0}
+local picked = {}
+while pos < stop and #picked < want do
+  local ids = redis.call('LRANGE', KEYS[1], pos, math.min(pos + 499, stop - 1))
+  if #ids == 0 then break end
+  local used = 0
+  for i = 1, #ids do
+    if #picked >= want then break end
+    used = i
+    local key = ARGV[1] .. ids[i]
+    local item = redis.call('HMGET', key, 'status', 'retries', 'lane')
+    local mine = item[1] == 'queued'
+    if mine and inspect then
+      local spec = cjson.decode(redis.call('HGET', key, 'spec'))
+      local lane = item[3] or spec.lane or 'realtime'
+      mine = spec.model == ARGV[2] and lane == 'realtime'
+    end
+    if mine then
+      picked[#picked + 1] = ids[i] .. ':' .. (item[2] or '0')
+      out[#out + 1] = ids[i]
+      out[#out + 1] = tonumber(item[2] or '0')
+    end
+  end
+  pos = pos + used
+  if used < #ids or #ids < 500 then break end
+end
+redis.call('HSET', KEYS[2], 'feed:' .. ARGV[2], pos)
+if pos >= redis.call('LLEN', KEYS[1]) then
+  redis.call('SREM', KEYS[3], ARGV[6])
+  out[2] = 1
+end
+out[1] = #picked
+if #picked > 0 then
+  redis.call('HSET', KEYS[4], ARGV[5], ARGV[6] .. '\n' .. table.concat(picked, ','))
+end
+return out

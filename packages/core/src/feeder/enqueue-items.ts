@@ -16,11 +16,17 @@ export interface EnqueueBatch {
   id: string;
   tenantId: string;
   priority: Priority;
+  /**
+   * When the batch was accepted (ms): the BullMQ timestamp of its first-round jobs, so a queue's
+   * oldest-job age counts from acceptance even when the feeder queued the job later.
+   */
+  acceptedAt?: number;
 }
 
 /**
  * The one place generation jobs are built and added (feeder, regeneration, economy hand-over), so
- * every job gets the same options. Items may use different models, hence different queues; a job id
+ * every job gets the same options (never a delay: a first-round job's timestamp may be its batch's
+ * acceptance, and BullMQ counts a delay from the timestamp). Items may use different models, hence different queues; a job id
  * carries the item and its retry round, so adding one that exists changes nothing.
  */
 export async function enqueueItems(
@@ -43,7 +49,13 @@ export async function enqueueItems(
         jobFor(
           jobs.generate,
           { batch_id: batch.id, item_id: item.id, tenant_id: batch.tenantId },
-          { round: item.round, options: { attempts: deps.itemAttempts } },
+          {
+            round: item.round,
+            options: {
+              attempts: deps.itemAttempts,
+              ...(item.round === 0 && batch.acceptedAt !== undefined ? { timestamp: batch.acceptedAt } : {}),
+            },
+          },
         ),
       ),
     );

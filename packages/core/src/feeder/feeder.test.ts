@@ -69,6 +69,9 @@ describe('feeder', () => {
     const { id, itemIds } = await makeBatch('acme', 25);
     expect((await feedModel(deps, 'sim-image')).fed).toBe(10);
     expect((await jobIds('sim-image')).sort()).toEqual(itemIds.slice(0, 10).sort());
+    // A queue's oldest-job age counts from the batch's acceptance, not from the feed.
+    const accepted = Date.parse((await store.getBatchInternal(id))?.spec.created_at ?? '');
+    expect((await queues.generate('sim-image').getJob(itemIds[0] as string))?.timestamp).toBe(accepted);
     // Full: nothing more until jobs leave the queue.
     expect((await feedModel(deps, 'sim-image')).fed).toBe(0);
     await emptyQueue('sim-image');

@@ -44,10 +44,12 @@ const PENDING_GRACE_MS = 5000;
 const MAX_CALLS_PER_RUN = 200;
 
 export function feedBatchOf(id: string, tenantId: string, spec: BatchSpec): FeedBatch {
+  const acceptedAt = Date.parse(spec.created_at);
   return {
     id,
     tenantId,
     priority: spec.priority,
+    ...(Number.isFinite(acceptedAt) ? { acceptedAt } : {}),
     inspect: (spec.models?.length ?? 1) > 1 || (spec.mode ?? 'realtime') !== 'realtime',
   };
 }

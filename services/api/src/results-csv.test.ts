@@ -1,5 +1,5 @@
 import { itemIdFor, newBatchId } from '@pixelmill/core';
-import { testBatchSpec, testItemSpec } from '@pixelmill/core/test-support';
+import { insertFedItems, testBatchSpec, testItemSpec } from '@pixelmill/core/test-support';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestEnv, type TestEnv } from './test-support/deps.js';
 
@@ -24,11 +24,11 @@ describe('GET /v1/batches/{id}/results', () => {
     // Stored directly: the API's custom_id rule refuses these today, older or imported items may not.
     const ids = ['=HYPERLINK("x")', 'sku-1'];
     await env.store.insertBatch({ id: batchId, tenantId: env.acme.id, spec });
-    await env.store.insertChunk(
+    await insertFedItems(
+      env.store,
       batchId,
       env.acme.id,
       ids.map((c) => ({ id: itemIdFor(batchId, c), spec: itemSpec(c), where: c })),
-      true,
     );
     await env.store.publishBatch(batchId, env.acme.id);
     await env.store.endItem(batchId, itemIdFor(batchId, ids[0]!), {

@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { BatchStore, itemIdFor, newBatchId } from '@pixelmill/core';
+import { insertFedItems } from '@pixelmill/core/test-support';
 import { Redis } from 'ioredis';
 import { deletePrefix } from '../../support/redis-cleanup.js';
 
@@ -88,11 +89,11 @@ async function main(): Promise<void> {
           },
         };
       });
-      await store.insertChunk(
+      await insertFedItems(
+        store,
         batchId,
         'acme',
         chunk.map((item, i) => ({ ...item, where: `items[${start + i}]` })),
-        true,
       );
     }
     // Every item succeeded with a passing output, half of them approved: no filter below matches.

@@ -17,7 +17,7 @@ let queues: Queues;
 async function makeBatch(
   tenant: string,
   n: number,
-  opts: { priority?: Priority; models?: (i: number) => string } = {},
+  opts: { priority?: Priority; models?: (i: number) => string; economy?: (i: number) => boolean } = {},
 ): Promise<{ id: string; itemIds: string[] }> {
   const id = newBatchId();
   const models = Array.from({ length: n }, (_, i) => opts.models?.(i) ?? 'sim-image');
@@ -28,7 +28,7 @@ async function makeBatch(
   await store.insertBatch({ id, tenantId: tenant, spec });
   const items = models.map((model, i) => ({
     id: itemIdFor(id, `c${i}`),
-    spec: testItemSpec(`c${i}`, { model }),
+    spec: testItemSpec(`c${i}`, { model, ...(opts.economy?.(i) ? { lane: 'economy' as const } : {}) }),
     where: `c${i}`,
   }));
   for (let i = 0; i < items.length; i += 1000)
@@ -65,13 +65,17 @@ afterAll(async () => {
 });
 
 describe('feeder', () => {
-  test('tops a queue up to the high-water mark, in submission order, and leaves the rest as items only', async () => {
+  test('tops a queue up to the high-water mark, in submission order; the rest stay specs without records', async () => {
     const { id, itemIds } = await makeBatch('acme', 25);
     expect((await feedModel(deps, 'sim-image')).fed).toBe(10);
     expect((await jobIds('sim-image')).sort()).toEqual(itemIds.slice(0, 10).sort());
     // A queue's oldest-job age counts from the batch's acceptance, not from the feed.
     const accepted = Date.parse((await store.getBatchInternal(id))?.spec.created_at ?? '');
     expect((await queues.generate('sim-image').getJob(itemIds[0] as string))?.timestamp).toBe(accepted);
+    // Only fed items have a record; the others are counted as unfed.
+    expect(await db.redis.exists(store.keys.item(itemIds[9] as string))).toBe(1);
+    expect(await db.redis.exists(store.keys.item(itemIds[10] as string))).toBe(0);
+    expect(await db.redis.hget(store.keys.batch(id), 'unfed')).toBe('15');
     // Full: nothing more until jobs leave the queue.
     expect((await feedModel(deps, 'sim-image')).fed).toBe(0);
     await emptyQueue('sim-image');
@@ -115,8 +119,8 @@ describe('feeder', () => {
   test('items of another model or of the economy lane are left to their own feed', async () => {
     const { id, itemIds } = await makeBatch('acme', 6, {
       models: (i) => (i % 2 === 0 ? 'sim-image' : 'sim-other'),
+      economy: (i) => i === 2,
     });
-    await db.redis.hset(store.keys.item(itemIds[2] as string), 'lane', 'economy');
     expect((await feedModel(deps, 'sim-image')).fed).toBe(2);
     expect((await jobIds('sim-image')).sort()).toEqual([itemIds[0], itemIds[4]].sort());
     expect((await feedModel(deps, 'sim-other')).fed).toBe(3);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { itemIdFor, newBatchId } from '../ids.js';
-import { testBatchSpec, testItemSpec, useTestRedis } from '../test-support/index.js';
+import { insertFedItems, testBatchSpec, testItemSpec, useTestRedis } from '../test-support/index.js';
 import { BatchStore } from './batch-store.js';
 
 const db = useTestRedis('core');
@@ -21,11 +21,11 @@ async function makeBatch(tenant: string, n: number): Promise<{ id: string; itemI
     id: itemIdFor(id, `c${i}`),
     spec: testItemSpec(`c${i}`, { prompt: `p${i}` }),
   }));
-  await store.insertChunk(
+  await insertFedItems(
+    store,
     id,
     tenant,
     items.map((i) => ({ ...i, where: i.spec.custom_id })),
-    true,
   );
   await store.publishBatch(id, tenant);
   return { id, itemIds: items.map((i) => i.id) };
@@ -174,7 +174,8 @@ describe('BatchStore', () => {
     const id = newBatchId();
     await store.insertBatch({ id, tenantId: 'acme', spec });
     const ids = ['a', 'b', 'c'].map((c) => itemIdFor(id, c));
-    await store.insertChunk(
+    await insertFedItems(
+      store,
       id,
       'acme',
       ids.map((itemId, i) => ({
@@ -182,7 +183,6 @@ describe('BatchStore', () => {
         spec: { ...itemSpec, custom_id: ['a', 'b', 'c'][i] as string },
         where: `item ${i}`,
       })),
-      true,
     );
     expect(await store.gateItem(id, ids[0] as string)).toEqual({ state: 'pending', last: false, waitMs: 0 });
     await store.publishBatch(id, 'acme');
@@ -283,7 +283,7 @@ describe('BatchStore', () => {
       spec: { ...spec, expires_at: new Date(Date.now() - 1000).toISOString() },
     });
     const itemId = itemIdFor(id, 'a');
-    await store.insertChunk(id, 'acme', [{ id: itemId, spec: itemSpec, where: 'item 0' }], true);
+    await insertFedItems(store, id, 'acme', [{ id: itemId, spec: itemSpec, where: 'item 0' }]);
     await store.publishBatch(id, 'acme');
     expect(await store.gateItem(id, itemId)).toEqual({ state: 'expired', last: true, waitMs: 0 });
     expect((await store.getItem(itemId))?.status).toBe('expired');

@@ -93,8 +93,9 @@ export class BatchStore {
   }
 
   /**
-   * Step 2 of acceptance, once per chunk, in one round trip (insertChunk-3.lua): finds custom_ids
-   * already used in this ingest and writes the new items, unless `write` is false or a duplicate turns
+   * Step 2 of acceptance, once per chunk, in one round trip (insertChunk-4.lua): finds custom_ids
+   * already used in this ingest and writes the new items (their specs; a record only for an economy
+   * item: the feeder makes a realtime item's), unless `write` is false or a duplicate turns
    * up (the batch is then refused and rolled back). Returns each duplicate's index in the chunk and
    * where its custom_id was first seen.
    */
@@ -105,11 +106,23 @@ export class BatchStore {
     write: boolean,
   ): Promise<{ index: number; firstSeen: string }[]> {
     const args: string[] = [this.keys.item(''), batchId, tenantId, write ? '1' : '0'];
-    for (const item of items) args.push(item.spec.custom_id, item.where, item.id, JSON.stringify(item.spec));
+    for (const item of items)
+      args.push(
+        item.spec.custom_id,
+        item.where,
+        item.id,
+        JSON.stringify(item.spec),
+        item.spec.lane === 'economy' ? '0' : '1',
+      );
     const reply = (await runScript(
       this.redis,
-      'insertChunk-3',
-      [this.keys.ingestIds(batchId), this.keys.batchItems(batchId), this.keys.batch(batchId)],
+      'insertChunk-4',
+      [
+        this.keys.ingestIds(batchId),
+        this.keys.batchItems(batchId),
+        this.keys.batch(batchId),
+        this.keys.batchSpecs(batchId),
+      ],
       args,
     )) as (number | string)[];
     const dups: { index: number; firstSeen: string }[] = [];
@@ -202,7 +215,13 @@ export class BatchStore {
     }
     await this.redis
       .multi()
-      .unlink(listKey, this.keys.batch(batchId), this.keys.ingestIds(batchId), this.keys.ingestJobs(batchId))
+      .unlink(
+        listKey,
+        this.keys.batchSpecs(batchId),
+        this.keys.batch(batchId),
+        this.keys.ingestIds(batchId),
+        this.keys.ingestJobs(batchId),
+      )
       .zrem(this.keys.tenantBatches(tenantId), batchId)
       .exec();
   }
@@ -264,31 +283,45 @@ export class BatchStore {
     const listKey = this.keys.batchItems(batchId);
     const total = await this.redis.llen(listKey);
     const filters: string[] = [];
-    if (opts.status !== undefined) filters.push('status', opts.status, '');
+    // An item never fed has no record: its status is what the batch gives its unfed items.
+    if (opts.status !== undefined)
+      filters.push(
+        'status',
+        opts.status,
+        (await this.redis.hget(this.keys.batch(batchId), 'unfed_status')) ?? 'queued',
+      );
     if (opts.review !== undefined) filters.push('review_status', opts.review, 'pending');
     if (opts.qa !== undefined) filters.push('qa_status', opts.qa, 'none');
     if (filters.length === 0) {
       const ids = await this.redis.lrange(listKey, pos, pos + opts.limit - 1);
       const end = pos + ids.length;
-      return { data: await this.getItems(ids), next_cursor: end < total ? encodeCursor(String(end)) : null };
+      const positions = ids.map((_, i) => pos + i);
+      return {
+        data: await this.getItems(ids, { batchId, positions }),
+        next_cursor: end < total ? encodeCursor(String(end)) : null,
+      };
     }
     // With filters, Redis scans the item fields itself (scanItems-1.lua), a few thousand items per
     // call, until the page is full or the list ends; whole records are read for the matches only.
     const matches: string[] = [];
+    const positions: number[] = [];
     while (matches.length < opts.limit && pos < total) {
-      const [next, ...ids] = (await runScript(
+      const [next, ...found] = (await runScript(
         this.redis,
         'scanItems-1',
         [listKey],
         [this.keys.item(''), pos, opts.limit - matches.length, STATUS_SCAN_WINDOW, ...filters],
-      )) as [number, ...string[]];
-      matches.push(...ids);
+      )) as [number, ...(string | number)[]];
+      for (let i = 0; i < found.length; i += 2) {
+        matches.push(String(found[i]));
+        positions.push(Number(found[i + 1]));
+      }
       if (Number(next) <= pos) break;
       pos = Number(next);
     }
     // A match may have changed between the scan and this read; it is still shown (as it is now).
     return {
-      data: await this.getItems(matches),
+      data: await this.getItems(matches, { batchId, positions }),
       next_cursor: pos < total ? encodeCursor(String(pos)) : null,
     };
   }
@@ -752,10 +785,77 @@ export class BatchStore {
     });
   }
 
-  async getItems(ids: string[]): Promise<Item[]> {
+  /**
+   * These items, in order. `at` gives each one's position in the batch's item list: an item never fed
+   * (no record yet) is then read from its spec at that position, with the status its batch gives the
+   * unfed ones (queued, or what cancel or a deadline made them); without it such an item reads as
+   * missing (an item of no batch).
+   */
+  async getItems(ids: string[], at?: { batchId: string; positions: readonly number[] }): Promise<Item[]> {
     const pipe = this.redis.pipeline();
     for (const id of ids) pipe.hgetall(this.keys.item(id));
-    const rows = (await pipe.exec()) ?? [];
-    return rows.map(([, h], i) => itemFromHash(ids[i] as string, h as Record<string, string>));
+    const rows = ((await pipe.exec()) ?? []).map(([, h]) => h as Record<string, string>);
+    const unfed = rows.flatMap((h, i) => (h.spec === undefined ? [i] : []));
+    if (at !== undefined && unfed.length > 0) {
+      const fill = await this.unfedRecords(
+        at.batchId,
+        unfed.map((i) => at.positions[i] as number),
+      );
+      unfed.forEach((i, k) => {
+        const record = fill[k];
+        if (record !== undefined) rows[i] = record;
+      });
+    }
+    return rows.map((h, i) => itemFromHash(ids[i] as string, h));
+  }
+
+  /** The records unfed items at these positions of the batch would have (undefined: no spec there). */
+  private async unfedRecords(
+    batchId: string,
+    positions: readonly number[],
+  ): Promise<(Record<string, string> | undefined)[]> {
+    const low = Math.min(...positions);
+    const high = Math.max(...positions);
+    const pipe = this.redis.pipeline().hmget(this.keys.batch(batchId), 'tenant_id', 'unfed_status');
+    // One range when the positions are close (a page), else one read per position.
+    if (high - low < 1000) pipe.lrange(this.keys.batchSpecs(batchId), low, high);
+    else for (const p of positions) pipe.lindex(this.keys.batchSpecs(batchId), p);
+    const [head, ...reads] = ((await pipe.exec()) ?? []) as [Error | null, unknown][];
+    const [tenantId, status] = (head?.[1] ?? []) as (string | null)[];
+    const specs =
+      high - low < 1000
+        ? positions.map((p) => ((reads[0]?.[1] ?? []) as string[])[p - low])
+        : reads.map(([, spec]) => spec as string | null);
+    return specs.map((spec) =>
+      typeof spec === 'string'
+        ? { batch_id: batchId, tenant_id: tenantId ?? '', spec, status: status ?? 'queued', attempts: '0' }
+        : undefined,
+    );
+  }
+
+  /** A batch's items in submission order, a window at a time (manifests, results). */
+  async *items(batchId: string, window = 1000): AsyncGenerator<Item[]> {
+    let pos = 0;
+    for await (const ids of this.itemIds(batchId, window)) {
+      yield await this.getItems(ids, { batchId, positions: ids.map((_, i) => pos + i) });
+      pos += ids.length;
+    }
+  }
+
+  /**
+   * Gives these items of the batch that were never fed their record now, from their specs (a review
+   * of an item that has not started); ids without a spec in the batch are left alone. Finds each one's
+   * position with LPOS: one walk of the item list per item, for the rare request that names items.
+   */
+  async materializeItems(batchId: string, ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return Number(
+      await runScript(
+        this.redis,
+        'materializeItems-3',
+        [this.keys.batchItems(batchId), this.keys.batchSpecs(batchId), this.keys.batch(batchId)],
+        [this.keys.item(''), batchId, ...ids],
+      ),
+    );
   }
 }

@@ -24,7 +24,7 @@ const FEED_SCAN_WINDOW = 5000;
 /**
  * What the feeder needs in Redis: per model, the set of batches with items still to queue, each
  * batch's feed cursor in its item list (batch hash field `feed:<model>`), and the record of picked
- * items whose jobs are being added. Items are picked atomically (feedItems-4.lua), so any number of
+ * items whose jobs are being added. Items are picked atomically (feedItems-5.lua), so any number of
  * feeders in any processes never pick one item twice for one round.
  */
 export class FeedStore {
@@ -75,12 +75,13 @@ export class FeedStore {
     const token = `${Date.now()}-${randomUUID()}`;
     const [count, done, ...pairs] = (await runScript(
       this.redis,
-      'feedItems-4',
+      'feedItems-5',
       [
         this.keys.batchItems(batchId),
         this.keys.batch(batchId),
         this.keys.feedSet(model),
         this.keys.feedPending(model),
+        this.keys.batchSpecs(batchId),
       ],
       [this.keys.item(''), model, max, FEED_SCAN_WINDOW, token, batchId, inspect ? 1 : 0],
     )) as [number, number, ...(string | number)[]];

@@ -12,6 +12,8 @@ export function storeKeys(deploymentPrefix: string) {
   return {
     batch: (batchId: string) => `${prefix}:batch:${batchId}`,
     batchItems: (batchId: string) => `${prefix}:batch:${batchId}:items`,
+    /** Each item's spec, at its position in the item list (an item not yet fed has no record). */
+    batchSpecs: (batchId: string) => `${prefix}:batch:${batchId}:specs`,
     item: (itemId: string) => `${prefix}:item:${itemId}`,
     tenantBatches: (tenantId: string) => `${prefix}:tenant:${tenantId}:batches`,
     /** Every tenant with a listed batch (a set), so that walking all batches needs no SCAN. */

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { itemIdFor, newBatchId } from '../ids.js';
-import { testBatchSpec, testItemSpec, useTestRedis } from '../test-support/index.js';
+import { insertFedItems, testBatchSpec, testItemSpec, useTestRedis } from '../test-support/index.js';
 import { BatchStore } from './batch-store.js';
 import { type OutboxEntry, OutboxStore } from './outbox-store.js';
 
@@ -21,11 +21,11 @@ async function makeBatch(n: number): Promise<{ id: string; itemIds: string[] }> 
     id: itemIdFor(id, `c${i}`),
     spec: testItemSpec(`c${i}`, { prompt: `p${i}` }),
   }));
-  await store.insertChunk(
+  await insertFedItems(
+    store,
     id,
     'acme',
     items.map((i) => ({ ...i, where: i.spec.custom_id })),
-    true,
   );
   await store.publishBatch(id, 'acme');
   return { id, itemIds: items.map((i) => i.id) };

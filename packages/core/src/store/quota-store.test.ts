@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { itemIdFor, newBatchId } from '../ids.js';
-import { testBatchSpec, testItemSpec, useTestRedis } from '../test-support/index.js';
+import { insertFedItems, testBatchSpec, testItemSpec, useTestRedis } from '../test-support/index.js';
 import { BatchStore } from './batch-store.js';
 import { QuotaStore, type TenantLimits } from './quota-store.js';
 
@@ -30,7 +30,8 @@ async function accept(tenant: string, n: number, l: TenantLimits, publish = true
     return { id, r, itemIds: [] };
   }
   const itemIds = Array.from({ length: n }, (_, i) => itemIdFor(id, `c${i}`));
-  await batches.insertChunk(
+  await insertFedItems(
+    batches,
     id,
     tenant,
     itemIds.map((itemId, i) => ({
@@ -38,7 +39,6 @@ async function accept(tenant: string, n: number, l: TenantLimits, publish = true
       where: `line ${i + 1}`,
       spec: testItemSpec(`c${i}`),
     })),
-    true,
   );
   if (publish) await batches.publishBatch(id, tenant);
   return { id, r, itemIds };

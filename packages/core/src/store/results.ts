@@ -38,8 +38,7 @@ export async function* resultRows(
   batchId: string,
   presign: (key: string) => Promise<string>,
 ): AsyncGenerator<string[]> {
-  for await (const ids of store.itemIds(batchId)) {
-    const items = await store.getItems(ids);
+  for await (const items of store.items(batchId)) {
     for (const item of items) yield await resultRow(item, presign);
   }
 }

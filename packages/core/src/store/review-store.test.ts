@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { itemIdFor, newBatchId } from '../ids.js';
 import { versionKey } from '../object-keys.js';
 import type { ItemOutput, OutputQa } from '../schemas/batch.js';
+import { insertFedItems } from '../test-support/index.js';
 import { BatchStore } from './batch-store.js';
 import { OutboxStore } from './outbox-store.js';
 import type { BatchSpec } from './records.js';
@@ -56,11 +57,11 @@ async function makeBatch(n: number): Promise<{ id: string; itemIds: string[] }> 
       metadata: {},
     },
   }));
-  await store.insertChunk(
+  await insertFedItems(
+    store,
     id,
     'acme',
     items.map((item, i) => ({ ...item, where: `items[${i}]` })),
-    true,
   );
   await store.publishBatch(id, 'acme');
   return { id, itemIds: items.map((i) => i.id) };

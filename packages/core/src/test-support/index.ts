@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 import { scanEveryMaster } from '../redis/scan.js';
+import type { BatchStore, NewItem } from '../store/batch-store.js';
 import type { BatchSpec, ItemSpec } from '../store/records.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -82,4 +83,24 @@ export function testItemSpec(customId: string, overrides: Partial<ItemSpec> = {}
     metadata: {},
     ...overrides,
   };
+}
+
+/**
+ * Writes items as acceptance does (insertChunk) and gives each its record, as the feeder does before
+ * their jobs run: for tests that start, end or review items without running the feeder.
+ */
+export async function insertFedItems(
+  store: BatchStore,
+  batchId: string,
+  tenantId: string,
+  items: (NewItem & { where: string })[],
+): Promise<void> {
+  for (let i = 0; i < items.length; i += 1000) {
+    const chunk = items.slice(i, i + 1000);
+    await store.insertChunk(batchId, tenantId, chunk, true);
+    await store.materializeItems(
+      batchId,
+      chunk.map((item) => item.id),
+    );
+  }
 }

@@ -9,7 +9,7 @@ import {
   OutboxStore,
   type WebhookEventType,
 } from '@pixelmill/core';
-import { useTestRedis } from '@pixelmill/core/test-support';
+import { insertFedItems, useTestRedis } from '@pixelmill/core/test-support';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { testEventDeps } from '../test-support/event-deps.js';
@@ -74,11 +74,11 @@ async function endedBatch(tenant: string, webhookEvents: WebhookEventType[]): Pr
       metadata: {},
     },
   }));
-  await deps.store.insertChunk(
+  await insertFedItems(
+    deps.store,
     id,
     tenant,
     items.map((i) => ({ ...i, where: i.spec.custom_id })),
-    true,
   );
   await deps.store.publishBatch(id, tenant);
   await deps.store.endItem(id, items[0]!.id, { status: 'succeeded', costMicros: 1, images: 1 });

@@ -43,7 +43,10 @@ async function batchOf(deps: AppDeps, tenantId: string, batchId: string): Promis
  * tenant the caller already checked): anything else is 404, like another tenant's item.
  */
 async function itemOf(deps: AppDeps, batchId: string, ref: string): Promise<Item> {
-  for (const id of ref.startsWith('item_') ? [ref, itemIdFor(batchId, ref)] : [itemIdFor(batchId, ref)]) {
+  const ids = ref.startsWith('item_') ? [ref, itemIdFor(batchId, ref)] : [itemIdFor(batchId, ref)];
+  // An item that has not started yet gets its record now, so it can be reviewed like any other.
+  await deps.store.materializeItems(batchId, ids);
+  for (const id of ids) {
     const item = await deps.store.getItem(id);
     if (item !== null && item.batch_id === batchId) return item;
   }
@@ -93,6 +96,7 @@ export async function reviewMany(
   const field = body.custom_ids ? 'custom_ids' : 'item_ids';
   const names = body.custom_ids ?? body.item_ids ?? [];
   const ids = names.map((n) => (field === 'custom_ids' ? itemIdFor(batchId, n) : n));
+  await deps.store.materializeItems(batchId, ids);
   const items = await deps.store.getItems(ids);
   const problems: FieldProblem[] = [];
   items.forEach((item, i) => {

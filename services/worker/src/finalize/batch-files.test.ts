@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { BatchStore, itemIdFor, newBatchId } from '@pixelmill/core';
-import { testBatchSpec, testItemSpec, useTestRedis } from '@pixelmill/core/test-support';
+import { insertFedItems, testBatchSpec, testItemSpec, useTestRedis } from '@pixelmill/core/test-support';
 import type { S3Store } from '@pixelmill/storage';
 import { useTestBucket } from '@pixelmill/storage/test-support';
 import type { Redis } from 'ioredis';
@@ -27,11 +27,11 @@ const spec = testBatchSpec({ images_requested: 2 });
 async function publishedBatch(customIds: string[], n = 1): Promise<string> {
   const batchId = newBatchId();
   await store.insertBatch({ id: batchId, tenantId: 'acme', spec });
-  await store.insertChunk(
+  await insertFedItems(
+    store,
     batchId,
     'acme',
     customIds.map((c) => ({ id: itemIdFor(batchId, c), spec: { ...itemSpec(c), n }, where: c })),
-    true,
   );
   await store.publishBatch(batchId, 'acme');
   return batchId;

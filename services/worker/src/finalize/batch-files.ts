@@ -40,8 +40,7 @@ export function batchFileStreams(
     results.destroy(error);
   };
   const done = (async () => {
-    for await (const ids of store.itemIds(batchId)) {
-      const items = await store.getItems(ids);
+    for await (const items of store.items(batchId)) {
       const rows = await Promise.all(items.map((item) => resultRow(item, presign)));
       await write(manifest, items.map(manifestLine).join(''));
       for (const row of rows) await write(results, row);

@@ -8,7 +8,7 @@ import {
   newBatchId,
   Queues,
 } from '@pixelmill/core';
-import { testBatchSpec, testItemSpec, useTestRedis } from '@pixelmill/core/test-support';
+import { insertFedItems, testBatchSpec, testItemSpec, useTestRedis } from '@pixelmill/core/test-support';
 import { createLogger } from '@pixelmill/logger';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { sweepCancelled } from './sweep-cancelled.js';
@@ -39,13 +39,13 @@ describe('sweep of a cancelled batch', () => {
     const ids = customIds.map((c) => itemIdFor(batchId, c));
     await store.insertBatch({ id: batchId, tenantId: 'acme', spec });
     for (let i = 0; i < ids.length; i += 1000)
-      await store.insertChunk(
+      await insertFedItems(
+        store,
         batchId,
         'acme',
         customIds
           .slice(i, i + 1000)
           .map((c, j) => ({ id: ids[i + j] as string, spec: testItemSpec(c), where: c })),
-        true,
       );
     await store.publishBatch(batchId, 'acme');
     const queue = queues.generate(spec.model);

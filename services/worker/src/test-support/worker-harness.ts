@@ -23,6 +23,7 @@ import {
   type QaPolicy,
   Queues,
 } from '@pixelmill/core';
+import { insertFedItems } from '@pixelmill/core/test-support';
 import { createLogger } from '@pixelmill/logger';
 import { type RunningSim, startSim } from '@pixelmill/provider-sim';
 import { buildRegistry } from '@pixelmill/providers';
@@ -275,7 +276,8 @@ export async function startHarness(opts: {
       };
       const itemIds = Object.fromEntries(customIds.map((c) => [c, itemIdFor(batchId, c)]));
       await deps.store.insertBatch({ id: batchId, tenantId: tenant, spec });
-      await deps.store.insertChunk(
+      await insertFedItems(
+        deps.store,
         batchId,
         tenant,
         customIds.map((c, i) => ({
@@ -292,7 +294,6 @@ export async function startHarness(opts: {
             metadata: {},
           },
         })),
-        true,
       );
       await deps.store.publishBatch(batchId, tenant);
       const accepted = { batchId, tenant, itemIds };

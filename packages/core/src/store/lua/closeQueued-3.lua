@@ -14,6 +14,10 @@
   ARGV[5] now (RFC 3339)
   ARGV[6] batch id
 
+  The first call (position 0) also closes the batch's items that were never fed (no record; the
+  batch's `unfed` count) at once: they count as closed and `unfed_status` records what they are, so
+  the feeder never makes them.
+
   Returns {next position, last, id, retries, id, retries, ...}: the position after the last item
   looked at (less than start + ARGV[3] when the list ended), last 1 when this call ended the batch
   (as in endItem-3), then each closed item with its retry round (its job id is the item id, or item
@@ -27,6 +31,16 @@ local stop = pos + tonumber(ARGV[3])
 local out = {0, 0}
 local closed = 0
 local lastClosed
+if pos == 0 then
+  local b = redis.call('HMGET', KEYS[2], 'unfed', 'unfed_status')
+  local unfed = tonumber(b[1] or '0')
+  if not b[2] and unfed > 0 then
+    redis.call('HSET', KEYS[2], 'unfed_status', ARGV[4])
+    closed = unfed
+    -- Names the batch's end in the outbox (its finalize) should this call end it.
+    lastClosed = redis.call('LINDEX', KEYS[1], -1)
+  end
+end
 while pos < stop do
   local want = math.min(500, stop - pos)
   local ids = redis.call('LRANGE', KEYS[1], pos, pos + want - 1)

@@ -16,6 +16,9 @@
   ARGV[5] batch id
   ARGV[6..] the batch's models
 
+  The first call (position 0) also retries the batch's items that were never fed, at once, when
+  their status (`unfed_status`, see closeQueued-3) is one of ARGV[4]: the feeder makes them again.
+
   Returns {next position, retried}: next position < start + ARGV[3] when the list ended.
 ]]
 --- @include "includes/retry.lua"
@@ -25,6 +28,19 @@ local pos = tonumber(ARGV[2])
 local stop = pos + tonumber(ARGV[3])
 local retried = 0
 local first
+if pos == 0 then
+  local b = redis.call('HMGET', KEYS[2], 'unfed', 'unfed_status')
+  local unfed = tonumber(b[1] or '0')
+  if b[2] and statuses[b[2]] then
+    redis.call('HDEL', KEYS[2], 'unfed_status')
+    if unfed > 0 then
+      redis.call('HINCRBY', KEYS[2], b[2], -unfed)
+      redis.call('HINCRBY', KEYS[2], 'queued', unfed)
+      retried = unfed
+      first = 0
+    end
+  end
+end
 while pos < stop do
   local want = math.min(500, stop - pos)
   local ids = redis.call('LRANGE', KEYS[1], pos, pos + want - 1)

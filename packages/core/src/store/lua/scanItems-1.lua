@@ -11,7 +11,11 @@
   ARGV[5..] filters, three arguments each: item hash field, value to match, value of a missing field
             (status; review_status, missing = pending; qa_status, missing = none)
 
-  Returns {next position, matching item ids...}; next position = list length when the list ended.
+  An item without a record (never fed) has every field's missing value: the caller passes the status
+  the batch gives its unfed items as the status's.
+
+  Returns {next position, item id, its position, item id, its position, ...}; next position = list
+  length when the list ended.
 ]]
 local pos = tonumber(ARGV[2])
 local want = tonumber(ARGV[3])
@@ -40,6 +44,7 @@ while pos < stop and found < want do
     if ok then
       found = found + 1
       out[#out + 1] = ids[i]
+      out[#out + 1] = pos - 1
       if found >= want then break end
     end
   end

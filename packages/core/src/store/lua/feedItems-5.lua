@@ -6,10 +6,15 @@
   those jobs (adding a job id that exists changes nothing). Each call looks at ARGV[4] items at most,
   so Redis is never blocked for long.
 
+  An item without a record (accepted, never fed: insertChunk-4.lua) gets it here, from its spec at the
+  same position of the spec list, and leaves the batch's `unfed` count; none is made while the batch's
+  unfed items count as closed (`unfed_status`, set by closeQueued-3).
+
   KEYS[1] the batch's item list
   KEYS[2] batch hash (cursor: field "feed:<model>")
   KEYS[3] the model's set of batches with items to feed
   KEYS[4] the model's pending feeds (hash: token -> "<batch id>\n<item id>:<round>,...")
+  KEYS[5] the batch's spec list
   ARGV[1] item key prefix ("<prefix>:item:")
   ARGV[2] model id
   ARGV[3] items to pick at most
@@ -21,7 +26,7 @@
   Returns {picked count, done, item id, round, item id, round, ...}: done 1 when the cursor reached
   the end of the list (the batch left the model's set) or the batch is gone or cancelled.
 ]]
-local b = redis.call('HMGET', KEYS[2], 'tenant_id', 'cancel_requested', 'feed:' .. ARGV[2])
+local b = redis.call('HMGET', KEYS[2], 'tenant_id', 'cancel_requested', 'feed:' .. ARGV[2], 'unfed_status')
 if not b[1] or b[2] then
   redis.call('SREM', KEYS[3], ARGV[6])
   return {0, 1}
@@ -32,20 +37,35 @@ local want = tonumber(ARGV[3])
 local inspect = ARGV[7] == '1'
 local out = {0, 0}
 local picked = {}
+local made = 0
 while pos < stop and #picked < want do
-  local ids = redis.call('LRANGE', KEYS[1], pos, math.min(pos + 499, stop - 1))
+  local last = math.min(pos + 499, stop - 1)
+  local ids = redis.call('LRANGE', KEYS[1], pos, last)
   if #ids == 0 then break end
+  local specs
   local used = 0
   for i = 1, #ids do
     if #picked >= want then break end
     used = i
     local key = ARGV[1] .. ids[i]
-    local item = redis.call('HMGET', key, 'status', 'retries', 'lane')
-    local mine = item[1] == 'queued'
-    if mine and inspect then
-      local spec = cjson.decode(redis.call('HGET', key, 'spec'))
-      local lane = item[3] or spec.lane or 'realtime'
-      mine = spec.model == ARGV[2] and lane == 'realtime'
+    local item = redis.call('HMGET', key, 'status', 'retries', 'lane', 'spec')
+    local mine
+    if item[1] then
+      mine = item[1] == 'queued'
+      if mine and inspect then
+        local spec = cjson.decode(item[4])
+        mine = spec.model == ARGV[2] and (item[3] or spec.lane or 'realtime') == 'realtime'
+      end
+    elseif not b[4] then
+      specs = specs or redis.call('LRANGE', KEYS[5], pos, last)
+      local spec = specs[i]
+      -- No spec either: an item list without specs (a batch rolled back under the feeder).
+      mine = spec ~= nil and (not inspect or cjson.decode(spec).model == ARGV[2])
+      if mine then
+        redis.call('HSET', key, 'batch_id', ARGV[6], 'tenant_id', b[1], 'spec', spec, 'status', 'queued',
+          'attempts', 0)
+        made = made + 1
+      end
     end
     if mine then
       picked[#picked + 1] = ids[i] .. ':' .. (item[2] or '0')
@@ -57,6 +77,7 @@ while pos < stop and #picked < want do
   if used < #ids or #ids < 500 then break end
 end
 redis.call('HSET', KEYS[2], 'feed:' .. ARGV[2], pos)
+if made > 0 then redis.call('HINCRBY', KEYS[2], 'unfed', -made) end
 if pos >= redis.call('LLEN', KEYS[1]) then
   redis.call('SREM', KEYS[3], ARGV[6])
   out[2] = 1

@@ -13,6 +13,7 @@ export {
 } from './fair-queue/fair-queue.js';
 export { type EnqueueBatch, type EnqueueDeps, enqueueItems } from './feeder/enqueue-items.js';
 export {
+  batchModelsOf,
   type FeedBatch,
   type FeederDeps,
   type FeedStepDeps,

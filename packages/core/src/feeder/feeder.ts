@@ -14,7 +14,7 @@
 
 import { createFairScheduler, flowName } from '../fair-queue/fair-queue.js';
 import type { BatchSpecCache } from '../store/batch-spec-cache.js';
-import type { FeedStore } from '../store/feed-store.js';
+import type { FedItem, FeedStore } from '../store/feed-store.js';
 import type { BatchSpec } from '../store/records.js';
 import { type EnqueueBatch, type EnqueueDeps, enqueueItems } from './enqueue-items.js';
 
@@ -54,9 +54,23 @@ export function feedBatchOf(id: string, tenantId: string, spec: BatchSpec): Feed
   };
 }
 
+/** Every model an item of the batch uses (the batch's own first). */
+export function batchModelsOf(spec: BatchSpec): string[] {
+  return [...new Set([spec.model, ...(spec.models ?? [])])];
+}
+
 /** The models whose queues a batch's items may go to (none for a batch wholly on the economy lane). */
 export function feedModelsOf(spec: BatchSpec): string[] {
-  return spec.mode === 'economy' ? [] : [...new Set([spec.model, ...(spec.models ?? [])])];
+  return spec.mode === 'economy' ? [] : batchModelsOf(spec);
+}
+
+/** Step 2 of a feed: the jobs of items picked for the model. */
+function enqueueFed(deps: EnqueueDeps, model: string, batch: FeedBatch, items: readonly FedItem[]) {
+  return enqueueItems(
+    deps,
+    batch,
+    items.map((i) => ({ id: i.itemId, model, round: i.round })),
+  );
 }
 
 /** Feeds up to `max` items of one batch for one model: both steps. */
@@ -69,11 +83,7 @@ export async function feedBatch(
   const { token, items, done } = await deps.feeds.take(model, batch.id, max, batch.inspect);
   if (items.length > 0) {
     deps.betweenSteps?.();
-    await enqueueItems(
-      deps,
-      batch,
-      items.map((i) => ({ id: i.itemId, model, round: i.round })),
-    );
+    await enqueueFed(deps, model, batch, items);
     await deps.feeds.settle(model, token);
   }
   return { fed: items.length, done };
@@ -86,12 +96,7 @@ export async function recoverPending(deps: FeederDeps, model: string, now = Date
     if (now - feed.at < PENDING_GRACE_MS) continue;
     const found = await deps.specs.entry(feed.batchId);
     if (found !== null) {
-      const batch = feedBatchOf(feed.batchId, found.tenantId, found.spec);
-      await enqueueItems(
-        deps,
-        batch,
-        feed.items.map((i) => ({ id: i.itemId, model, round: i.round })),
-      );
+      await enqueueFed(deps, model, feedBatchOf(feed.batchId, found.tenantId, found.spec), feed.items);
       recovered += feed.items.length;
     }
     await deps.feeds.settle(model, feed.token);

@@ -468,7 +468,7 @@ export class BatchAcceptance {
       ...this.spec,
       estimated_micros: this.estimatedMicros,
       images_requested: this.imagesRequested,
-      models: [...new Set([this.spec.model, ...this.modelsUsed])],
+      models: this.models(),
     };
     try {
       await reserveTenantQuota(this.deps, this.tenantId, this.id, this.count);

@@ -1,5 +1,14 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { type Batch, enqueue, feedBatch, feedBatchOf, type ItemStatus, jobIdOf, jobs } from '@pixelmill/core';
+import {
+  type Batch,
+  batchModelsOf,
+  enqueue,
+  feedBatch,
+  feedBatchOf,
+  type ItemStatus,
+  jobIdOf,
+  jobs,
+} from '@pixelmill/core';
 import type { Job } from 'bullmq';
 import type { AppDeps } from '../deps.js';
 import { ApiError, notFound } from '../errors.js';
@@ -90,7 +99,7 @@ export async function retryBatch(
   const found = await deps.store.getBatchInternal(batchId);
   if (found === null) throw notFound('Batch');
   // A retry runs on the realtime lane, whatever lane the item had: every model of the batch is fed.
-  const models = [...new Set([found.spec.model, ...(found.spec.models ?? [])])];
+  const models = batchModelsOf(found.spec);
   let retried = 0;
   for await (const count of deps.store.retryInWindows(batchId, statuses, models)) retried += count;
   if (retried > 0) {

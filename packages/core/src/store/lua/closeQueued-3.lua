@@ -25,6 +25,7 @@
 ]]
 --- @include "includes/finalize.lua"
 --- @include "includes/outbox.lua"
+--- @include "includes/window.lua"
 
 local pos = tonumber(ARGV[2])
 local stop = pos + tonumber(ARGV[3])
@@ -41,23 +42,17 @@ if pos == 0 then
     lastClosed = redis.call('LINDEX', KEYS[1], -1)
   end
 end
-while pos < stop do
-  local want = math.min(500, stop - pos)
-  local ids = redis.call('LRANGE', KEYS[1], pos, pos + want - 1)
-  for i = 1, #ids do
-    local key = ARGV[1] .. ids[i]
-    local item = redis.call('HMGET', key, 'status', 'retries')
-    if item[1] == 'queued' then
-      redis.call('HSET', key, 'status', ARGV[4], 'finished_at', ARGV[5])
-      closed = closed + 1
-      lastClosed = ids[i]
-      out[#out + 1] = ids[i]
-      out[#out + 1] = tonumber(item[2] or '0')
-    end
+pos = walkItems(KEYS[1], pos, stop, function(id)
+  local key = ARGV[1] .. id
+  local item = redis.call('HMGET', key, 'status', 'retries')
+  if item[1] == 'queued' then
+    redis.call('HSET', key, 'status', ARGV[4], 'finished_at', ARGV[5])
+    closed = closed + 1
+    lastClosed = id
+    out[#out + 1] = id
+    out[#out + 1] = tonumber(item[2] or '0')
   end
-  pos = pos + #ids
-  if #ids < want then break end
-end
+end)
 out[1] = pos
 if closed > 0 then
   redis.call('HINCRBY', KEYS[2], 'queued', -closed)

@@ -22,6 +22,7 @@
   Returns {next position, retried}: next position < start + ARGV[3] when the list ended.
 ]]
 --- @include "includes/retry.lua"
+--- @include "includes/window.lua"
 
 local statuses = statusSet(ARGV[4])
 local pos = tonumber(ARGV[2])
@@ -41,18 +42,12 @@ if pos == 0 then
     end
   end
 end
-while pos < stop do
-  local want = math.min(500, stop - pos)
-  local ids = redis.call('LRANGE', KEYS[1], pos, pos + want - 1)
-  for i = 1, #ids do
-    if retryItem(ARGV[1] .. ids[i], KEYS[2], statuses) > 0 then
-      retried = retried + 1
-      first = first or pos + i - 1
-    end
+pos = walkItems(KEYS[1], pos, stop, function(id, at)
+  if retryItem(ARGV[1] .. id, KEYS[2], statuses) > 0 then
+    retried = retried + 1
+    first = first or at
   end
-  pos = pos + #ids
-  if #ids < want then break end
-end
+end)
 if retried > 0 then
   for i = 6, #ARGV do
     local cursor = tonumber(redis.call('HGET', KEYS[2], 'feed:' .. ARGV[i]) or '0')

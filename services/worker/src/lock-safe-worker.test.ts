@@ -136,61 +136,78 @@ describe('LockSafeWorker', () => {
   }, 30_000);
 
   it("renews the lock of a job the main loop's blocking fetch took while it sleeps out a rate limit", async () => {
-    const name = 'blocked';
-    const queue = new Queue(name, { connection, prefix });
-    const problems: string[] = [];
-    let waitedMs = 0;
-    let limited = () => {};
-    const rateLimited = new Promise<void>((resolve) => {
-      limited = resolve;
-    });
-    let limitRuns = 0;
-    let blocked = false;
-    const worker = new LockSafeWorker(
-      name,
-      async (job: Job) => {
-        waitedMs = Math.max(waitedMs, Date.now() - (job.processedOn ?? Date.now()));
-        if (job.name === 'limit' && ++limitRuns === 1) {
-          // The worker's second slot is blocked waiting for a job (BZPOPMIN on the queue's marker)
-          // before the pause starts, so that fetch is what takes the next job.
-          blocked = await until(
-            async () => (await queue.getWorkers()).some((w) => w.cmd === 'bzpopmin'),
-            5_000,
-          );
-          await queue.rateLimit(LOCK_MS * 2);
-          limited();
-          throw Worker.RateLimitError();
-        }
-        return 'done';
-      },
-      { connection, prefix, concurrency: 2, lockDuration: LOCK_MS, stalledInterval: 300 },
-    );
-    worker.on('error', (err) => problems.push(`error: ${err.message}`));
-    worker.on('stalled', (id) => problems.push(`stalled: ${id}`));
-    try {
-      // The queue holds one job: the worker's second slot blocks waiting for another. 'limit' pauses
-      // the queue; the main loop sleeps out the pause while the blocked fetch takes the next job.
-      await queue.add('limit', {}, { jobId: 'limit' });
-      await rateLimited;
-      // Only once the worker has handed 'limit' back (its main loop then sleeps out the pause): a job
-      // added before that would be taken and run at once, and the case would not happen.
-      const handedBack = await until(async () => (await queue.getJobState('limit')) !== 'active', 5_000);
-      await queue.add('late', {}, { jobId: 'late' });
-      const ended = await until(
-        async () =>
-          (await queue.getJobState('late')) === 'completed' &&
-          (await queue.getJobState('limit')) === 'completed',
-        LOCK_MS * 6,
-      );
-      expect(blocked).toBe(true);
-      expect(handedBack).toBe(true);
-      expect(problems).toEqual([]);
-      expect(ended).toBe(true);
-      expect(waitedMs).toBeGreaterThan(LOCK_MS);
-    } finally {
-      await worker.close();
-      await queue.obliterate({ force: true });
-      await queue.close();
+    // Whether the fetched job waits for the pause depends on which of two Redis replies the worker
+    // reads first; a try where it did not wait shows nothing, so the case is tried again (up to
+    // MAX_TRIES) until it happens, and every try must end without a lost lock.
+    const MAX_TRIES = 6;
+    const tries: Awaited<ReturnType<typeof blockedFetchTry>>[] = [];
+    for (let attempt = 0; attempt < MAX_TRIES; attempt += 1) {
+      const result = await blockedFetchTry(`blocked-${attempt}`);
+      tries.push(result);
+      expect(result.blocked).toBe(true);
+      expect(result.handedBack).toBe(true);
+      expect(result.problems).toEqual([]);
+      expect(result.ended).toBe(true);
+      if (result.waitedMs > LOCK_MS) break;
     }
-  }, 30_000);
+    // The case happened: a job really waited past lockDuration before it was processed.
+    expect(tries.some((result) => result.waitedMs > LOCK_MS)).toBe(true);
+  }, 60_000);
 });
+
+/**
+ * One try of the blocked-fetch case: the queue holds one job, so the worker's second slot blocks
+ * waiting for another; 'limit' pauses the queue, and the main loop sleeps out the pause while the
+ * blocked fetch takes the next job.
+ */
+async function blockedFetchTry(name: string) {
+  const queue = new Queue(name, { connection, prefix });
+  const problems: string[] = [];
+  let waitedMs = 0;
+  let limited = () => {};
+  const rateLimited = new Promise<void>((resolve) => {
+    limited = resolve;
+  });
+  let limitRuns = 0;
+  let blocked = false;
+  const worker = new LockSafeWorker(
+    name,
+    async (job: Job) => {
+      waitedMs = Math.max(waitedMs, Date.now() - (job.processedOn ?? Date.now()));
+      if (job.name === 'limit' && ++limitRuns === 1) {
+        // The worker's second slot is blocked waiting for a job (BZPOPMIN on the queue's marker)
+        // before the pause starts, so that fetch is what takes the next job.
+        blocked = await until(
+          async () => (await queue.getWorkers()).some((w) => w.cmd === 'bzpopmin'),
+          5_000,
+        );
+        await queue.rateLimit(LOCK_MS * 2);
+        limited();
+        throw Worker.RateLimitError();
+      }
+      return 'done';
+    },
+    { connection, prefix, concurrency: 2, lockDuration: LOCK_MS, stalledInterval: 300 },
+  );
+  worker.on('error', (err) => problems.push(`error: ${err.message}`));
+  worker.on('stalled', (id) => problems.push(`stalled: ${id}`));
+  try {
+    await queue.add('limit', {}, { jobId: 'limit' });
+    await rateLimited;
+    // Only once the worker has handed 'limit' back: a job added before that would be taken and run
+    // at once.
+    const handedBack = await until(async () => (await queue.getJobState('limit')) !== 'active', 5_000);
+    await queue.add('late', {}, { jobId: 'late' });
+    const ended = await until(
+      async () =>
+        (await queue.getJobState('late')) === 'completed' &&
+        (await queue.getJobState('limit')) === 'completed',
+      LOCK_MS * 6,
+    );
+    return { blocked, handedBack, problems, ended, waitedMs };
+  } finally {
+    await worker.close();
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+}

@@ -1,10 +1,10 @@
 /**
  * A batch is accepted whole or not at all (api.md "Errors"): jobs are created only once the whole upload
- * is valid (the first PIXELMILL_FEED_HIGH_WATER items of each model; the feeder queues the rest), and
- * when queuing them fails, what was already written (batch, items, jobs, the feeder's records) is
- * removed.
+ * is valid and published (the first PIXELMILL_FEED_HIGH_WATER items of each model; the feeder queues
+ * the rest). A batch is accepted once published: when queuing its first items fails after that, the
+ * feeders queue them (from the recorded pick), none twice.
  */
-import { itemIdFor, Queues } from '@pixelmill/core';
+import { BatchSpecCache, itemIdFor, Queues, recoverPending } from '@pixelmill/core';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import {
@@ -31,7 +31,14 @@ class FailingQueues extends Queues {
   private readonly wrapped = new WeakSet<Queue>();
 
   override generate(modelId: string): Queue {
-    const queue = super.generate(modelId);
+    return this.failing(super.generate(modelId));
+  }
+
+  override get economy(): Queue {
+    return this.failing(super.economy);
+  }
+
+  private failing(queue: Queue): Queue {
     if (!this.wrapped.has(queue)) {
       this.wrapped.add(queue);
       const real = queue.addBulk.bind(queue);
@@ -93,21 +100,38 @@ async function expectNothingLeft(batchId: string): Promise<void> {
   expect((await call(env.app, 'GET', '/v1/batches', { key: env.acme.key })).json.data).toEqual([]);
 }
 
-describe('atomic acceptance', () => {
-  test('queuing the first items fails: 503, and items, batch and feeder records are gone', async () => {
-    queues.mode = 'throw';
-    const r = await submit();
-    expectError(r, 503, 'service_unavailable');
-    expect(queues.calls).toBe(1);
-    expect(queues.jobsAtFailure).toBe(0);
-    await expectNothingLeft(queues.batchId as string);
-  });
+/** The feeder as a worker runs it, on this test's Redis and queues. */
+const feederDeps = () => ({
+  redis: env.redis,
+  queues: env.queues,
+  itemAttempts: env.deps.options.itemAttempts,
+  feeds: env.deps.feeds,
+  specs: new BatchSpecCache(env.store),
+  highWater: HIGH_WATER,
+});
 
-  test('the first items are queued but the reply is lost: their jobs are removed too', async () => {
-    queues.mode = 'write-then-throw';
-    const r = await submit();
+const firstJobIds = (batchId: string) =>
+  new Set(customIds.slice(0, HIGH_WATER).map((c) => itemIdFor(batchId, c)));
+
+/** Cancels an accepted batch and empties its queue, so the next test starts from nothing. */
+async function cancelAndEmpty(batchId: string): Promise<void> {
+  expect((await call(env.app, 'POST', `/v1/batches/${batchId}/cancel`, { key: env.acme.key })).status).toBe(
+    200,
+  );
+  await env.queues.generate(MODEL).obliterate({ force: true });
+}
+
+describe('atomic acceptance', () => {
+  test("queuing an economy batch's provider jobs fails before publishing: 503, and nothing is left", async () => {
+    queues.mode = 'throw';
+    const r = await call(env.app, 'POST', '/v1/batches', {
+      key: env.acme.key,
+      body: { model: MODEL, mode: 'economy', items: customIds.map((c) => item(c)) },
+    });
     expectError(r, 503, 'service_unavailable');
-    expect(queues.jobsAtFailure).toBe(HIGH_WATER);
+    // The packs are queued in parallel: the others may have been written before the failure.
+    expect(queues.calls).toBeGreaterThanOrEqual(1);
+    expect(await allJobs(env.queues.economy)).toEqual([]);
     await expectNothingLeft(queues.batchId as string);
   });
 
@@ -137,6 +161,33 @@ describe('atomic acceptance', () => {
       new Set(customIds.slice(0, HIGH_WATER).map((c) => itemIdFor(r.json.id, c))),
     );
     expect(await env.redis.llen(env.store.keys.batchItems(r.json.id))).toBe(ITEMS);
-    expect(await env.deps.feeds.batches(MODEL)).toEqual([r.json.id]);
+    expect(await env.deps.feeds.batches(MODEL)).toContain(r.json.id);
+    await cancelAndEmpty(r.json.id);
+  });
+  test('queuing the first items fails after publishing: 201, and the feeder queues them later, none twice', async () => {
+    queues.mode = 'throw';
+    const r = await submit();
+    expect(r.status, JSON.stringify(r.json)).toBe(201);
+    expect(queues.calls).toBe(1);
+    expect(r.json.counts).toMatchObject({ total: ITEMS, queued: ITEMS });
+    const queue = env.queues.generate(MODEL);
+    expect(await allJobs(queue)).toEqual([]);
+    // The feed's pick is recorded: once its grace is over, any feeder adds those jobs.
+    expect(await recoverPending(feederDeps(), MODEL, Date.now() + 60_000)).toBe(HIGH_WATER);
+    expect(new Set((await allJobs(queue)).map((j) => j.id))).toEqual(firstJobIds(r.json.id));
+    await cancelAndEmpty(r.json.id);
+  });
+
+  test('the first items are queued but the reply is lost: the recovered feed adds no job twice', async () => {
+    queues.mode = 'write-then-throw';
+    const r = await submit();
+    expect(r.status, JSON.stringify(r.json)).toBe(201);
+    expect(queues.jobsAtFailure).toBe(HIGH_WATER);
+    const queue = env.queues.generate(MODEL);
+    expect(await recoverPending(feederDeps(), MODEL, Date.now() + 60_000)).toBe(HIGH_WATER);
+    const ids = (await allJobs(queue)).map((j) => j.id);
+    expect(ids).toHaveLength(HIGH_WATER);
+    expect(new Set(ids)).toEqual(firstJobIds(r.json.id));
+    await cancelAndEmpty(r.json.id);
   });
 });

@@ -17,8 +17,14 @@ let queues: Queues;
 async function makeBatch(
   tenant: string,
   n: number,
-  opts: { priority?: Priority; models?: (i: number) => string; economy?: (i: number) => boolean } = {},
-): Promise<{ id: string; itemIds: string[] }> {
+  opts: {
+    priority?: Priority;
+    models?: (i: number) => string;
+    economy?: (i: number) => boolean;
+    /** false: registered with the feeder but not yet published (acceptance under way). */
+    publish?: boolean;
+  } = {},
+): Promise<{ id: string; itemIds: string[]; spec: ReturnType<typeof testBatchSpec> }> {
   const id = newBatchId();
   const models = Array.from({ length: n }, (_, i) => opts.models?.(i) ?? 'sim-image');
   const spec = testBatchSpec({
@@ -33,9 +39,9 @@ async function makeBatch(
   }));
   for (let i = 0; i < items.length; i += 1000)
     await store.insertChunk(id, tenant, items.slice(i, i + 1000), true);
-  await store.publishBatch(id, tenant, spec);
+  if (opts.publish !== false) await store.publishBatch(id, tenant, spec);
   await deps.feeds.register(id, spec.models ?? []);
-  return { id, itemIds: items.map((i) => i.id) };
+  return { id, itemIds: items.map((i) => i.id), spec };
 }
 
 async function jobIds(model: string): Promise<string[]> {
@@ -85,6 +91,17 @@ describe('feeder', () => {
     expect((await jobIds('sim-image')).sort()).toEqual(itemIds.slice(20).sort());
     // Every item fed: the batch left the model's set.
     expect(await deps.feeds.batches('sim-image')).not.toContain(id);
+    await emptyQueue('sim-image');
+  });
+
+  test('a batch still being accepted is not fed (its jobs would be handed back) until it is published', async () => {
+    const { id, itemIds, spec } = await makeBatch('acme', 3, { publish: false });
+    expect((await feedModel(deps, 'sim-image')).fed).toBe(0);
+    expect(await jobIds('sim-image')).toEqual([]);
+    expect(await deps.feeds.batches('sim-image')).toContain(id);
+    await store.publishBatch(id, 'acme', spec);
+    expect((await feedModel(deps, 'sim-image')).fed).toBe(3);
+    expect((await jobIds('sim-image')).sort()).toEqual([...itemIds].sort());
     await emptyQueue('sim-image');
   });
 

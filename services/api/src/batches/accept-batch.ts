@@ -427,18 +427,27 @@ export class BatchAcceptance {
   }
 
   /**
-   * Hands the realtime items to the feeder and queues the first PIXELMILL_FEED_HIGH_WATER of each model
-   * as jobs now, so the first provider call does not wait for a worker's feeder. The final spec is
-   * written first: worker feeders read it (models, lanes) as soon as the batch is registered.
+   * Hands the realtime items to the feeder before the batch is published. The final spec is written
+   * first: worker feeders read it (models, lanes) as soon as the batch is registered, and feed it once
+   * it is visible.
    */
-  private async feedFirstItems(spec: BatchSpec): Promise<void> {
+  private async registerFeeds(spec: BatchSpec): Promise<void> {
     const models = feedModelsOf(spec);
     if (models.length === 0) return;
     this.enqueueStarted = true;
     await this.deps.store.writeSpec(this.id, spec);
     await this.deps.feeds.register(this.id, models);
+  }
+
+  /**
+   * Queues the first PIXELMILL_FEED_HIGH_WATER items of each model as jobs right after publishing, so
+   * the first provider call waits neither for a worker's feeder nor for the publish (a job taken
+   * before it would be handed back, gateItem-3 'pending'). A failure here loses nothing: the batch is
+   * registered, and every worker's feeder tops its queues up within a second.
+   */
+  private async feedFirstItems(spec: BatchSpec): Promise<void> {
     const batch = feedBatchOf(this.id, this.tenantId, spec);
-    for (const model of models)
+    for (const model of feedModelsOf(spec))
       await feedBatch(feedStepDeps(this.deps), model, batch, this.deps.options.feedHighWater);
   }
 
@@ -473,7 +482,7 @@ export class BatchAcceptance {
     try {
       await reserveTenantQuota(this.deps, this.tenantId, this.id, this.count);
       await this.enqueueAll();
-      await this.feedFirstItems(spec);
+      await this.registerFeeds(spec);
       await this.deps.store.publishBatch(this.id, this.tenantId, spec);
     } catch (err) {
       await this.rollback();
@@ -487,6 +496,14 @@ export class BatchAcceptance {
     }
     // Accepted. What follows is housekeeping: the gate expires queued items even without the deadline job.
     this.closed = true;
+    try {
+      await this.feedFirstItems(spec);
+    } catch (err) {
+      this.deps.logger.warn(
+        { err, batch_id: this.id },
+        "first feed failed; the workers' feeders queue the items",
+      );
+    }
     try {
       await this.deps.store.endIngest(this.id);
       if (spec.expires_at) await scheduleDeadline(this.deps, this.id, this.tenantId, spec.expires_at);

@@ -177,8 +177,9 @@ function isQueueBookkeeping(prefix: string, key: string): boolean {
   // BullMQ's own queue keys, and the fair-queue scheduler's per-model clock (`fq:<queue>`), which is
   // shared by every tenant of the model and not part of any one batch.
   return (
-    new RegExp(`^${prefix}:\\{generate-[^:]+\\}:generate-[^:]+:(meta|events|pc|marker|id)$`).test(key) ||
-    new RegExp(`^${prefix}:\\{generate-[^:]+\\}:fq:generate-[^:]+$`).test(key)
+    new RegExp(
+      `^${prefix}:\\{(generate-[^:]+|economy)\\}:(generate-[^:]+|economy):(meta|events|pc|marker|id)$`,
+    ).test(key) || new RegExp(`^${prefix}:\\{generate-[^:]+\\}:fq:generate-[^:]+$`).test(key)
   );
 }
 

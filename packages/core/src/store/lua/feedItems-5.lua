@@ -24,13 +24,16 @@
   ARGV[7] 1 when the batch's items may differ in model or lane (each item's spec is then read)
 
   Returns {picked count, done, item id, round, item id, round, ...}: done 1 when the cursor reached
-  the end of the list (the batch left the model's set) or the batch is gone or cancelled.
+  the end of the list (the batch left the model's set) or the batch is gone or cancelled. A batch
+  still being accepted (not yet visible) gives nothing and stays in the set: its jobs would only be
+  handed back by every worker that took them (gateItem-3 'pending'), delaying the first calls.
 ]]
-local b = redis.call('HMGET', KEYS[2], 'tenant_id', 'cancel_requested', 'feed:' .. ARGV[2], 'unfed_status')
+local b = redis.call('HMGET', KEYS[2], 'tenant_id', 'cancel_requested', 'feed:' .. ARGV[2], 'unfed_status', 'visible')
 if not b[1] or b[2] then
   redis.call('SREM', KEYS[3], ARGV[6])
   return {0, 1}
 end
+if b[5] ~= '1' then return {0, 0} end
 local pos = tonumber(b[3] or '0')
 local stop = pos + tonumber(ARGV[4])
 local want = tonumber(ARGV[3])

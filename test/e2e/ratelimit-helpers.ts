@@ -73,6 +73,11 @@ export function simRequests(sim: RunningSim, key: string): number {
   return sim.stats().byKey[key]?.requests ?? 0;
 }
 
+/** Free key checks (model listings) the simulator answered for this key, and how many it refused. */
+export function simKeyChecks(sim: RunningSim, key: string): { requests: number; refused: number } {
+  return sim.stats().keyChecks[key] ?? { requests: 0, refused: 0 };
+}
+
 /** The model entry of GET /v1/models. */
 export async function modelInfo(stack: Stack, apiKey: string, model: string): Promise<ApiJson> {
   const res = await call(stack, apiKey, 'GET', '/v1/models');

@@ -12,8 +12,8 @@ import {
   type ApiJson,
   listItems,
   modelInfo,
+  simKeyChecks,
   simRequests,
-  simStatuses,
   submit,
   waitCompleted,
 } from './ratelimit-helpers.js';
@@ -115,7 +115,7 @@ function revokedKeyIds(model: ApiJson): string[] {
 }
 
 describe('a key refused as invalid or revoked', () => {
-  test('Gemini [good, revoked]: every item succeeds on the good key, the revoked one is called at most once per worker', async () => {
+  test('Gemini [good, revoked]: every item succeeds on the good key; the revoked one gets a free key check per worker at most and no image call', async () => {
     const flash = await submit(stack, stack.apiKey, 'gemini-3.1-flash-image', 40, { tag: 'g-flash' });
     const pro = await submit(stack, stack.apiKey, 'gemini-3-pro-image', 10, { tag: 'g-pro' });
     await waitCompleted(stack, stack.apiKey, flash);
@@ -128,10 +128,11 @@ describe('a key refused as invalid or revoked', () => {
       .map((i) => i.error);
     expect(errors).toEqual([]);
 
-    const calls = simRequests(stack.sim, 'rk-gemini-revoked');
-    expect(calls).toBeGreaterThanOrEqual(1);
-    expect(calls).toBeLessThanOrEqual(WORKERS);
-    expect(simStatuses(stack.sim, 'rk-gemini-revoked')).toEqual({ '400': calls });
+    expect(simRequests(stack.sim, 'rk-gemini-revoked')).toBe(0);
+    const checks = simKeyChecks(stack.sim, 'rk-gemini-revoked');
+    expect(checks.requests).toBeGreaterThanOrEqual(1);
+    expect(checks.requests).toBeLessThanOrEqual(WORKERS);
+    expect(checks.refused).toBe(checks.requests);
     // No attempt spent: every item succeeded on its first attempt's budget, none retried as failed.
     const items = await listItems(stack, stack.apiKey, flash);
     expect(items.every((i) => i.status === 'succeeded' && i.outputs.length === 1)).toBe(true);
@@ -148,16 +149,17 @@ describe('a key refused as invalid or revoked', () => {
     expect(JSON.stringify(revocationWarnings('gemini'))).not.toContain('rk-gemini');
   });
 
-  test('OpenAI [revoked, good]: every item succeeds, the revoked key is called at most once per worker', async () => {
+  test('OpenAI [revoked, good]: every item succeeds; the revoked key gets a free key check per worker at most and no image call', async () => {
     const batch = await submit(stack, stack.apiKey, 'gpt-image-1-mini', 20, { tag: 'oa' });
     expect((await waitCompleted(stack, stack.apiKey, batch)).counts).toMatchObject({
       succeeded: 20,
       failed: 0,
     });
-    const calls = simRequests(stack.sim, 'rk-oa-revoked');
-    expect(calls).toBeGreaterThanOrEqual(1);
-    expect(calls).toBeLessThanOrEqual(WORKERS);
-    expect(simStatuses(stack.sim, 'rk-oa-revoked')).toEqual({ '401': calls });
+    expect(simRequests(stack.sim, 'rk-oa-revoked')).toBe(0);
+    const checks = simKeyChecks(stack.sim, 'rk-oa-revoked');
+    expect(checks.requests).toBeGreaterThanOrEqual(1);
+    expect(checks.requests).toBeLessThanOrEqual(WORKERS);
+    expect(checks.refused).toBe(checks.requests);
     expect(revokedKeyIds(await modelInfo(stack, stack.apiKey, 'gpt-image-1-mini'))).toHaveLength(1);
     expect(await revokedGauge('openai')).toEqual(Array(WORKERS).fill(1));
     expect(revocationWarnings('openai')).toHaveLength(1);
@@ -182,8 +184,10 @@ describe('a key refused as invalid or revoked', () => {
     const items = await listItems(stack, stack.apiKey, stuck);
     expect(items.map((i) => i.error?.code)).toEqual(['config_error', 'config_error', 'config_error']);
 
-    for (const key of ['rk-dead-1', 'rk-dead-2'])
-      expect(simRequests(stack.sim, key)).toBeLessThanOrEqual(WORKERS);
+    for (const key of ['rk-dead-1', 'rk-dead-2']) {
+      expect(simRequests(stack.sim, key)).toBe(0);
+      expect(simKeyChecks(stack.sim, key).requests).toBeLessThanOrEqual(WORKERS);
+    }
     expect(revokedKeyIds(await modelInfo(stack, stack.apiKey, 'sim-dead'))).toHaveLength(2);
     expect(await revokedGauge('dead')).toEqual(Array(WORKERS).fill(2));
     expect(revocationWarnings('dead')).toHaveLength(2);

@@ -66,6 +66,11 @@ export class ProviderError extends Error {
   }
 }
 
+/** A key the provider refused as such: invalid, revoked or forbidden, or its project unfit (billing). */
+export function isKeyRefusal(e: ProviderError): boolean {
+  return e.scope === 'key' && e.code === 'config_error';
+}
+
 /** Recognises a ProviderError by name too: errors crossing worker threads or sandboxes lose their prototype. */
 export function isProviderError(err: unknown): err is ProviderError {
   return err instanceof ProviderError || (err instanceof Error && err.name === 'ProviderError');

@@ -14,7 +14,7 @@ export function createSimApp(opts: SimOptions = {}): { app: Hono<SimEnv>; state:
   const state = createState(opts);
   const app = new Hono<SimEnv>();
   registerAdmin(app, state);
-  registerListings(app);
+  registerListings(app, state);
 
   const gemini = geminiFormat(state);
   const generations = openaiImagesFormat(state, false);

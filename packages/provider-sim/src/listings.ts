@@ -1,9 +1,12 @@
-// Model listing endpoints, so adapters can check ids at start-up as providers.md §1 advises.
+// Model listing endpoints, so adapters can check ids at start-up as providers.md §1 advises, and
+// check a key at no cost: a revoked key gets the same refusal as from an image call, counted apart
+// from image calls (stats keyChecks).
 import type { Hono } from 'hono';
-import { geminiKey, geminiMissingKey, geminiNotFound } from './gemini.js';
+import { geminiKey, geminiMissingKey, geminiNotFound, geminiRevokedKey } from './gemini.js';
 import { GEMINI_MODEL_IDS, geminiModel, OPENAI_MODEL_IDS, openaiModel } from './models.js';
-import { bearerKey, openaiError, openaiMissingKey } from './openai-images.js';
+import { bearerKey, openaiError, openaiMissingKey, openaiRevokedKey } from './openai-images.js';
 import { json, type SimEnv } from './pipeline.js';
+import type { SimState } from './state.js';
 
 const CREATED = 1_767_225_600; // 2026-01-01, a fixed "created" for listings
 
@@ -16,22 +19,39 @@ const geminiEntry = (id: string) => ({
 
 const openaiEntry = (id: string) => ({ id, object: 'model', created: CREATED, owned_by: 'system' });
 
-export function registerListings(app: Hono<SimEnv>): void {
-  app.get('/v1beta/models', (c) =>
-    geminiKey(c) ? json({ models: GEMINI_MODEL_IDS.map(geminiEntry) }, 200) : geminiMissingKey(),
-  );
+export function registerListings(app: Hono<SimEnv>, state: SimState): void {
+  /** The key's refusal when it is revoked (counted as a key check), else undefined. */
+  const refusal = (key: string, refuse: () => Response): Response | undefined => {
+    const revoked = state.config.revokedKeys.includes(key);
+    state.stats.keyCheck(key, revoked);
+    return revoked ? refuse() : undefined;
+  };
+  app.get('/v1beta/models', (c) => {
+    const key = geminiKey(c);
+    if (!key) return geminiMissingKey();
+    return refusal(key, geminiRevokedKey) ?? json({ models: GEMINI_MODEL_IDS.map(geminiEntry) }, 200);
+  });
   app.get('/v1beta/models/:id', (c) => {
-    if (!geminiKey(c)) return geminiMissingKey();
+    const key = geminiKey(c);
+    if (!key) return geminiMissingKey();
+    const refused = refusal(key, geminiRevokedKey);
+    if (refused) return refused;
     const id = c.req.param('id');
     return geminiModel(id) ? json(geminiEntry(id), 200) : geminiNotFound(id, 'get');
   });
-  app.get('/v1/models', (c) =>
-    bearerKey(c)
-      ? json({ object: 'list', data: OPENAI_MODEL_IDS.map(openaiEntry) }, 200)
-      : openaiMissingKey(),
-  );
+  app.get('/v1/models', (c) => {
+    const key = bearerKey(c);
+    if (!key) return openaiMissingKey();
+    return (
+      refusal(key, () => openaiRevokedKey(key)) ??
+      json({ object: 'list', data: OPENAI_MODEL_IDS.map(openaiEntry) }, 200)
+    );
+  });
   app.get('/v1/models/:id', (c) => {
-    if (!bearerKey(c)) return openaiMissingKey();
+    const key = bearerKey(c);
+    if (!key) return openaiMissingKey();
+    const refused = refusal(key, () => openaiRevokedKey(key));
+    if (refused) return refused;
     const id = c.req.param('id');
     if (openaiModel(id)) return json(openaiEntry(id), 200);
     return openaiError(404, {

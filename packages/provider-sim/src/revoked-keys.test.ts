@@ -48,6 +48,28 @@ describe('revoked keys', () => {
     expect((await images('good-key')).status).toBe(200);
   });
 
+  it('model listings refuse a revoked key as image calls do, counted as key checks, not image calls', async () => {
+    sim.reset();
+    const list = (path: string, headers: Record<string, string>) =>
+      fetch(`${sim.url}${path}`, { headers }).then(async (r) => ({
+        status: r.status,
+        json: (await r.json()) as { error: { code: unknown; details?: unknown[] } },
+      }));
+    const gem = await list('/v1beta/models?pageSize=1', { 'x-goog-api-key': 'gone-key-1234' });
+    expect(gem.status).toBe(400);
+    expect(gem.json.error.details).toEqual([expect.objectContaining({ reason: 'API_KEY_INVALID' })]);
+    const oai = await list('/v1/models', { authorization: 'Bearer gone-key-1234' });
+    expect(oai.status).toBe(401);
+    expect(oai.json.error.code).toBe('invalid_api_key');
+    expect((await list('/v1/models', { authorization: 'Bearer good-key' })).status).toBe(200);
+    const stats = sim.stats();
+    expect(stats.keyChecks).toEqual({
+      'gone-key-1234': { requests: 2, refused: 2 },
+      'good-key': { requests: 1, refused: 0 },
+    });
+    expect(stats.requests).toBe(0);
+  });
+
   it('the OpenAI-compatible chat route answers 401', async () => {
     const r = await chat('gone-key-1234');
     expect(r.status).toBe(401);

@@ -61,6 +61,7 @@ describe('/__stats', () => {
       byKeyModel: {},
       successesByPrompt: {},
       images: 0,
+      keyChecks: {},
     });
     await send(sim.url, 'gemini', 'a');
     sim.reset();

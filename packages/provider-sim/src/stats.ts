@@ -20,6 +20,8 @@ export interface SimStats {
   successesByPrompt: Record<string, number>;
   /** Final images returned (an OpenAI request with n=4 adds 4; thought images excluded). */
   images: number;
+  /** Model listings per key (a client checking its key at no cost), and how many were refused. */
+  keyChecks: Record<string, { requests: number; refused: number }>;
 }
 
 export interface Outcome {
@@ -53,7 +55,15 @@ export class StatsRecorder {
   private live = new Map<string, number>();
 
   private static empty(): SimStats {
-    return { requests: 0, byStatus: {}, byKey: {}, byKeyModel: {}, successesByPrompt: {}, images: 0 };
+    return {
+      requests: 0,
+      byStatus: {},
+      byKey: {},
+      byKeyModel: {},
+      successesByPrompt: {},
+      images: 0,
+      keyChecks: {},
+    };
   }
 
   private entries(key: string, model?: string): Array<[string, KeyStats]> {
@@ -79,6 +89,14 @@ export class StatsRecorder {
       this.s.images += o.images;
       if (o.prompt !== undefined) bump(this.s.successesByPrompt, o.prompt);
     }
+  }
+
+  /** A model listing with this key (not an image call: no limit, no latency). */
+  keyCheck(key: string, refused: boolean): void {
+    const e = this.s.keyChecks[key] ?? { requests: 0, refused: 0 };
+    this.s.keyChecks[key] = e;
+    e.requests++;
+    if (refused) e.refused++;
   }
 
   /** A request passed the limiter: update the exact sliding-window maximum. */

@@ -3,11 +3,11 @@
  * the SDK's ApiError keeps only a stringified body, and its retries ignore RetryInfo.
  * @module
  */
-import { ProviderError } from '@pixelmill/core';
+import { isKeyRefusal, ProviderError } from '@pixelmill/core';
 import { startDeadline } from './deadline.js';
 import { DEFAULT_MAX_DOWNLOAD_BYTES, downloadImage } from './download.js';
 import { geminiError } from './gemini-error.js';
-import { joinUrl, postJson } from './http.js';
+import { getJson, joinUrl, postJson } from './http.js';
 import { decodeBase64Image, decodeDataUrl, markdownImageUrls } from './image-data.js';
 import { asArray, asNumber, asRecord, asString, type JsonRecord } from './json.js';
 import { networkError } from './network-error.js';
@@ -63,6 +63,20 @@ export function createGeminiModel(opts: GeminiModelOptions): ImageModel {
       } catch (err) {
         throw networkError(err, deadline.timedOut());
       }
+    },
+
+    async checkKey(apiKey: string, timeoutMs: number): Promise<boolean> {
+      const url = joinUrl(opts.baseUrl, 'v1beta/models?pageSize=1');
+      let res: Awaited<ReturnType<typeof getJson>>;
+      try {
+        res = await getJson(fetchFn, url, { 'x-goog-api-key': apiKey }, AbortSignal.timeout(timeoutMs));
+      } catch {
+        return false;
+      }
+      if (res.status >= 200 && res.status < 300) return true;
+      const error = geminiError(res.status, res.body, res.headers);
+      if (isKeyRefusal(error)) throw error;
+      return false;
     },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * The JSON POST used by the fetch-based adapters (Gemini, OpenAI-compatible chat). It only moves
+ * The JSON requests of the fetch-based adapters (Gemini, OpenAI-compatible chat). They only move
  * bytes: classification of the answer is each provider's error function's job.
  * @module
  */
@@ -24,6 +24,22 @@ export async function postJson(
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
     body: JSON.stringify(body),
+    signal,
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: parseJson(text), text };
+}
+
+/** A JSON GET (a listing), read like postJson's answer. */
+export async function getJson(
+  fetchFn: typeof fetch,
+  url: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<JsonResponse> {
+  const res = await fetchFn(url, {
+    method: 'GET',
+    headers: { accept: 'application/json', ...headers },
     signal,
   });
   const text = await res.text();

@@ -4,7 +4,7 @@
  * they would retry even `insufficient_quota` and hide 429 hints from our limiter.
  * @module
  */
-import { isProviderError, ProviderError } from '@pixelmill/core';
+import { isKeyRefusal, isProviderError, ProviderError } from '@pixelmill/core';
 import OpenAI, { APIConnectionTimeoutError, APIError, OpenAIError, toFile } from 'openai';
 import { startDeadline } from './deadline.js';
 import { DEFAULT_MAX_DOWNLOAD_BYTES, downloadImage } from './download.js';
@@ -77,6 +77,17 @@ export function createOpenAiImagesModel(opts: OpenAiImagesModelOptions): ImageMo
         };
       } catch (err) {
         throw fromSdkError(err, deadline.timedOut());
+      }
+    },
+
+    async checkKey(apiKey: string, timeoutMs: number): Promise<boolean> {
+      try {
+        await clientFor(apiKey).models.list({ timeout: timeoutMs, maxRetries: 0 });
+        return true;
+      } catch (err) {
+        const error = fromSdkError(err, false);
+        if (isKeyRefusal(error)) throw error;
+        return false;
       }
     },
   };

@@ -17,6 +17,7 @@ beforeAll(async () => {
     port: 0,
     seed: 7,
     depletedKeys: ['broke'],
+    revokedKeys: ['revoked'],
     // One key per adapter: limits are per key, and each describe uses up its own.
     limits: { 'limited-gemini': { rpm: 1 }, 'limited-openai': { rpm: 1 }, 'limited-chat': { rpm: 1 } },
   });
@@ -162,5 +163,48 @@ describe('openai-chat adapter against the simulator', () => {
     const limited = await failure(generate('router-pro', { apiKey: 'limited-chat' }));
     expect(limited).toMatchObject({ code: 'rate_limited', scope: 'key' });
     expect(limited.retryAfterMs).toBeGreaterThan(0);
+  });
+});
+
+describe('checkKey: a key checked at no cost (the model listing)', () => {
+  const adapterOf = (id: string) => registry.adapter(registry.resolve(id)!);
+
+  it.each(['gemini-3-pro-image', 'gpt-image-2'])(
+    '%s: true for a key the provider accepts, the key refusal for a revoked one',
+    async (id) => {
+      const adapter = adapterOf(id);
+      expect(await adapter.checkKey?.('good', 5_000)).toBe(true);
+      const refused = await adapter.checkKey?.('revoked', 5_000).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(refused).toMatchObject({ name: 'ProviderError', code: 'config_error', scope: 'key' });
+      expect(sim.stats().keyChecks.revoked?.refused).toBeGreaterThan(0);
+      // Never an image call.
+      expect(sim.stats().byKey.revoked).toBeUndefined();
+    },
+  );
+
+  it('false when the check cannot tell (no such endpoint, nothing listening)', async () => {
+    const unknown = buildRegistry({
+      providers: [
+        {
+          name: 'no-listing',
+          kind: 'openai-images',
+          base_url: `${sim.url}/nothing`,
+          api_keys: ['good'],
+          models: [{ id: 'gpt-image-2' }],
+        },
+        {
+          name: 'down',
+          kind: 'gemini',
+          base_url: 'http://127.0.0.1:9',
+          api_keys: ['good'],
+          models: [{ id: 'gemini-3-pro-image' }],
+        },
+      ],
+    });
+    for (const model of unknown.list())
+      expect(await unknown.adapter(model).checkKey?.('good', 2_000)).toBe(false);
   });
 });

@@ -46,4 +46,12 @@ export interface ImageModel {
   readonly kind: ProviderKind;
   /** Resolves with at least one image, or rejects with a ProviderError (never anything else). */
   generate(req: GenerateRequest): Promise<GenerateResult>;
+  /**
+   * Asks the provider, at no cost, whether it accepts the key (its model listing): resolves true
+   * when it does and false when this cannot tell (an error that is not about the key: a limit, a
+   * network failure, an endpoint a proxy lacks); rejects with the ProviderError a refused key gets
+   * from generate (`isKeyRefusal`). Adapters without one leave a new key's first image call as its
+   * trial.
+   */
+  checkKey?(apiKey: string, timeoutMs: number): Promise<boolean>;
 }

@@ -9,6 +9,7 @@
  * Workload: a 1,000-item batch of tenant A, then 20 s later a 10-item batch of tenant B.
  * Prints a Markdown section for BENCHMARKS.md and the raw numbers as JSON.
  */
+import { writeFileSync } from 'node:fs';
 import { REDIS_URL, startStack } from '../../support/stack.js';
 import { BULLMQ_CONCURRENCY, startBullmq } from './bullmq.js';
 import { cpuSeconds, totalCpu } from './cpu.js';
@@ -81,6 +82,9 @@ try {
   const runs = { pixelmill: pm, naive, bullmq: bull };
   const stats = await sim.stats();
   arrivals = await sim.arrivals();
+  // BENCH_DUMP=<file>: the simulator's arrivals per key (pixelmill.ts writes the items beside them).
+  if (process.env.BENCH_DUMP)
+    writeFileSync(`${process.env.BENCH_DUMP}.arrivals.json`, JSON.stringify(arrivals));
   const used = (c: 'pixelmill' | 'bullmq') => {
     const [a, b] = [cpuBefore[c], cpuAfter[c]];
     return a === null || b === null ? null : b - a;

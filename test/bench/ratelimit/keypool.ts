@@ -60,7 +60,8 @@ export async function runKeyPool(): Promise<void> {
     },
   );
   const { done, stats } = run.result;
-  const calls = (key: string) => stats.byKey[key]?.requests ?? 0;
+  // Image calls and free key checks (model listings) alike.
+  const calls = (key: string) => (stats.byKey[key]?.requests ?? 0) + (stats.keyChecks[key]?.requests ?? 0);
   const workers = run.outputs.filter((o) => o.name.startsWith('worker'));
   const perWorker = workers.map((w) => ({
     name: w.name,
@@ -84,7 +85,7 @@ API + 2 worker processes (WORKER_CONCURRENCY 8); Gemini keys [good, revoked] (re
 API_KEY_INVALID), OpenAI keys [good, revoked] (revoked: 401 invalid_api_key); both batches submitted at once.
 Calls per worker process are that process's log lines quoting the refusal (one per failed call).
 
-| model | items succeeded / failed | calls to the revoked key (simulator) | of which per worker process (log lines) | target: 0 failed, ≤ 1 call per process |
+| model | items succeeded / failed | calls to the revoked key (simulator: image calls + key checks) | of which per worker process (log lines) | target: 0 failed, ≤ 1 call per process |
 |---|---|---|---|---|
 ${row(GEMINI, done[0]!, 'gemini')}
 ${row(OPENAI, done[1]!, 'openai')}

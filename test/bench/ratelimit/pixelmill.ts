@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 /** Contender (a): pixelmill itself, through its HTTP API, with the stack's two worker processes. */
 import { allItems, call, type Stack } from '../../support/stack.js';
 import {
@@ -78,6 +79,9 @@ export async function runPixelmill(stack: Stack, startAt: number): Promise<RunRe
   // Where the makespan goes: every item of the big batch, page by page.
   const bigItems: { started_at: string | null; finished_at: string | null; attempts: number }[] =
     await allItems(stack, stack.apiKey, big, 1000);
+  // BENCH_DUMP=<file>: every item as the API lists it, for a closer look at the makespan's tail.
+  if (process.env.BENCH_DUMP)
+    writeFileSync(`${process.env.BENCH_DUMP}.items.json`, JSON.stringify([...bigItems, ...items]));
   const times = (field: 'started_at' | 'finished_at') =>
     [...bigItems, ...items].map((i) => Date.parse(i[field] ?? '')).filter(Number.isFinite);
   // The makespan's tail: the last items to end, and how many provider calls each took.

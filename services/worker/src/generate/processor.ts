@@ -3,6 +3,7 @@ import {
   type GenerateJob,
   generateJobSchema,
   type ItemLease,
+  isKeyRefusal,
   newestOutputs,
   tenantRoot,
   terminalItemStatuses,
@@ -19,7 +20,7 @@ import { keyPartsOf, unstorableKeys } from './output-key.js';
 import { loadReferenceImages } from './reference-images.js';
 import { regenerateFlagged } from './regenerate-flagged.js';
 import { type KeyResource, keyResources } from './resources.js';
-import { isKeyRefusal, toProviderError } from './retry-policy.js';
+import { toProviderError } from './retry-policy.js';
 import { createScheduling, stampingModel } from './scheduling.js';
 import { type Run, settle } from './settle.js';
 import { isStorageRefusal, type OutputPlace, storeGenerated, storeSpooled } from './store-image.js';

@@ -3,7 +3,7 @@
  * provider call or upload means for the item (its outcome) and for the key it used (its effect).
  * Nothing here touches Redis or BullMQ; handle-failure.ts applies the key's effect.
  */
-import { type ItemError, isProviderError, ProviderError } from '@pixelmill/core';
+import { type ItemError, isKeyRefusal, isProviderError, ProviderError } from '@pixelmill/core';
 import { fullJitterBackoff } from '@pixelmill/ratelimit';
 import { countsAgainstCircuit } from './circuit-policy.js';
 import type { Outcome } from './outcome.js';
@@ -73,11 +73,6 @@ const itemError = (e: ProviderError): ItemError => ({
   message: e.message,
   retryable: e.retryable,
 });
-
-/** A key the provider refused as such: invalid, revoked, forbidden, or its project unfit (billing). */
-export function isKeyRefusal(e: ProviderError): boolean {
-  return e.scope === 'key' && e.code === 'config_error';
-}
 
 /**
  * What a failure means. Waiting (no attempt spent): a 429 (the key cools down for the hint, or a

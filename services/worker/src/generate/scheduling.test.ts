@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type BatchSpec, ProviderError } from '@pixelmill/core';
+import { type RunningSim, startSim } from '@pixelmill/provider-sim';
 import { buildRegistry } from '@pixelmill/providers';
 import { createLimiter, keyId as keyIdOf, schedulingPrefixes } from '@pixelmill/ratelimit';
 import type { Queue } from 'bullmq';
@@ -23,6 +24,8 @@ const registry = buildRegistry({
     {
       name: 'g',
       kind: 'gemini',
+      // Nothing listens here: key checks cannot tell, and a new key's first call is its trial.
+      base_url: 'http://127.0.0.1:9',
       api_keys: ['key-one-aaaa', 'key-two-bbbb'],
       models: [
         { id: 'sim-main', fallback: ['sim-small', 'sim-spare'] },
@@ -195,5 +198,55 @@ describe('grants never sent', () => {
     expect((await limiter.state(first.resourceId)).inWindow).toBe(
       held.filter((g) => g.ok && g.resourceId === first.resourceId).length - 1,
     );
+  });
+});
+
+describe('key checks', () => {
+  const queue = { name: 'q-checked', rateLimit: async () => undefined } as unknown as Queue;
+  const opts = { images: 1, leaseMs: 10_000, holder: 't' };
+  let sim: RunningSim | undefined;
+
+  afterAll(async () => {
+    await sim?.close();
+  });
+
+  it('a new key the provider accepts runs at full rate at once; a refused one never gets an image call', async () => {
+    sim = await startSim({ port: 0, seed: 3, revokedKeys: ['revoked-key-cccc'] });
+    const checked = buildRegistry({
+      providers: [
+        {
+          name: 'checked',
+          kind: 'openai-images',
+          base_url: `${sim.url}/v1`,
+          api_keys: ['good-key-dddd', 'revoked-key-cccc'],
+          models: [{ id: 'gpt-image-1-mini', rpm: 6000, ipm: 6000, concurrency: 8 }],
+        },
+      ],
+    });
+    const warnings: string[] = [];
+    const checkedDeps = {
+      ...deps,
+      registry: checked,
+      logger: { warn: (_: unknown, msg: string) => warnings.push(msg) },
+    } as unknown as WorkerDeps;
+    await configureLimits(limiter, checked);
+    const fresh = createScheduling(checkedDeps);
+    const m = checked.resolve('gpt-image-1-mini')!;
+    const keys = keyResources(checked, m);
+    // Six askers at once: no trial denials, every grant on the good key.
+    const grants = await Promise.all(Array.from({ length: 6 }, () => fresh.acquireKey(queue, m, keys, opts)));
+    expect(grants.map((g) => g.ok && g.resourceId)).toEqual(Array(6).fill(keys[0]!.id));
+    const stats = sim.stats();
+    expect(stats.keyChecks).toEqual({
+      'good-key-dddd': { requests: 1, refused: 0 },
+      'revoked-key-cccc': { requests: 1, refused: 1 },
+    });
+    expect(stats.requests).toBe(0);
+    // The refused key is out of rotation for every worker, with its warning.
+    expect((await fresh.keys.inRotation(m, keys)).keys.map((k) => k.apiKey)).toEqual(['good-key-dddd']);
+    expect(warnings.filter((w) => w.includes('Incorrect API key provided'))).toHaveLength(1);
+    expect(warnings.filter((w) => w.startsWith('API key refused by the provider'))).toHaveLength(1);
+    for (const g of grants) if (g.ok) await fresh.release(g);
+    await fresh.keys.revocations.restore('checked', keyIdOf('revoked-key-cccc'));
   });
 });

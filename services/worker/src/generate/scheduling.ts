@@ -62,6 +62,9 @@ export function createScheduling(deps: WorkerDeps) {
     ): Promise<Acquired | Blocked> {
       const begun = Date.now();
       let rotation = await keys.inRotation(model, resources);
+      // Keys no worker has proven yet are checked at no cost first (the model listing), so that a
+      // good one runs at full rate at once and a refused one never gets an image call.
+      if (await keys.check(model, rotation.keys)) rotation = await keys.inRotation(model, resources);
       let left = rotation.keys.filter((r) => !keys.onTrial(model, [r]).length);
       // Every key left has its trial call out: wait here for one to answer (it usually takes one
       // provider round trip) rather than hand the job back.

@@ -252,6 +252,8 @@ export function instrumentRegistry(registry: ModelRegistry, metrics: WorkerMetri
   const wrapped = new Map<string, ImageModel>();
   const instrument = (model: ModelSpec, inner: ImageModel): ImageModel => ({
     kind: inner.kind,
+    // A key check is no image call: not counted in the provider-call metrics.
+    ...(inner.checkKey === undefined ? {} : { checkKey: inner.checkKey.bind(inner) }),
     async generate(req) {
       const labels = { provider: model.provider, model: model.id };
       const end = metrics.providerLatency.startTimer(labels);

@@ -4,7 +4,7 @@
  * the rest). A batch is accepted once published: when queuing its first items fails after that, the
  * feeders queue them (from the recorded pick), none twice.
  */
-import { BatchSpecCache, itemIdFor, Queues, recoverPending } from '@pixelmill/core';
+import { BatchSpecCache, feedModel, itemIdFor, Queues, recoverPending } from '@pixelmill/core';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import {
@@ -60,6 +60,8 @@ let queues: FailingQueues;
 const ITEMS = 1500; // two chunks: 1,000 + 500
 /** Items queued as jobs at acceptance; the other 500 wait for the feeder. */
 const HIGH_WATER = 1000;
+/** The API's first feed of each model (accept-batch.ts FIRST_FEED). */
+const FIRST_FEED = 50;
 
 beforeAll(async () => {
   env = await startTestEnv({
@@ -154,7 +156,8 @@ describe('atomic acceptance', () => {
     queues.mode = 'none';
     const r = await submit();
     expect(r.status, JSON.stringify(r.json)).toBe(201);
-    expect(queues.calls).toBe(1);
+    // A first feed of FIRST_FEED, then the rest of the high-water mark.
+    expect(queues.calls).toBe(2);
     expect(r.json.counts).toMatchObject({ total: ITEMS, queued: ITEMS });
     const jobs = await allJobs(env.queues.generate(MODEL));
     expect(new Set(jobs.map((j) => j.id))).toEqual(
@@ -172,8 +175,10 @@ describe('atomic acceptance', () => {
     expect(r.json.counts).toMatchObject({ total: ITEMS, queued: ITEMS });
     const queue = env.queues.generate(MODEL);
     expect(await allJobs(queue)).toEqual([]);
-    // The feed's pick is recorded: once its grace is over, any feeder adds those jobs.
-    expect(await recoverPending(feederDeps(), MODEL, Date.now() + 60_000)).toBe(HIGH_WATER);
+    // The first feed's pick is recorded: once its grace is over, any feeder adds those jobs; a
+    // worker's feeder then tops the queue up to the high-water mark.
+    expect(await recoverPending(feederDeps(), MODEL, Date.now() + 60_000)).toBe(FIRST_FEED);
+    expect((await feedModel(feederDeps(), MODEL)).fed).toBe(HIGH_WATER - FIRST_FEED);
     expect(new Set((await allJobs(queue)).map((j) => j.id))).toEqual(firstJobIds(r.json.id));
     await cancelAndEmpty(r.json.id);
   });
@@ -182,9 +187,10 @@ describe('atomic acceptance', () => {
     queues.mode = 'write-then-throw';
     const r = await submit();
     expect(r.status, JSON.stringify(r.json)).toBe(201);
-    expect(queues.jobsAtFailure).toBe(HIGH_WATER);
+    expect(queues.jobsAtFailure).toBe(FIRST_FEED);
     const queue = env.queues.generate(MODEL);
-    expect(await recoverPending(feederDeps(), MODEL, Date.now() + 60_000)).toBe(HIGH_WATER);
+    expect(await recoverPending(feederDeps(), MODEL, Date.now() + 60_000)).toBe(FIRST_FEED);
+    expect((await feedModel(feederDeps(), MODEL)).fed).toBe(HIGH_WATER - FIRST_FEED);
     const ids = (await allJobs(queue)).map((j) => j.id);
     expect(ids).toHaveLength(HIGH_WATER);
     expect(new Set(ids)).toEqual(firstJobIds(r.json.id));

@@ -94,6 +94,11 @@ function packCount(items: PackedItem[], size: number): number {
 
 /** addBulk chunk size: BullMQ's addBulk latency grows past ~1,000 jobs per call (bullmq#1670). */
 const CHUNK = 1000;
+/**
+ * Jobs of each model queued first after publishing, before the rest of PIXELMILL_FEED_HIGH_WATER: a
+ * feed's jobs appear together (one transaction), so workers start on these while the rest is written.
+ */
+const FIRST_FEED = 50;
 /** Chunks being written while the next is read (see startFlush). */
 const WRITES_IN_FLIGHT = 2;
 /** Chunks of job notes read per call when the jobs are created (enqueueAll). */
@@ -447,8 +452,14 @@ export class BatchAcceptance {
    */
   private async feedFirstItems(spec: BatchSpec): Promise<void> {
     const batch = feedBatchOf(this.id, this.tenantId, spec);
-    for (const model of feedModelsOf(spec))
-      await feedBatch(feedStepDeps(this.deps), model, batch, this.deps.options.feedHighWater);
+    const highWater = this.deps.options.feedHighWater;
+    const first = Math.min(FIRST_FEED, highWater);
+    const left = new Map<string, number>();
+    for (const model of feedModelsOf(spec)) {
+      const { fed, done } = await feedBatch(feedStepDeps(this.deps), model, batch, first);
+      if (!done && fed === first && highWater > first) left.set(model, highWater - first);
+    }
+    for (const [model, rest] of left) await feedBatch(feedStepDeps(this.deps), model, batch, rest);
   }
 
   /**

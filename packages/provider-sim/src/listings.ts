@@ -17,6 +17,9 @@ const geminiEntry = (id: string) => ({
   supportedGenerationMethods: ['generateContent', 'countTokens', 'batchGenerateContent'],
 });
 
+/** OpenRouter's 401 body. */
+const routerKeyError = (message: string): Response => json({ error: { code: 401, message } }, 401);
+
 const openaiEntry = (id: string) => ({ id, object: 'model', created: CREATED, owned_by: 'system' });
 
 export function registerListings(app: Hono<SimEnv>, state: SimState): void {
@@ -61,6 +64,26 @@ export function registerListings(app: Hono<SimEnv>, state: SimState): void {
       code: 'model_not_found',
     });
   });
+  // OpenRouter's details of the key itself (`GET /api/v1/key`), served under /v1 too like its chat route.
+  for (const path of ['/api/v1/key', '/v1/key'])
+    app.get(path, (c) => {
+      const key = bearerKey(c);
+      if (!key) return routerKeyError('No auth credentials found');
+      return (
+        refusal(key, () => routerKeyError('User not found.')) ??
+        json(
+          {
+            data: {
+              label: `${key.slice(0, 3)}...${key.slice(-3)}`,
+              limit: null,
+              usage: 0,
+              is_free_tier: false,
+            },
+          },
+          200,
+        )
+      );
+    });
   // OpenRouter's catalogue is public; slugs keep the -preview suffix upstream uses.
   app.get('/api/v1/models', () =>
     json(

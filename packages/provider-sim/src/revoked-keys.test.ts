@@ -62,9 +62,12 @@ describe('revoked keys', () => {
     expect(oai.status).toBe(401);
     expect(oai.json.error.code).toBe('invalid_api_key');
     expect((await list('/v1/models', { authorization: 'Bearer good-key' })).status).toBe(200);
+    const router = await list('/api/v1/key', { authorization: 'Bearer gone-key-1234' });
+    expect(router.status).toBe(401);
+    expect(router.json.error.code).toBe(401);
     const stats = sim.stats();
     expect(stats.keyChecks).toEqual({
-      'gone-key-1234': { requests: 2, refused: 2 },
+      'gone-key-1234': { requests: 3, refused: 3 },
       'good-key': { requests: 1, refused: 0 },
     });
     expect(stats.requests).toBe(0);

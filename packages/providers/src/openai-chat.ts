@@ -3,10 +3,10 @@
  * (providers.md §5). Plain fetch: the openai SDK's chat types have no `images` or `image_config`.
  * @module
  */
-import { ProviderError } from '@pixelmill/core';
+import { isKeyRefusal, ProviderError } from '@pixelmill/core';
 import { startDeadline } from './deadline.js';
 import { DEFAULT_MAX_DOWNLOAD_BYTES } from './download.js';
-import { joinUrl, postJson } from './http.js';
+import { getJson, joinUrl, postJson } from './http.js';
 import { asNumber, asRecord, asString, type JsonRecord } from './json.js';
 import { networkError } from './network-error.js';
 import { openAiChatError } from './openai-chat-error.js';
@@ -65,6 +65,25 @@ export function createOpenAiChatModel(opts: OpenAiChatModelOptions): ImageModel 
       } catch (err) {
         throw networkError(err, deadline.timedOut());
       }
+    },
+
+    /** OpenRouter's `GET /key` (the key's own details); a proxy without it cannot tell (404). */
+    async checkKey(apiKey: string, timeoutMs: number): Promise<boolean> {
+      let res: Awaited<ReturnType<typeof getJson>>;
+      try {
+        res = await getJson(
+          fetchFn,
+          joinUrl(opts.baseUrl, 'key'),
+          { authorization: `Bearer ${apiKey}` },
+          AbortSignal.timeout(timeoutMs),
+        );
+      } catch {
+        return false;
+      }
+      if (res.status >= 200 && res.status < 300) return true;
+      const error = openAiChatError(res.status, res.body, res.headers);
+      if (isKeyRefusal(error)) throw error;
+      return false;
     },
   };
 }

@@ -169,7 +169,7 @@ describe('openai-chat adapter against the simulator', () => {
 describe('checkKey: a key checked at no cost (the model listing)', () => {
   const adapterOf = (id: string) => registry.adapter(registry.resolve(id)!);
 
-  it.each(['gemini-3-pro-image', 'gpt-image-2'])(
+  it.each(['gemini-3-pro-image', 'gpt-image-2', 'router-pro'])(
     '%s: true for a key the provider accepts, the key refusal for a revoked one',
     async (id) => {
       const adapter = adapterOf(id);

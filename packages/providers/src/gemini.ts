@@ -3,13 +3,14 @@
  * the SDK's ApiError keeps only a stringified body, and its retries ignore RetryInfo.
  * @module
  */
-import { isKeyRefusal, ProviderError } from '@pixelmill/core';
+import { ProviderError } from '@pixelmill/core';
 import { startDeadline } from './deadline.js';
 import { DEFAULT_MAX_DOWNLOAD_BYTES, downloadImage } from './download.js';
 import { geminiError } from './gemini-error.js';
-import { getJson, joinUrl, postJson } from './http.js';
+import { joinUrl, postJson } from './http.js';
 import { decodeBase64Image, decodeDataUrl, markdownImageUrls } from './image-data.js';
 import { asArray, asNumber, asRecord, asString, type JsonRecord } from './json.js';
+import { checkKeyByGet } from './key-check.js';
 import { networkError } from './network-error.js';
 import type { GeneratedImage, GenerateRequest, GenerateResult, ImageModel } from './types.js';
 
@@ -65,18 +66,10 @@ export function createGeminiModel(opts: GeminiModelOptions): ImageModel {
       }
     },
 
-    async checkKey(apiKey: string, timeoutMs: number): Promise<boolean> {
+    /** The model listing (`GET /v1beta/models`), which needs the key and costs nothing. */
+    checkKey(apiKey: string, timeoutMs: number): Promise<boolean> {
       const url = joinUrl(opts.baseUrl, 'v1beta/models?pageSize=1');
-      let res: Awaited<ReturnType<typeof getJson>>;
-      try {
-        res = await getJson(fetchFn, url, { 'x-goog-api-key': apiKey }, AbortSignal.timeout(timeoutMs));
-      } catch {
-        return false;
-      }
-      if (res.status >= 200 && res.status < 300) return true;
-      const error = geminiError(res.status, res.body, res.headers);
-      if (isKeyRefusal(error)) throw error;
-      return false;
+      return checkKeyByGet(fetchFn, url, { 'x-goog-api-key': apiKey }, timeoutMs, geminiError);
     },
   };
 }

@@ -3,11 +3,12 @@
  * (providers.md §5). Plain fetch: the openai SDK's chat types have no `images` or `image_config`.
  * @module
  */
-import { isKeyRefusal, ProviderError } from '@pixelmill/core';
+import { ProviderError } from '@pixelmill/core';
 import { startDeadline } from './deadline.js';
 import { DEFAULT_MAX_DOWNLOAD_BYTES } from './download.js';
-import { getJson, joinUrl, postJson } from './http.js';
+import { joinUrl, postJson } from './http.js';
 import { asNumber, asRecord, asString, type JsonRecord } from './json.js';
+import { checkKeyByGet } from './key-check.js';
 import { networkError } from './network-error.js';
 import { openAiChatError } from './openai-chat-error.js';
 import { extractChatImages } from './openai-chat-parse.js';
@@ -68,22 +69,9 @@ export function createOpenAiChatModel(opts: OpenAiChatModelOptions): ImageModel 
     },
 
     /** OpenRouter's `GET /key` (the key's own details); a proxy without it cannot tell (404). */
-    async checkKey(apiKey: string, timeoutMs: number): Promise<boolean> {
-      let res: Awaited<ReturnType<typeof getJson>>;
-      try {
-        res = await getJson(
-          fetchFn,
-          joinUrl(opts.baseUrl, 'key'),
-          { authorization: `Bearer ${apiKey}` },
-          AbortSignal.timeout(timeoutMs),
-        );
-      } catch {
-        return false;
-      }
-      if (res.status >= 200 && res.status < 300) return true;
-      const error = openAiChatError(res.status, res.body, res.headers);
-      if (isKeyRefusal(error)) throw error;
-      return false;
+    checkKey(apiKey: string, timeoutMs: number): Promise<boolean> {
+      const auth = { authorization: `Bearer ${apiKey}` };
+      return checkKeyByGet(fetchFn, joinUrl(opts.baseUrl, 'key'), auth, timeoutMs, openAiChatError);
     },
   };
 }

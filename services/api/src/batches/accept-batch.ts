@@ -457,7 +457,7 @@ export class BatchAcceptance {
     const left = new Map<string, number>();
     for (const model of feedModelsOf(spec)) {
       const { fed, done } = await feedBatch(feedStepDeps(this.deps), model, batch, first);
-      if (!done && fed === first && highWater > first) left.set(model, highWater - first);
+      if (!done && fed < highWater) left.set(model, highWater - fed);
     }
     for (const [model, rest] of left) await feedBatch(feedStepDeps(this.deps), model, batch, rest);
   }

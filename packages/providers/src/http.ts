@@ -26,8 +26,7 @@ export async function postJson(
     body: JSON.stringify(body),
     signal,
   });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: parseJson(text), text };
+  return readJson(res);
 }
 
 /** A JSON GET (a listing), read like postJson's answer. */
@@ -42,6 +41,11 @@ export async function getJson(
     headers: { accept: 'application/json', ...headers },
     signal,
   });
+  return readJson(res);
+}
+
+/** The answer as JsonResponse: the body read whole, parsed when it is JSON. */
+async function readJson(res: Response): Promise<JsonResponse> {
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: parseJson(text), text };
 }

@@ -15,7 +15,7 @@ import type { ModelSpec } from '@pixelmill/providers';
 import { createKeyRevocations, keyId, schedulingPrefixes } from '@pixelmill/ratelimit';
 import type { WorkerDeps } from '../deps.js';
 import type { KeyResource } from './resources.js';
-import { toProviderError } from './retry-policy.js';
+import { keyRefusalReason, toProviderError } from './retry-policy.js';
 
 /**
  * A key refused to this process is not granted here for this long even if Redis says otherwise:
@@ -48,7 +48,7 @@ export function createKeyRotation(deps: Pick<WorkerDeps, 'redis' | 'queues' | 'l
     onTrial.get(id)?.end();
     onTrial.delete(id);
   };
-  const api = {
+  return {
     revocations,
 
     /** Keys of the model whose trial call is out (not to be used until it answers). */
@@ -145,7 +145,6 @@ export function createKeyRotation(deps: Pick<WorkerDeps, 'redis' | 'queues' | 'l
       return runs.length > 0;
     },
   };
-  return api;
 
   async function checkOne(
     model: ModelSpec,
@@ -164,14 +163,12 @@ export function createKeyRotation(deps: Pick<WorkerDeps, 'redis' | 'queues' | 'l
       const e = toProviderError(err);
       deps.logger.warn({ provider: model.provider, key_id: keyId(resource.apiKey), code: e.code }, e.message);
       proven.delete(id);
-      await revoke(model, resource, e.providerCode ?? String(e.status ?? e.code)).catch(
-        (revokeErr: unknown) => {
-          deps.logger.warn(
-            { err: revokeErr, provider: model.provider },
-            'could not take a refused key out of rotation',
-          );
-        },
-      );
+      await revoke(model, resource, keyRefusalReason(e)).catch((revokeErr: unknown) => {
+        deps.logger.warn(
+          { err: revokeErr, provider: model.provider },
+          'could not take a refused key out of rotation',
+        );
+      });
     }
     checkedAt.set(id, Date.now());
   }

@@ -57,6 +57,11 @@ export function hintedWaitMs(err: unknown, random?: () => number): number | unde
   return jitter(err.retryAfterMs, random);
 }
 
+/** What a refused key's Redis mark and warning name as the reason: the provider's code, else the status. */
+export function keyRefusalReason(e: ProviderError): string {
+  return e.providerCode ?? String(e.status ?? e.code);
+}
+
 export function toProviderError(err: unknown): ProviderError {
   if (isProviderError(err)) return err;
   return new ProviderError({
@@ -113,7 +118,7 @@ export function retryPolicy(err: unknown, ctx: RetryContext): RetryDecision {
     // The key, not the item: the next pickup takes another key of the provider, a fallback, or waits.
     return {
       outcome: wait(HAND_BACK_MS),
-      key: { kind: 'revoke', reason: e.providerCode ?? String(e.status ?? e.code) },
+      key: { kind: 'revoke', reason: keyRefusalReason(e) },
     };
   }
   const none = { kind: 'none' as const };

@@ -73,11 +73,13 @@ export { DeliveryRateLimit } from './store/delivery-rate.js';
 export {
   type Delivery,
   type DeliveryAttempt,
+  type DeliveryClaim,
   type DeliveryFailureReason,
   type DeliveryInternal,
   type DeliveryStatus,
   DeliveryStore,
   type DeliveryToSend,
+  type PendingDeliveries,
 } from './store/delivery-store.js';
 export { type EconomyRecord, EconomyStore } from './store/economy-store.js';
 export {

@@ -163,7 +163,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
           'drain workers',
           async () => {
             running.stopSweeps();
-            const closing = Promise.all(running.workers.map((w) => w.close()));
+            const closing = running.close();
             if (await finishedWithin(closing, env.WORKER_SHUTDOWN_TIMEOUT_MS)) return;
             const handed = await running.handBack();
             logger.warn({ handed_back: handed }, 'running jobs did not finish in time; handed them back');

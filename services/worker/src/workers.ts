@@ -1,7 +1,9 @@
 import { queueNames } from '@pixelmill/core';
 import { fullJitterBackoff } from '@pixelmill/ratelimit';
 import type { ConnectionOptions, Job, Queue, Worker } from 'bullmq';
-import { createDeliverProcessor, type DeliverReport, DeliveryWaitError } from './deliver/processor.js';
+import { createDeliverQueueProcessor } from './deliver/deliver-queue.js';
+import { createDeliveryAttempt, type DeliverReport } from './deliver/processor.js';
+import { startDeliveryPump } from './deliver/pump.js';
 import type { WorkerDeps } from './deps.js';
 import { createEconomyProcessor } from './economy/processor.js';
 import { startFeedLoop } from './feed/feed-loop.js';
@@ -44,7 +46,12 @@ export interface RunningWorkers {
   handBack(): Promise<number>;
   /** Stops the periodic sweep of abandoned items and the feeders' timer. */
   stopSweeps(): void;
+  /** Closes the BullMQ workers (`force`: without waiting for running jobs) and the delivery pump. */
+  close(force?: boolean): Promise<void>;
 }
+
+/** Webhook delivery attempts one worker process runs at once. */
+const DELIVERY_SLOTS = 50;
 
 type Processor = (job: Job, token?: string) => Promise<unknown>;
 
@@ -119,13 +126,21 @@ export function startWorkers(
       { ...common, prefix: deps.queues.prefixOf(queueNames.economy), concurrency: 4 },
     ),
   );
+  // Flushes of grouped item events; deliveries themselves are claimed by the delivery pump.
   workers.push(
     new LockSafeWorker(
       queueNames.deliver,
-      tracked(queueNames.deliver, countDeliveries(createDeliverProcessor(deps), metrics)),
-      { ...common, prefix: deps.queues.prefixOf(queueNames.deliver), concurrency: 50 },
+      tracked(queueNames.deliver, createDeliverQueueProcessor(deps) as Processor),
+      { ...common, prefix: deps.queues.prefixOf(queueNames.deliver), concurrency: 4 },
     ),
   );
+  // A lease outlasts any attempt (its deadline) by a job lock's duration.
+  const pump = startDeliveryPump(deps, {
+    concurrency: DELIVERY_SLOTS,
+    leaseMs: deps.options.webhookTimeoutMs + recovery.lockDurationMs,
+    deliver: createDeliveryAttempt(deps),
+    ...(metrics ? countDeliveries(metrics) : {}),
+  });
 
   const models = deps.registry.list().map((m) => m.id);
   const feeder = startFeedLoop(
@@ -171,8 +186,16 @@ export function startWorkers(
   }
   return {
     workers,
-    activeJobs: () => running.size,
+    activeJobs: () => running.size + pump.inFlight(),
+    close: async (force) => {
+      await Promise.all([...workers.map((w) => w.close(force)), pump.stop()]);
+    },
     handBack: async () => {
+      const deliveries = await pump.handBack().catch((err: unknown) => {
+        deps.logger.warn({ err }, 'could not hand webhook deliveries back; their leases will lapse');
+        return 0;
+      });
+      if (deliveries > 0) deps.logger.info({ deliveries }, 'handed running webhook deliveries back');
       const entries = [...running.values()];
       await Promise.all(
         entries.map(async ({ job, token, queue }) => {
@@ -193,7 +216,7 @@ export function startWorkers(
           }
         }),
       );
-      return entries.length;
+      return entries.length + deliveries;
     },
     stopSweeps: () => {
       clearInterval(sweepTimer);
@@ -227,26 +250,20 @@ function abandonedItemSweeper(deps: WorkerDeps, queues: Queue[]): () => Promise<
 }
 
 /** Counts webhook delivery attempts by what became of the delivery, and the operational events. */
-function countDeliveries(
-  deliver: (job: Job, token?: string) => Promise<DeliverReport | undefined>,
-  metrics: WorkerMetrics | undefined,
-): Processor {
-  if (metrics === undefined) return deliver;
-  return async (job, token) => {
-    try {
-      const report = await deliver(job, token);
-      if (report === undefined) return report;
+function countDeliveries(metrics: WorkerMetrics): {
+  onReport: (report: DeliverReport) => void;
+  onError: () => void;
+} {
+  return {
+    onReport: (report) => {
+      if (report.outcome === 'waiting') {
+        metrics.webhookWaiting.inc({ reason: report.waited ?? 'slots' });
+        return;
+      }
       metrics.webhookDeliveries.inc({ outcome: report.outcome });
       if (report.exhausted === true) metrics.webhookExhausted.inc();
       if (report.disabled !== undefined) metrics.webhookEndpointsDisabled.inc({ reason: report.disabled });
-      return report;
-    } catch (err) {
-      if (err instanceof DeliveryWaitError) metrics.webhookWaiting.inc({ reason: err.reason });
-      else {
-        const delayed = (err as Error).name === 'DelayedError';
-        metrics.webhookDeliveries.inc({ outcome: delayed ? 'retry_scheduled' : 'error' });
-      }
-      throw err;
-    }
+    },
+    onError: () => metrics.webhookDeliveries.inc({ outcome: 'error' }),
   };
 }

@@ -66,16 +66,24 @@ export type DeliveryToSend = Pick<
   'id' | 'batch_id' | 'endpoint_id' | 'webhook_id' | 'status' | 'body' | 'series_attempts'
 >;
 
-/** The hash fields DeliveryStore.getToSend reads, in order. */
-const TO_SEND_FIELDS = [
-  'body',
-  'status',
-  'batch_id',
-  'endpoint_id',
-  'webhook_id',
-  'attempts',
-  'series_start',
-];
+/** What DeliveryStore.claim returns: the deliveries claimed, with what their attempts need. */
+export interface DeliveryClaim {
+  deliveries: DeliveryToSend[];
+  /** How many of them were claimed again because their lease lapsed (a worker died mid-attempt). */
+  recovered: number;
+  /** When the next delivery is due or lease lapses (ms); null when none is pending. */
+  nextAtMs: number | null;
+}
+
+export interface PendingDeliveries {
+  due: number;
+  scheduled: number;
+  sending: number;
+  oldestDueS: number;
+}
+
+/** Values per claimed delivery in claimDeliveries' reply: the id and seven fields. */
+const CLAIM_FIELDS = 8;
 
 /** The endpoint log keeps the newest deliveries only; batch logs are bounded by the batch. */
 const ENDPOINT_LOG_MAX = 10_000;
@@ -105,6 +113,21 @@ export class DeliveryStore {
 
   private endpointIndex(endpointId: string): string {
     return `${this.prefix}:whep:${endpointId}:deliveries`;
+  }
+
+  /** Deliveries waiting for their next attempt: id -> when it is due (ms). */
+  private get dueKey(): string {
+    return `${this.prefix}:deliveries:due`;
+  }
+
+  /** Deliveries an attempt holds: id -> when its lease lapses (ms). */
+  private get sendingKey(): string {
+    return `${this.prefix}:deliveries:sending`;
+  }
+
+  /** Set when a delivery becomes due now; a worker with nothing to do blocks on it (waitForDue). */
+  private get wakeKey(): string {
+    return `${this.prefix}:deliveries:wake`;
   }
 
   /**
@@ -138,19 +161,22 @@ export class DeliveryStore {
     };
     const created = await runScript(
       this.redis,
-      'createDelivery-4',
+      'createDelivery-6',
       [
         this.key(input.id),
         this.batchIndex(input.batchId),
         // A real key of the store's slot even for a batch webhook, whose delivery it never touches.
         this.endpointIndex(input.endpointId ?? ''),
         `${this.prefix}:delivery:seq`,
+        this.dueKey,
+        this.wakeKey,
       ],
       [
         input.id,
         new Date().toISOString(),
         ENDPOINT_LOG_MAX,
         input.endpointId === null ? '' : '1',
+        Date.now(),
         ...Object.entries(fields).flat(),
       ],
     );
@@ -170,21 +196,90 @@ export class DeliveryStore {
     };
   }
 
-  /** The fields an attempt needs (HMGET, about half the reply of the whole record), or null. */
-  async getToSend(id: string): Promise<DeliveryToSend | null> {
-    const [body, status, batchId, endpointId, webhookId, attempts, seriesStart] = await this.redis.hmget(
-      this.key(id),
-      ...TO_SEND_FIELDS,
+  /**
+   * Claims up to `max` deliveries for attempts, each with a lease until `nowMs + leaseMs`: first those
+   * whose lease lapsed (their worker died mid-attempt), then those due, oldest first. Each comes with
+   * the fields its attempt needs, read in the same atomic step. The lease ends with recordAttempt,
+   * finish or defer.
+   */
+  async claim(nowMs: number, leaseMs: number, max: number): Promise<DeliveryClaim> {
+    const reply = (await runScript(
+      this.redis,
+      'claimDeliveries-3',
+      [this.dueKey, this.sendingKey, this.wakeKey],
+      [nowMs, leaseMs, max, `${this.prefix}:delivery:`],
+    )) as (string | number | null)[];
+    const deliveries: DeliveryToSend[] = [];
+    for (let i = 2; i + CLAIM_FIELDS <= reply.length; i += CLAIM_FIELDS) {
+      const [id, body, status, batchId, endpointId, webhookId, attempts, seriesStart] = reply
+        .slice(i, i + CLAIM_FIELDS)
+        .map((v) => (v === null ? '' : String(v)));
+      deliveries.push({
+        id: id ?? '',
+        batch_id: batchId ?? '',
+        endpoint_id: endpointId || null,
+        webhook_id: webhookId ?? '',
+        status: (status || 'pending') as DeliveryStatus,
+        body: body ?? '',
+        series_attempts: (JSON.parse(attempts || '[]') as unknown[]).length - Number(seriesStart || 0),
+      });
+    }
+    const nextAt = Number(reply[1]);
+    return { deliveries, recovered: Number(reply[0]), nextAtMs: nextAt < 0 ? null : nextAt };
+  }
+
+  /**
+   * Ends an attempt's lease without an attempt: due again at `atMs`. False when the lease had lapsed
+   * and another claim holds the delivery now.
+   */
+  async defer(id: string, atMs: number): Promise<boolean> {
+    return (
+      Number(await runScript(this.redis, 'deferDelivery-2', [this.sendingKey, this.dueKey], [id, atMs])) === 1
     );
-    if (!body) return null;
+  }
+
+  /** Makes a pending delivery due now unless it is due or being attempted (a job of an earlier version). */
+  async schedule(id: string, nowMs = Date.now()): Promise<boolean> {
+    const made = await runScript(
+      this.redis,
+      'scheduleDelivery-4',
+      [this.key(id), this.dueKey, this.sendingKey, this.wakeKey],
+      [nowMs, id],
+    );
+    return Number(made) === 1;
+  }
+
+  /**
+   * Waits on `blocking` (a connection of its own) until a delivery may have become due, at most
+   * `timeoutMs`.
+   */
+  async waitForDue(blocking: Redis, timeoutMs: number): Promise<void> {
+    await blocking.bzpopmin(this.wakeKey, Math.max(0.01, timeoutMs / 1000));
+  }
+
+  /** When a delivery's next attempt is due (ms) while it waits for it; null otherwise. */
+  async dueAt(id: string): Promise<number | null> {
+    const score = await this.redis.zscore(this.dueKey, id);
+    return score === null ? null : Number(score);
+  }
+
+  /**
+   * Deliveries not ended, by where they are: `due` (ready for an attempt now), `scheduled` (a retry
+   * later), `sending` (an attempt holds it); and how long the oldest due one has waited.
+   */
+  async pendingCounts(nowMs = Date.now()): Promise<PendingDeliveries> {
+    const [due, all, sending, oldest] = await Promise.all([
+      this.redis.zcount(this.dueKey, '-inf', nowMs),
+      this.redis.zcard(this.dueKey),
+      this.redis.zcard(this.sendingKey),
+      this.redis.zrange(this.dueKey, '0', '0', 'WITHSCORES'),
+    ]);
+    const oldestAt = oldest[1];
     return {
-      id,
-      batch_id: batchId ?? '',
-      endpoint_id: endpointId || null,
-      webhook_id: webhookId ?? '',
-      status: (status ?? 'pending') as DeliveryStatus,
-      body,
-      series_attempts: (JSON.parse(attempts ?? '[]') as unknown[]).length - Number(seriesStart ?? 0),
+      due,
+      scheduled: all - due,
+      sending,
+      oldestDueS: oldestAt === undefined ? 0 : Math.max(0, (nowMs - Number(oldestAt)) / 1000),
     };
   }
 
@@ -202,29 +297,46 @@ export class DeliveryStore {
     outcome: { status: DeliveryStatus; nextAttemptAt: string | null; failureReason?: DeliveryFailureReason },
   ): Promise<void> {
     const { series: _series, ...fields } = attempt;
+    const next = outcome.nextAttemptAt;
     await runScript(
       this.redis,
-      'recordAttempt-1',
-      [this.key(id)],
-      [JSON.stringify(fields), outcome.status, outcome.nextAttemptAt ?? '', outcome.failureReason ?? ''],
+      'recordAttempt-3',
+      [this.key(id), this.dueKey, this.sendingKey],
+      [
+        JSON.stringify(fields),
+        outcome.status,
+        next ?? '',
+        outcome.failureReason ?? '',
+        next === null ? '' : Date.parse(next),
+        id,
+      ],
     );
   }
 
-  /** Ends a delivery without an attempt (its endpoint is disabled or gone). */
+  /** Ends a delivery without an attempt (its endpoint is disabled or gone), and its lease. */
   async finish(id: string, failureReason: DeliveryFailureReason): Promise<void> {
-    await this.redis.hset(this.key(id), {
-      status: 'failed',
-      next_attempt_at: '',
-      failure_reason: failureReason,
-    });
+    await this.redis
+      .multi()
+      .hset(this.key(id), { status: 'failed', next_attempt_at: '', failure_reason: failureReason })
+      .zrem(this.sendingKey, id)
+      .zrem(this.dueKey, id)
+      .exec();
   }
 
   /**
-   * Starts a new attempt series of an ended delivery. Returns the redelivery number, `'pending'` when a
+   * Starts a new attempt series of an ended delivery, due now; a pending delivery waiting for its next
+   * attempt is made due now instead (not one an attempt holds). Returns the redelivery number, `'pending'` when a
    * series is still running, or null when there is no such delivery.
    */
   async startRedelivery(id: string, now = new Date()): Promise<number | 'pending' | null> {
-    const r = Number(await runScript(this.redis, 'startRedelivery-1', [this.key(id)], [now.toISOString()]));
+    const r = Number(
+      await runScript(
+        this.redis,
+        'startRedelivery-3',
+        [this.key(id), this.dueKey, this.wakeKey],
+        [now.toISOString(), now.getTime(), id],
+      ),
+    );
     if (r === -2) return null;
     if (r === -1) return 'pending';
     return r;

@@ -30,9 +30,12 @@ export type ScriptName =
   | 'releaseQuota-2'
   | 'qaNearDuplicates-4'
   | 'admitDelivery-3'
-  | 'startRedelivery-1'
-  | 'createDelivery-4'
-  | 'recordAttempt-1';
+  | 'startRedelivery-3'
+  | 'createDelivery-6'
+  | 'recordAttempt-3'
+  | 'claimDeliveries-3'
+  | 'deferDelivery-2'
+  | 'scheduleDelivery-4';
 
 const scripts = luaScripts(new URL('./lua/', import.meta.url));
 

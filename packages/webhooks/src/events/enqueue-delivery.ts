@@ -1,5 +1,5 @@
-/** @module Recording a delivery and queueing its first attempt. */
-import { DeliveryStore, deliveryIdFor, enqueue, jobs } from '@pixelmill/core';
+/** @module Recording a delivery with its first attempt due now. */
+import { DeliveryStore, deliveryIdFor } from '@pixelmill/core';
 import type { EventDeps } from './event-deps.js';
 import type { EventTarget } from './targets.js';
 
@@ -17,7 +17,8 @@ export interface EnqueueDeliveryInput {
 
 /**
  * Idempotent: the delivery id follows from (webhook id, target), so a step that runs twice records one
- * delivery and queues one job. Returns the delivery id and whether it was new.
+ * delivery, due once. The record and its due entry are written in one atomic step (a worker claims it
+ * from there). Returns the delivery id and whether it was new.
  */
 export async function enqueueDelivery(
   deps: Pick<EventDeps, 'redis' | 'queues'>,
@@ -35,13 +36,6 @@ export async function enqueueDelivery(
     url: input.url,
     body: input.body,
     ...(input.itemCount !== undefined ? { itemCount: input.itemCount } : {}),
-  });
-  // Added even when the record existed: a crash between the two writes must not strand it. A job with
-  // this id that still exists makes this a no-op.
-  await enqueue(deps.queues, jobs.deliver, {
-    delivery_id: id,
-    tenant_id: input.tenantId,
-    endpoint_id: input.target.endpointId,
   });
   return { id, created };
 }

@@ -1,13 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import {
-  DeliveryStore,
-  EndpointStore,
-  enqueue,
-  InvalidCursorError,
-  jobIdOf,
-  jobs,
-  type Page,
-} from '@pixelmill/core';
+import { DeliveryStore, EndpointStore, InvalidCursorError, type Page } from '@pixelmill/core';
 import type { AppDeps } from '../deps.js';
 import { ApiError, invalidRequest, notFound } from '../errors.js';
 import { badRequest, errorResponse, jsonResponse, notFoundResponse, v1Errors } from '../openapi/responses.js';
@@ -135,22 +127,9 @@ export function deliveryRoutes(deps: AppDeps): OpenAPIHono {
           );
         }
       }
+      // A new series is due now; a running one waiting for its next attempt is brought forward.
       const started = await deliveries.startRedelivery(id);
       if (started === null) throw notFound('Delivery');
-      if (started === 'pending') {
-        // A series is running: bring its next attempt forward instead of starting a second one.
-        const job = await deps.queues.deliver.getJob(
-          jobIdOf(jobs.deliver, { delivery_id: id, tenant_id: tenantId }, delivery.redeliveries),
-        );
-        if (job !== undefined && (await job.isDelayed())) await job.promote();
-      } else {
-        await enqueue(
-          deps.queues,
-          jobs.deliver,
-          { delivery_id: id, tenant_id: tenantId, endpoint_id: delivery.endpoint_id },
-          { round: started },
-        );
-      }
       const queued = await deliveries.get(tenantId, id);
       if (queued === null) throw notFound('Delivery');
       return c.json(queued, 202);

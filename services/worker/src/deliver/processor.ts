@@ -1,17 +1,14 @@
 import {
-  type DeliverJob,
   type DeliveryInternal,
   DeliveryRateLimit,
   DeliveryStore,
-  deliverJobSchema,
+  type DeliveryToSend,
   EndpointStore,
-  flushItemsJobSchema,
+  type EndpointToSend,
 } from '@pixelmill/core';
 import { deliverWebhook, signWebhook } from '@pixelmill/webhooks';
-import { DelayedError, type Job } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
 import { FairShare } from './fair-share.js';
-import { flushItems, isFlushJob } from './flush-items.js';
 import { emitEndpointDisabled, emitExhausted } from './operational-events.js';
 import { attemptOutcome } from './outcome.js';
 import { sendTarget } from './send-target.js';
@@ -19,32 +16,30 @@ import { sendTarget } from './send-target.js';
 /** Enough of a receiver's answer to debug it from the log, without storing whatever it sends. */
 const RESPONSE_EXCERPT_BYTES = 1024;
 
-/** What one run of a deliver job did, for metrics. */
+export type WaitReason = 'slots' | 'rate_limit';
+
+/** What one claim of a delivery did, for metrics. */
 export interface DeliverReport {
-  outcome: 'succeeded' | 'failed' | 'skipped';
+  /**
+   * `retry_scheduled`: the attempt failed and the next one is due later; `waiting`: put back without
+   * an attempt (`waited` says why).
+   */
+  outcome: 'succeeded' | 'failed' | 'skipped' | 'retry_scheduled' | 'waiting';
+  waited?: WaitReason;
   /** The delivery gave up after its last attempt. */
   exhausted?: true;
   /** This attempt disabled a tenant endpoint, and why. */
   disabled?: 'gone' | 'failing';
 }
 
-export type WaitReason = 'slots' | 'rate_limit';
-
-/** Thrown (as BullMQ's DelayedError) when a delivery was put back without an attempt. */
-export class DeliveryWaitError extends DelayedError {
-  constructor(readonly reason: WaitReason) {
-    super(`waiting (${reason})`);
-  }
-}
-
 /**
- * One delivery attempt. Failures are rescheduled on the webhook schedule (not BullMQ attempts), so the
- * schedule, Retry-After and the delivery log stay in one place. A 2xx ends the delivery; 410 ends it
- * and disables the endpoint. A target whose slots in this process (`FairShare`) or whose `rate_limit`
- * is used up makes the job wait as a delayed job, spending no attempt. The `deliver` queue also runs
- * the flushes of grouped item events.
+ * One attempt of a claimed delivery (DeliveryStore.claim): the claim holds its lease, and every path
+ * here ends it. Failures are rescheduled on the webhook schedule, so the schedule, Retry-After and the
+ * delivery log stay in one place. A 2xx ends the delivery; 410 ends it and disables the endpoint. A
+ * target whose slots in this process (`FairShare`) or whose `rate_limit` is used up puts the delivery
+ * back, due again shortly, spending no attempt.
  */
-export function createDeliverProcessor(
+export function createDeliveryAttempt(
   deps: WorkerDeps,
   share = new FairShare(deps.options.webhookTargetConcurrency),
 ) {
@@ -56,51 +51,41 @@ export function createDeliverProcessor(
   /** The whole record, before this attempt is recorded (the operational events report from it). */
   const wholeRecord = async (id: string): Promise<DeliveryInternal> => {
     const found = await deliveries.getInternal(id);
-    // Only a record deleted during the attempt is missing: the job is retried and then skips it.
+    // Only a record deleted during the attempt is missing: the attempt fails, and the next claim drops it.
     if (found === null) throw new Error(`delivery ${id} vanished during its attempt`);
     return found;
   };
 
-  const wait = async (job: Job, token: string | undefined, ms: number, why?: WaitReason): Promise<never> => {
-    await job.moveToDelayed(Date.now() + ms, token);
-    throw why === undefined ? new DelayedError() : new DeliveryWaitError(why);
+  const wait = async (id: string, ms: number, why: WaitReason): Promise<DeliverReport> => {
+    await deliveries.defer(id, Date.now() + ms);
+    return { outcome: 'waiting', waited: why };
   };
 
-  return async function deliver(job: Job, token?: string): Promise<DeliverReport | undefined> {
-    if (isFlushJob(job)) {
-      await flushItems(deps, flushItemsJobSchema.parse(job.data));
-      return undefined;
-    }
-    const data: DeliverJob = deliverJobSchema.parse(job.data);
-    // The delivery and its endpoint in one round trip when the job names the endpoint: only the fields
-    // an attempt needs. The whole record is read when an attempt fails for good (its events need it).
-    const endpointId = data.endpoint_id;
-    const [delivery, endpoint] = await Promise.all([
-      deliveries.getToSend(data.delivery_id),
-      typeof endpointId === 'string' ? endpoints.getToSend(endpointId) : undefined,
-    ]);
-    if (delivery === null || delivery.status !== 'pending') return { outcome: 'skipped' };
+  /**
+   * `endpoint`: the delivery's endpoint as read right after the claim (undefined: not read, so
+   * sendTarget reads it). The whole record is read only when an attempt fails for good (its events
+   * need it).
+   */
+  return async function deliverOnce(
+    delivery: DeliveryToSend,
+    endpoint?: EndpointToSend | null,
+  ): Promise<DeliverReport> {
     // Built only when there is something to log: most attempts log nothing.
     const log = () => deps.logger.child({ delivery_id: delivery.id, batch_id: delivery.batch_id });
 
-    const target = await sendTarget(
-      deps,
-      delivery,
-      new Date(),
-      endpointId === delivery.endpoint_id ? endpoint : undefined,
-    );
+    const target = await sendTarget(deps, delivery, new Date(), endpoint);
     if (target.kind === 'skip') {
       await deliveries.finish(delivery.id, target.reason);
       log().info({ reason: target.reason }, 'webhook delivery not sent');
       return { outcome: 'skipped' };
     }
     const ticket = share.tryTake(target.targetKey);
-    if (ticket === null) return wait(job, token, share.deferMs(target.targetKey), 'slots');
+    if (ticket === null) return wait(delivery.id, share.deferMs(target.targetKey), 'slots');
     let latencyMs: number | undefined;
     try {
       if (target.rateLimit !== null) {
         const waitMs = await rates.admit(target.targetKey, target.rateLimit);
-        if (waitMs > 0) return await wait(job, token, waitMs, 'rate_limit');
+        if (waitMs > 0) return await wait(delivery.id, waitMs, 'rate_limit');
       }
       const headers = signWebhook({
         secret: target.secrets,
@@ -187,7 +172,7 @@ export function createDeliverProcessor(
         { status: result.status, error: result.error, next_attempt_at: next },
         'webhook delivery failed; will retry',
       );
-      return await wait(job, token, outcome.delayMs);
+      return { outcome: 'retry_scheduled' };
     } finally {
       share.release(target.targetKey, ticket, latencyMs);
     }

@@ -302,7 +302,7 @@ export async function startHarness(opts: {
     },
     close: async () => {
       running.stopSweeps();
-      await Promise.allSettled(running.workers.map((w) => w.close(true)));
+      await running.close(true).catch(() => undefined);
       await deps.queues.close();
       s3Store.destroy();
       await s3.close();

@@ -1,7 +1,9 @@
 // No lost webhook events: an item's end and its event are one Redis step (the outbox), and the relay
 // that turns outbox entries into deliveries removes an entry only after its deliveries are queued. A
 // worker killed right after ending an item, or its relay killed mid-send, loses no event and sends
-// none under a second webhook-id. The crash points are test-only hooks (services/worker/src/test-crash.ts).
+// none under a second webhook-id. A worker killed between a webhook POST and recording it holds the
+// delivery's lease until it lapses; then another worker sends it again under the same webhook-id. The
+// crash points are test-only hooks (services/worker/src/test-crash.ts).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { waitFor } from '../support/processes.js';
 import { startWebhookReceiver } from '../support/webhook-receiver.js';
@@ -115,6 +117,45 @@ describe('kill -9 and webhook events', () => {
       ...auditCounts(a),
       recoverMs: Date.now() - killedAt,
       note: `the entry was claimed by the next worker's relay after 2 s idle; ${repeats} repeated sends, all under their first webhook-id`,
+    });
+  });
+
+  test('a worker killed after a POST, before recording it: sent again under the same webhook-id once its lease lapses', async () => {
+    for (const w of stack.workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+    await Promise.all(stack.workers.map((w) => w.exited));
+    // A lease is the attempt's deadline plus a job lock's duration (5 s here): 7 s.
+    const fast = { PIXELMILL_WEBHOOK_TIMEOUT_MS: '2000' };
+    const victim = await stack.startWorker({ ...fast, PIXELMILL_TEST_CRASH_AFTER_WEBHOOK_POST: '1' });
+    const batchId = await submit('postcrash', 4);
+    await victim.exited;
+    const killedAt = Date.now();
+    // Every POST answered before the kill was cut off before its record (the first answer killed it).
+    const cutOff = receiver.received.filter((r) => r.payload.data.batch_id === batchId);
+    expect(cutOff.length).toBeGreaterThanOrEqual(1);
+    const next = await stack.startWorker(fast);
+    await stack.waitForBatch(batchId, 60_000);
+    const a = await stack.audit(batchId);
+    expect(a.lost).toBe(0);
+    expect(a.duplicates).toBe(0);
+    expect(a.succeeded).toBe(4);
+    const repeats = await expectEveryEventOnce(
+      batchId,
+      a.items.map((i) => i.id as string),
+    );
+    // The cut-off attempt reached the receiver, and was sent again under its webhook-id.
+    expect(repeats).toBeGreaterThanOrEqual(1);
+    for (const sent of cutOff)
+      expect(receiver.received.filter((r) => r.id === sent.id).length).toBeGreaterThanOrEqual(2);
+    await waitFor('the new worker to report the recovered lease', () =>
+      next.output().includes('are sent again') ? true : undefined,
+    );
+    recordRow({
+      fault: 'worker kill -9 between a webhook POST and its record',
+      injection:
+        'SIGKILL of the only worker right after its first webhook POST was answered, before the attempt was recorded (test hook), then a new worker',
+      ...auditCounts(a),
+      recoverMs: Date.now() - killedAt,
+      note: `the delivery's lease lapsed and the new worker sent it again under the same webhook-id; ${repeats} repeated sends`,
     });
   });
 });

@@ -1,4 +1,4 @@
-import type { BatchStore } from '@pixelmill/core';
+import { type BatchStore, DeliveryStore } from '@pixelmill/core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApp } from './app.js';
 import { call, item, MODEL, startTestEnv, type TestEnv } from './test-support/deps.js';
@@ -54,6 +54,32 @@ describe('GET /metrics', () => {
     expect(text).toContain('route="/v1/batches/:id",status="200"');
     expect(text).not.toContain(batchId);
     expect(text).not.toContain(env.acme.key);
+  });
+});
+
+describe('webhook delivery gauges', () => {
+  test('deliveries by state (due, scheduled, sending) and how long the oldest due one has waited', async () => {
+    const deliveries = new DeliveryStore(env.deps.redis, env.deps.queues.prefix);
+    for (const n of [1, 2, 3])
+      await deliveries.create({
+        id: `dlv_gauge${n}`,
+        tenantId: 'acme',
+        batchId,
+        endpointId: null,
+        eventType: 'batch.completed',
+        webhookId: `msg_gauge${n}`,
+        url: 'https://example.com/h',
+        body: '{}',
+      });
+    const claimed = await deliveries.claim(Date.now(), 60_000, 2);
+    await deliveries.defer(claimed.deliveries[0]?.id ?? '', Date.now() + 60_000);
+    const text = await (await env.app.request('http://api.test/metrics')).text();
+    expect(line(text, 'pixelmill_webhook_deliveries{state="due"}')).toBe(1);
+    expect(line(text, 'pixelmill_webhook_deliveries{state="scheduled"}')).toBe(1);
+    expect(line(text, 'pixelmill_webhook_deliveries{state="sending"}')).toBe(1);
+    const oldest = line(text, 'pixelmill_webhook_oldest_due_seconds');
+    expect(oldest).toBeGreaterThanOrEqual(0);
+    expect(oldest).toBeLessThan(600);
   });
 });
 

@@ -1,4 +1,4 @@
-import { itemStatuses } from '@pixelmill/core';
+import { DeliveryStore, itemStatuses } from '@pixelmill/core';
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -20,7 +20,7 @@ export interface ApiMetrics {
 
 /**
  * The API's Prometheus metrics: queue depths per queue and state, the age of each queue's oldest
- * waiting job, items by state, batches by status
+ * waiting job, webhook deliveries by state and the oldest due one's wait, items by state, batches by status
  * (summed over every batch in Redis, cached for a few seconds), and HTTP requests.
  */
 export function createApiMetrics(
@@ -75,6 +75,28 @@ export function createApiMetrics(
       const now = Date.now();
       for (const q of allQueues())
         this.set({ queue: q.name }, await oldestWaitingAgeSeconds(deps.redis, q, now));
+    },
+  });
+
+  // Deliveries are not BullMQ jobs: the store's due set and leases say where they are.
+  const deliveries = new DeliveryStore(deps.redis, deps.queues.prefix);
+  new Gauge({
+    name: 'pixelmill_webhook_deliveries',
+    help: 'Webhook deliveries not ended, by state: due (ready for an attempt), scheduled (a retry later), sending (an attempt holds it)',
+    labelNames: ['state'],
+    registers,
+    async collect() {
+      const counts = await deliveries.pendingCounts();
+      this.reset();
+      for (const state of ['due', 'scheduled', 'sending'] as const) this.set({ state }, counts[state]);
+    },
+  });
+  new Gauge({
+    name: 'pixelmill_webhook_oldest_due_seconds',
+    help: 'How long the oldest due webhook delivery has waited for an attempt; 0 when none is due',
+    registers,
+    async collect() {
+      this.set((await deliveries.pendingCounts()).oldestDueS);
     },
   });
 

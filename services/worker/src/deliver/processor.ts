@@ -8,6 +8,7 @@ import {
 } from '@pixelmill/core';
 import { deliverWebhook, signWebhook } from '@pixelmill/webhooks';
 import type { WorkerDeps } from '../deps.js';
+import { crashPoint } from '../test-crash.js';
 import { FairShare } from './fair-share.js';
 import { emitEndpointDisabled, emitExhausted } from './operational-events.js';
 import { attemptOutcome } from './outcome.js';
@@ -103,6 +104,7 @@ export function createDeliveryAttempt(
         maxResponseBytes: RESPONSE_EXCERPT_BYTES,
       });
       latencyMs = result.latencyMs;
+      crashPoint('PIXELMILL_TEST_CRASH_AFTER_WEBHOOK_POST');
       const attempt = {
         at,
         url: target.url,

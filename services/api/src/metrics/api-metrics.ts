@@ -79,14 +79,14 @@ export function createApiMetrics(
   });
 
   // Deliveries are not BullMQ jobs: the store's due set and leases say where they are.
-  const deliveries = new DeliveryStore(deps.redis, deps.queues.prefix);
+  const pendingDeliveries = () => new DeliveryStore(deps.redis, deps.queues.prefix).pendingCounts();
   new Gauge({
     name: 'pixelmill_webhook_deliveries',
     help: 'Webhook deliveries not ended, by state: due (ready for an attempt), scheduled (a retry later), sending (an attempt holds it)',
     labelNames: ['state'],
     registers,
     async collect() {
-      const counts = await deliveries.pendingCounts();
+      const counts = await pendingDeliveries();
       this.reset();
       for (const state of ['due', 'scheduled', 'sending'] as const) this.set({ state }, counts[state]);
     },
@@ -96,7 +96,7 @@ export function createApiMetrics(
     help: 'How long the oldest due webhook delivery has waited for an attempt; 0 when none is due',
     registers,
     async collect() {
-      this.set((await deliveries.pendingCounts()).oldestDueS);
+      this.set((await pendingDeliveries()).oldestDueS);
     },
   });
 

@@ -123,7 +123,10 @@ export const jobs = {
     },
     jobId: (data) => economyJobId(data.batch_id, data.pack),
   }),
-  /** One delivery's attempts. The webhook schedule retries sends; these attempts cover a crash or Redis error. */
+  /**
+   * A delivery queued as a job by an earlier version. Deliveries are now claimed from the store
+   * (DeliveryStore.claim); a worker that takes such a job only makes its delivery due.
+   */
   deliver: kind({
     name: 'deliver',
     queue: 'deliver',

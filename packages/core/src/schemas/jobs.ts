@@ -38,13 +38,11 @@ export const finalizeJobSchema = z.strictObject({
 });
 export type FinalizeJob = z.infer<typeof finalizeJobSchema>;
 
+/** A delivery queued as a job by an earlier version (jobs.deliver): read only to make it due. */
 export const deliverJobSchema = z.strictObject({
   delivery_id: z.string(),
   tenant_id: z.string(),
-  /**
-   * The delivery's endpoint (null: the batch's own webhook), so the worker reads the delivery and its
-   * endpoint in one round trip. Optional: jobs queued before it existed are read one after the other.
-   */
+  /** The delivery's endpoint (null: the batch's own webhook); absent in the oldest such jobs. */
   endpoint_id: z.string().nullable().optional(),
 });
 export type DeliverJob = z.infer<typeof deliverJobSchema>;

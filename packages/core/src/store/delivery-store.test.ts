@@ -190,15 +190,21 @@ describe('due deliveries and leases', () => {
   });
 
   test('a claim takes at most its count, oldest first, and says when the next one is due', async () => {
-    const made = await make('batch_max', 3, 'whep_max', own);
+    const [a, b, c] = (await make('batch_max', 3, 'whep_max', own)) as [string, string, string];
     const now = Date.now() + 1000;
-    const first = await own.claim(now, lease, 2);
-    expect(first.deliveries.map((d) => d.id)).toEqual(made.slice(0, 2));
-    expect(first.nextAtMs).toBeLessThanOrEqual(now);
-    const second = await own.claim(now, lease, 2);
-    expect(second.deliveries.map((d) => d.id)).toEqual(made.slice(2));
+    // Deliveries made in the same millisecond are equally old: give them distinct due times.
+    expect(await ids(now)).toEqual([a, b, c].sort());
+    await own.defer(a, now + 300);
+    await own.defer(b, now + 100);
+    await own.defer(c, now + 200);
+    const at = now + 1000;
+    const first = await own.claim(at, lease, 2);
+    expect(first.deliveries.map((d) => d.id)).toEqual([b, c]);
+    expect(first.nextAtMs).toBe(now + 300);
+    const second = await own.claim(at, lease, 2);
+    expect(second.deliveries.map((d) => d.id)).toEqual([a]);
     // Nothing due: the next event is the first lease lapsing.
-    expect((await own.claim(now, lease, 2)).nextAtMs).toBe(now + lease);
+    expect((await own.claim(at, lease, 2)).nextAtMs).toBe(at + lease);
   });
 
   test('a retry is due at its time; a deferred attempt at the given time; an ended one never', async () => {

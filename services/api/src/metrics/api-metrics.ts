@@ -1,4 +1,4 @@
-import { DeliveryStore, itemStatuses } from '@pixelmill/core';
+import { DeliveryStore, itemStatuses, type PendingDeliveries } from '@pixelmill/core';
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -78,8 +78,13 @@ export function createApiMetrics(
     },
   });
 
-  // Deliveries are not BullMQ jobs: the store's due set and leases say where they are.
-  const pendingDeliveries = () => new DeliveryStore(deps.redis, deps.queues.prefix).pendingCounts();
+  // Deliveries are not BullMQ jobs: the store's due set and leases say where they are. A scrape
+  // collects both delivery gauges at once; they share one read.
+  let reading: Promise<PendingDeliveries> | undefined;
+  const pendingDeliveries = () =>
+    (reading ??= new DeliveryStore(deps.redis, deps.queues.prefix).pendingCounts().finally(() => {
+      reading = undefined;
+    }));
   new Gauge({
     name: 'pixelmill_webhook_deliveries',
     help: 'Webhook deliveries not ended, by state: due (ready for an attempt), scheduled (a retry later), sending (an attempt holds it)',

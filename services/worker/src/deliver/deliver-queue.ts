@@ -2,7 +2,7 @@
  * @module The `deliver` BullMQ queue: flushes of grouped item events, and deliveries an earlier
  * version queued as jobs, which are made due for the delivery pump.
  */
-import { DeliveryStore, deliverJobSchema, flushItemsJobSchema } from '@pixelmill/core';
+import { DeliveryStore, flushItemsJobSchema, jobs } from '@pixelmill/core';
 import type { Job } from 'bullmq';
 import type { WorkerDeps } from '../deps.js';
 import { flushItems, isFlushJob } from './flush-items.js';
@@ -14,6 +14,6 @@ export function createDeliverQueueProcessor(deps: WorkerDeps) {
       await flushItems(deps, flushItemsJobSchema.parse(job.data));
       return;
     }
-    await deliveries.schedule(deliverJobSchema.parse(job.data).delivery_id);
+    await deliveries.schedule(jobs.deliver.schema.parse(job.data).delivery_id);
   };
 }

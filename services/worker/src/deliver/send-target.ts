@@ -24,8 +24,8 @@ export type SendTarget =
   | { kind: 'skip'; reason: DeliveryFailureReason };
 
 /**
- * `endpoint`: the delivery's endpoint as read in the same round trip as the delivery (undefined: not
- * read yet, so it is read here).
+ * `endpoint`: the delivery's endpoint as read right after its claim, null when it is gone (undefined:
+ * not read yet, so it is read here).
  */
 export async function sendTarget(
   deps: WorkerDeps,
